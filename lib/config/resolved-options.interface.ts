@@ -1,0 +1,57 @@
+import type { DataSource } from 'typeorm';
+import type {
+  TalktoQueueOptions,
+  TalktoSignatureVersion,
+} from '../interfaces/talkto-module-options.interface.js';
+
+export interface ResolvedSecret {
+  value: string;
+  notBefore: number | null;
+  notAfter: number | null;
+}
+
+export interface ResolvedOutgoingTarget {
+  name: string;
+  receiveUrl: string;
+  callbackUrl: string | null;
+  secrets: ResolvedSecret[];
+  headers: Array<[string, string]>;
+  timeoutMs: number;
+  signatureVersion: TalktoSignatureVersion;
+}
+
+export interface ResolvedIncomingCommand {
+  idempotencyRequired: boolean;
+  driver: 'handler' | 'none';
+}
+
+export interface ResolvedIncomingSource {
+  name: string;
+  secrets: ResolvedSecret[];
+  allowAllCommands: boolean;
+  commands: ReadonlyMap<string, ResolvedIncomingCommand>;
+}
+
+/** Module options with every default applied and every value checked; built once at boot. */
+export interface ResolvedTalktoOptions {
+  service: string;
+  outgoing: ReadonlyMap<string, ResolvedOutgoingTarget>;
+  incoming: ReadonlyMap<string, ResolvedIncomingSource>;
+  security: {
+    signatureVersion: TalktoSignatureVersion;
+    acceptVersions: TalktoSignatureVersion[];
+    timestampToleranceSeconds: number;
+    replayProtection: boolean;
+    requireNonceForV2: boolean;
+    nonceHeader: string;
+    signatureVersionHeader: string;
+  };
+  queue: TalktoQueueOptions;
+  routes: { enabled: boolean; receivePath: string; callbackPath: string };
+  workers: { sendConcurrency: number; processConcurrency: number; leaseMs: number };
+  httpTimeoutMs: number;
+  maxAttempts: number;
+  nonceRetentionDays: number;
+  unknownCommandStrategy: 'fail' | 'skip';
+  dataSource: DataSource | string | undefined;
+}

@@ -1,0 +1,125 @@
+import type { DataSource } from 'typeorm';
+
+/** A shared secret, optionally limited in time so it can be rotated without failed deliveries. */
+export interface TalktoSecret {
+  value: string;
+  /** Not used before this instant (default: always valid). */
+  notBefore?: Date | string;
+  /** Not used after this instant (default: never expires). */
+  notAfter?: Date | string;
+}
+
+/** One secret, or several during a rotation: verify with any valid one, sign with the newest. */
+export type TalktoSecretInput = string | TalktoSecret | TalktoSecret[];
+
+export type TalktoSignatureVersion = 'v1' | 'v2';
+
+/** A peer this service sends commands (and result callbacks) to. */
+export interface TalktoOutgoingTargetOptions {
+  /** Base URL of the peer, e.g. `https://inventory.internal`. */
+  baseUrl?: string;
+  /** Path of the peer's receive route, joined to `baseUrl` (default `/api/talkto/receive`). */
+  receiveEndpoint?: string;
+  /** Full receive URL, used verbatim instead of `baseUrl` + `receiveEndpoint`. */
+  receiveUrl?: string;
+  /** Path of the peer's callback route (default `/api/talkto/callback`). */
+  callbackEndpoint?: string;
+  /** Full callback URL, used verbatim. */
+  callbackUrl?: string;
+  /** Secret shared with the peer for this direction. Required. */
+  secret: TalktoSecretInput;
+  /** Extra headers sent with every request to this peer (never a protocol header). */
+  headers?: Record<string, string>;
+  /** Request timeout in seconds (default `http.timeoutSeconds`, 20). */
+  timeoutSeconds?: number;
+  /** Signature version used for this peer (default `security.signatureVersion`, `v2`). */
+  signatureVersion?: TalktoSignatureVersion;
+}
+
+/** How one allowed command is received. */
+export interface TalktoIncomingCommandOptions {
+  /** `required` rejects messages without an idempotency key (default `optional`). */
+  idempotency?: 'required' | 'optional';
+  /** `none` accepts the command and completes it without a handler (default `handler`). */
+  driver?: 'handler' | 'none';
+}
+
+/** A peer this service accepts commands from. */
+export interface TalktoIncomingSourceOptions {
+  /** Secret shared with the peer for this direction. Required. */
+  secret: TalktoSecretInput;
+  /** Commands this source may send: a list, or a map with per-command options (default: none). */
+  allowedCommands?: string[] | Record<string, TalktoIncomingCommandOptions | true | null>;
+  /** Accept any command from this source (default `false`). */
+  allowAllCommands?: boolean;
+}
+
+export interface TalktoSecurityOptions {
+  /** Signature version for outgoing requests (default `v2`). */
+  signatureVersion?: TalktoSignatureVersion;
+  /** Signature versions accepted on incoming requests (default `['v2']`). */
+  acceptVersions?: TalktoSignatureVersion[];
+  /** Allowed clock difference in seconds, both directions (default 300). */
+  timestampToleranceSeconds?: number;
+  /** Reject reused v2 nonces (default `true`). */
+  replayProtection?: boolean;
+  /** Reject v2 requests that carry no nonce (default `true`). */
+  requireNonceForV2?: boolean;
+  /** Header carrying the nonce (default `X-Talkto-Nonce`). */
+  nonceHeader?: string;
+  /** Header carrying the signature version (default `X-Talkto-Signature-Version`). */
+  signatureVersionHeader?: string;
+}
+
+export type TalktoQueueOptions =
+  { driver: 'in-process' } | { driver: 'bull'; redis: string | Record<string, unknown>; prefix?: string };
+
+export interface TalktoRoutesOptions {
+  /** Mount the receive and callback routes (default `true`). */
+  enabled?: boolean;
+  /** Path prefix of both routes (default `api`). */
+  prefix?: string;
+  /** Receive route below the prefix (default `talkto/receive`). */
+  receivePath?: string;
+  /** Callback route below the prefix (default `talkto/callback`). */
+  callbackPath?: string;
+}
+
+export interface TalktoWorkerOptions {
+  /** Parallel send jobs per process (default 4). */
+  sendConcurrency?: number;
+  /** Parallel handler runs per process (default 4). */
+  processConcurrency?: number;
+  /** How long a claim on a message is held before another worker may recover it, in seconds (default 300). */
+  leaseSeconds?: number;
+}
+
+export interface TalktoModuleOptions {
+  /** This service's name on the wire. Required. */
+  service: string;
+  /** Peers this service sends to, by service name (default none). */
+  outgoing?: Record<string, TalktoOutgoingTargetOptions>;
+  /** Peers this service receives from, by service name (default none). */
+  incoming?: Record<string, TalktoIncomingSourceOptions>;
+  /** Signing and verification settings. */
+  security?: TalktoSecurityOptions;
+  /** Queue driver (default `{ driver: 'in-process' }`, no Redis needed). */
+  queue?: TalktoQueueOptions;
+  /** The receive and callback routes. */
+  routes?: TalktoRoutesOptions;
+  /** Worker concurrency and claim lease. */
+  workers?: TalktoWorkerOptions;
+  /** Default request timeout in seconds for outgoing requests (default 20). */
+  http?: { timeoutSeconds?: number };
+  /** Attempts per outgoing message, first send included (default 5). */
+  maxAttempts?: number;
+  /** Days a consumed nonce is kept (default 7). */
+  nonceRetentionDays?: number;
+  /** What to do with an allowed command that has no handler: `fail` at boot (default) or `skip` it. */
+  unknownCommandStrategy?: 'fail' | 'skip';
+  /**
+   * The TypeORM data source holding the Talkto tables: a DataSource instance, or the name of a
+   * `TypeOrmModule` connection (default: the default connection).
+   */
+  dataSource?: DataSource | string;
+}
