@@ -1,0 +1,52 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { identifierText, type IdentifierInput } from './identifier.validator.js';
+
+/** The signed components (§6). `nonce` is only signed by v2; `null` there signs an empty line. */
+export interface SigningFields {
+  message_id: IdentifierInput;
+  timestamp: IdentifierInput;
+  nonce?: IdentifierInput | null;
+  source: IdentifierInput;
+  target: IdentifierInput;
+  command: IdentifierInput;
+  payload_hash: IdentifierInput;
+}
+
+/** v1: message_id.timestamp.source.target.command.payload_hash, after checking each field in that order. */
+export function v1SigningString(fields: SigningFields): string {
+  return [
+    identifierText(fields.message_id, 'message_id'),
+    identifierText(fields.timestamp, 'timestamp'),
+    identifierText(fields.source, 'source_service'),
+    identifierText(fields.target, 'target_service'),
+    identifierText(fields.command, 'command'),
+    identifierText(fields.payload_hash, 'payload_hash'),
+  ].join('.');
+}
+
+/** v2: eight LF-joined lines starting with "v2"; components are checked in signing order first. */
+export function v2SigningString(fields: SigningFields): string {
+  const nonce = fields.nonce ?? '';
+  return [
+    identifierText('v2', 'signature_version'),
+    identifierText(fields.timestamp, 'timestamp'),
+    identifierText(nonce, 'nonce'),
+    identifierText(fields.message_id, 'message_id'),
+    identifierText(fields.source, 'source_service'),
+    identifierText(fields.target, 'target_service'),
+    identifierText(fields.command, 'command'),
+    identifierText(fields.payload_hash, 'payload_hash'),
+  ].join('\n');
+}
+
+/** Lowercase hex HMAC-SHA256 of the signing string, keyed with the secret's UTF-8 bytes. */
+export function signTalkto(secret: string, signingString: string): string {
+  return createHmac('sha256', secret).update(signingString, 'utf8').digest('hex');
+}
+
+/** Constant-time, case-sensitive string equality; different lengths are simply unequal. */
+export function safeEqualHex(expected: string, provided: string): boolean {
+  const a = Buffer.from(expected, 'utf8');
+  const b = Buffer.from(provided, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
