@@ -1,0 +1,14 @@
+import { TalktoAttemptEntity } from './attempt.entity.js';
+import { TalktoDeadLetterEntity } from './dead-letter.entity.js';
+import { TalktoEventEntity } from './event.entity.js';
+import { TalktoMessageEntity } from './message.entity.js';
+import { TalktoNonceEntity } from './nonce.entity.js';
+
+/** Every Talkto entity, for a host's `DataSource({ entities: [...TALKTO_ENTITIES, ...] })`. */
+export const TALKTO_ENTITIES = [
+  TalktoMessageEntity,
+  TalktoAttemptEntity,
+  TalktoEventEntity,
+  TalktoDeadLetterEntity,
+  TalktoNonceEntity,
+];

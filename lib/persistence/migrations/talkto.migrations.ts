@@ -1,0 +1,4 @@
+import { CreateTalktoTables1767225600000 } from './1767225600000-create-talkto-tables.migration.js';
+
+/** Every Talkto migration in order, for a host's `DataSource({ migrations: [...TALKTO_MIGRATIONS] })`. */
+export const TALKTO_MIGRATIONS = [CreateTalktoTables1767225600000];
