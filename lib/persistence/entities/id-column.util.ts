@@ -1,4 +1,5 @@
-import { PrimaryGeneratedColumn, type ValueTransformer } from 'typeorm';
+import { type ColumnOptions, PrimaryGeneratedColumn, type ValueTransformer } from 'typeorm';
+import type { PrimaryGeneratedColumnNumericOptions } from 'typeorm/decorator/options/PrimaryGeneratedColumnNumericOptions.js';
 
 /**
  * pg and mysql2 return BIGINT as a string, SQLite as a number; ids stay far below 2^53, so they
@@ -15,10 +16,12 @@ export const bigintAsNumber: ValueTransformer = {
  * `synchronize` cannot build these tables on SQLite; use TALKTO_MIGRATIONS.
  */
 export function IdColumn(table: string): PropertyDecorator {
-  return PrimaryGeneratedColumn('increment', {
+  // The typings omit `transformer` for generated columns, but TypeORM applies it when reading.
+  const options: PrimaryGeneratedColumnNumericOptions & Pick<ColumnOptions, 'transformer'> = {
     name: 'id',
     type: 'bigint',
     transformer: bigintAsNumber,
     primaryKeyConstraintName: `${table}_pkey`,
-  });
+  };
+  return PrimaryGeneratedColumn('increment', options);
 }
