@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import Bull from 'bull';
+import type { TalktoQueueLogger } from '../../lib/queue/talkto-queue.port.js';
+
+export const REDIS = { host: '127.0.0.1', port: 6379 };
+
+/** Polls until `condition` holds; fails with `description` at the deadline. */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  description: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for: ${description}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * For negative claims ("nothing else started"): polls `condition` for a whole window and fails as
+ * soon as it turns false. The window is the claim being tested, not a wait for work.
+ */
+export async function holdsFor(
+  condition: () => boolean | Promise<boolean>,
+  description: string,
+  windowMs: number,
+) {
+  const end = Date.now() + windowMs;
+  while (Date.now() < end) {
+    if (!(await condition())) {
+      throw new Error(`Stopped holding: ${description}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export interface Gate {
+  promise: Promise<void>;
+  open(): void;
+}
+
+export function gate(): Gate {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+export class RecordingLogger implements TalktoQueueLogger {
+  readonly errors: { message: string; trace?: string }[] = [];
+  readonly warnings: string[] = [];
+
+  error(message: string, trace?: string): void {
+    this.errors.push({ message, trace });
+  }
+
+  warn(message: string): void {
+    this.warnings.push(message);
+  }
+}
+
+/** A Redis key prefix nobody else uses, so tests never see each other's jobs. */
+export function uniquePrefix(): string {
+  return `talkto-test-${process.pid}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Runs `work` with a Redis client of the shared server, closing it afterwards. */
+async function withRedis<T>(work: (client: Bull.Queue['client']) => Promise<T>): Promise<T> {
+  const queue = new Bull('cleanup', { redis: REDIS });
+  try {
+    return await work(queue.client);
+  } finally {
+    await queue.close();
+  }
+}
+
+async function scanKeys(client: Bull.Queue['client'], prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0');
+  return found;
+}
+
+/** Deletes only the keys under `prefix` (the Redis is shared: never flush it). */
+export function deleteKeysWithPrefix(prefix: string): Promise<number> {
+  return withRedis(async (client) => {
+    const keys = await scanKeys(client, prefix);
+    return keys.length > 0 ? client.del(...keys) : 0;
+  });
+}
+
+export function countKeysWithPrefix(prefix: string): Promise<number> {
+  return withRedis(async (client) => (await scanKeys(client, prefix)).length);
+}
