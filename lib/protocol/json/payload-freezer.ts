@@ -49,9 +49,11 @@ interface PathNode {
  */
 export function freezePayload(input: unknown): FrozenPayload {
   const tree = new Freezer().root(input);
+  let json: string;
   let value: PhpValue;
   try {
-    value = decodeTalktoJson(encodeBodyJson(tree));
+    json = encodeBodyJson(tree);
+    value = decodeTalktoJson(json);
   } catch (error) {
     if (error instanceof TalktoJsonEncodeError || error instanceof TalktoJsonDecodeError) {
       throw new TalktoPayloadValueError(
@@ -63,7 +65,9 @@ export function freezePayload(input: unknown): FrozenPayload {
     }
     throw error;
   }
-  return { value, json: encodeBodyJson(value), hash: payloadHash(value) };
+  // Body JSON is a fixed point of decode+encode once -0.0 (written `-0`, read back as int 0) is
+  // gone, which the walk ensures; so `json` is also the body text of `value`.
+  return { value, json, hash: payloadHash(value) };
 }
 
 function isScalar(value: unknown): boolean {
@@ -109,6 +113,10 @@ class Freezer {
         }
         return value;
       case 'number':
+        // -0.0 would come back from the JSON round trip as int 0 anyway (PHP writes it `-0`).
+        if (value === 0) {
+          return 0n;
+        }
         return phpModel ? this.float(value, path) : this.hostNumber(value, path);
       case 'bigint':
         return isInt64(value) ? value : this.float(Number(value), path);
@@ -143,19 +151,22 @@ class Freezer {
 
   private object(value: object, path: PathNode | null, depth: number): PhpValue {
     if (value instanceof TalktoFloat) {
-      return this.float(value.value, path);
+      return value.value === 0 ? 0n : this.float(value.value, path);
     }
     if (value instanceof PhpArray) {
-      return this.enter(value, path, () => {
-        const out = new PhpArray();
-        for (const [key, item] of value.entries()) {
-          out.set(key, this.freeze(item, { parent: path, key }, depth + 1, true));
-        }
-        return out;
-      });
+      this.enter(value, path);
+      const out = new PhpArray();
+      for (const [key, item] of value.entries()) {
+        out.set(key, this.freeze(item, { parent: path, key }, depth + 1, true));
+      }
+      this.active.delete(value);
+      return out;
     }
     if (Array.isArray(value)) {
-      return this.enter(value, path, () => this.list(value, path, depth));
+      this.enter(value, path);
+      const out = this.list(value, path, depth);
+      this.active.delete(value);
+      return out;
     }
     if (value instanceof Date) {
       return this.fail(
@@ -188,7 +199,10 @@ class Freezer {
     }
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto === Object.prototype || proto === null) {
-      return this.enter(value, path, () => this.map(value, path, depth));
+      this.enter(value, path);
+      const out = this.map(value, path, depth);
+      this.active.delete(value);
+      return out;
     }
     if (Object.keys(value).length === 0) {
       return this.fail(
@@ -217,7 +231,12 @@ class Freezer {
     const out = new PhpArray();
     for (const key of Object.keys(value)) {
       const itemPath = { parent: path, key };
-      const item: unknown = this.call(itemPath, () => (value as Record<string, unknown>)[key]);
+      let item: unknown;
+      try {
+        item = (value as Record<string, unknown>)[key];
+      } catch (error) {
+        this.fail('payload_object_conversion_failed', itemPath, 'reading a property failed', error);
+      }
       if (item !== undefined) {
         out.set(key, this.freeze(item, itemPath, depth + 1, false));
       }
@@ -225,17 +244,15 @@ class Freezer {
     return out;
   }
 
-  /** Walks into a container, refusing cycles. */
-  private enter<T>(value: object, path: PathNode | null, walk: () => T): T {
+  /**
+   * Marks a container as being walked, refusing cycles; the caller removes the mark when done.
+   * A failure abandons the whole freezer, so marks need no cleanup on the error path.
+   */
+  private enter(value: object, path: PathNode | null): void {
     if (this.active.has(value)) {
       this.fail('payload_circular_reference', path, 'circular references are not supported');
     }
     this.active.add(value);
-    try {
-      return walk();
-    } finally {
-      this.active.delete(value);
-    }
   }
 
   private convertOnce(value: object, path: PathNode | null, convert: () => PhpValue): PhpValue {
@@ -245,7 +262,9 @@ class Freezer {
         return known;
       }
     }
-    const result = this.enter(value, path, convert);
+    this.enter(value, path);
+    const result = convert();
+    this.active.delete(value);
     this.converted.set(value, result);
     return result;
   }
