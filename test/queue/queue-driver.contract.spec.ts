@@ -241,6 +241,18 @@ describe.each([
     expect(handler.count(9)).toBe(1);
   });
 
+  it('refuses a message id that is not a positive integer', async () => {
+    const queue = createDriver();
+
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 1]) {
+      await expect(queue.dispatch('send', bad)).rejects.toMatchObject({
+        code: 'queue_usage',
+        field: 'messageId',
+      });
+    }
+    expect(await queue.depth('send')).toBe(0);
+  });
+
   it('handles an id again when it is dispatched again while running or after it finished', async () => {
     const queue = createDriver();
     const handler = new RecordingHandler();
