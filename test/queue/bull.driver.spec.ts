@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import Bull from 'bull';
+import { createServer, type Socket } from 'node:net';
 import { BullQueueDriver } from '../../lib/queue/bull.driver.js';
 import { TalktoQueueUnavailableError } from '../../lib/queue/errors/queue-unavailable.error.js';
 import {
@@ -39,6 +40,25 @@ describe('BullQueueDriver', () => {
     await expect(driver.dispatch('send', 1)).rejects.toBeInstanceOf(TalktoQueueUnavailableError);
     await expect(driver.depth('send')).rejects.toMatchObject({ code: 'queue_unavailable' });
     expect(Date.now() - before).toBeLessThan(4000);
+  });
+
+  it('rejects a dispatch when Redis accepts the connection but never answers', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const { driver } = createDriver({ redis: { host: '127.0.0.1', port }, dispatchTimeoutMs: 800 });
+
+      const before = Date.now();
+      await expect(driver.dispatch('send', 1)).rejects.toThrow('within 800 ms');
+      expect(Date.now() - before).toBeLessThan(2500);
+      await Promise.all(drivers.splice(0).map((queue) => queue.close()));
+    } finally {
+      sockets.forEach((socket) => socket.destroy());
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('rejects a dispatch to an unreachable Redis given as a URL', async () => {
