@@ -1,0 +1,106 @@
+import type { EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { TalktoAttemptEntity } from './entities/attempt.entity.js';
+import { TalktoDeadLetterEntity } from './entities/dead-letter.entity.js';
+import { TalktoEventEntity } from './entities/event.entity.js';
+import type { TalktoMessageEntity } from './entities/message.entity.js';
+import type { DeadLetterInput, RecordAttemptInput, RecordEventInput } from './message-ledger.interfaces.js';
+import { limitText } from './text-limit.util.js';
+
+/** The service whose log an event belongs to: the sender for outgoing rows, the receiver otherwise. */
+export function localServiceOf(message: TalktoMessageEntity): string {
+  return message.direction === 'outgoing' ? message.sourceService : message.targetService;
+}
+
+export async function insertEvent(manager: EntityManager, input: RecordEventInput): Promise<number> {
+  const now = input.now ?? new Date();
+  const values: Partial<TalktoEventEntity> = {
+    talktoMessageId: input.talktoMessageId,
+    messageId: input.messageId,
+    serviceName: input.serviceName,
+    eventType: input.eventType,
+    oldStatus: input.oldStatus ?? null,
+    newStatus: input.newStatus ?? null,
+    meta: input.meta ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const result = await manager.insert(TalktoEventEntity, asRow(values));
+  return Number(result.identifiers[0]!.id);
+}
+
+export async function insertAttempt(manager: EntityManager, input: RecordAttemptInput): Promise<number> {
+  const now = input.now ?? new Date();
+  const values: Partial<TalktoAttemptEntity> = {
+    talktoMessageId: input.talktoMessageId,
+    messageId: input.messageId,
+    stage: input.stage,
+    attemptNo: input.attemptNo,
+    status: input.status,
+    httpStatus: input.httpStatus ?? null,
+    errorClass: limitText(input.errorClass, 191),
+    errorMessage: limitText(input.errorMessage),
+    responseExcerpt: limitText(input.responseExcerpt),
+    meta: input.meta ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const result = await manager.insert(TalktoAttemptEntity, asRow(values));
+  return Number(result.identifiers[0]!.id);
+}
+
+/**
+ * TypeORM's deep-partial row type cannot express free-form `simple-json` meta
+ * (`Record<string, unknown>`); the values are plain entity fields, so the cast is safe.
+ */
+export function asRow<T>(values: Partial<T>): QueryDeepPartialEntity<T> {
+  return values as QueryDeepPartialEntity<T>;
+}
+
+/**
+ * One dead letter per message (BEHAVIOR §9.1): a new row is `open`; a row being reprocessed
+ * becomes `failed_reprocess` with the fresh reason; any other existing row is left alone.
+ * Returns the id of a newly inserted row, or null.
+ */
+export async function upsertDeadLetter(
+  manager: EntityManager,
+  message: TalktoMessageEntity,
+  input: DeadLetterInput,
+): Promise<number | null> {
+  const now = input.now ?? new Date();
+  const details = {
+    failureReason: limitText(input.reason ?? message.lastError),
+    exceptionClass: limitText(input.exceptionClass, 191),
+    exceptionMessage: limitText(input.exceptionMessage),
+    failedStatus: message.overallStatus,
+    originalRetryCount: message.retryCount,
+    updatedAt: now,
+  };
+  const existing = await manager.findOneBy(TalktoDeadLetterEntity, { talktoMessageId: message.id });
+  if (existing) {
+    if (existing.status === 'reprocessing') {
+      await manager.update(
+        TalktoDeadLetterEntity,
+        { id: existing.id, status: 'reprocessing' },
+        {
+          ...details,
+          status: 'failed_reprocess',
+        },
+      );
+    }
+    return null;
+  }
+  const result = await manager.insert(TalktoDeadLetterEntity, {
+    ...details,
+    talktoMessageId: message.id,
+    messageId: message.messageId,
+    direction: message.direction,
+    source: message.sourceService,
+    target: message.targetService,
+    command: message.command,
+    payload: message.payload,
+    status: 'open',
+    createdAt: now,
+  });
+  return Number(result.identifiers[0]!.id);
+}

@@ -1,0 +1,140 @@
+import type { TalktoMessageEntity } from './entities/message.entity.js';
+import type { DuplicateStatus } from './message.statuses.js';
+
+/** A new outgoing command or callback; `payload` is body-JSON text from the protocol encoder. */
+export interface CreateOutgoingInput {
+  messageId: string;
+  correlationId?: string | null;
+  parentMessageId?: string | null;
+  source: string;
+  target: string;
+  command: string;
+  businessKey?: string | null;
+  idempotencyKey?: string | null;
+  schemaVersion?: number;
+  payload: string | null;
+  payloadHash: string | null;
+  maxAttempts: number;
+  /** Defaults to `succeeded_assumed`. */
+  sourceActionStatus?: string;
+  /** Extra meta for the `message_created` event (flow name, source result...). */
+  eventMeta?: Record<string, unknown>;
+  now?: Date;
+}
+
+/** A verified incoming command as it arrived. */
+export interface InsertIncomingInput {
+  messageId: string;
+  correlationId?: string | null;
+  parentMessageId?: string | null;
+  source: string;
+  target: string;
+  command: string;
+  businessKey?: string | null;
+  idempotencyKey?: string | null;
+  schemaVersion?: number;
+  payload: string | null;
+  payloadHash: string | null;
+  now?: Date;
+}
+
+export type InsertIncomingResult =
+  | { kind: 'stored'; message: TalktoMessageEntity }
+  | { kind: 'duplicate'; status: DuplicateStatus; messageId: string };
+
+/** Proof that one worker owns a message until it records an outcome or the lease runs out. */
+export interface MessageClaim {
+  id: number;
+  workerId: string;
+  attemptId: number;
+  attemptNo: number;
+  /** `sending` for sends, `processing` for handler runs. */
+  heldStatus: 'sending' | 'processing';
+}
+
+export interface ClaimedMessage {
+  message: TalktoMessageEntity;
+  claim: MessageClaim;
+}
+
+/** A 2xx answer to a send. */
+export interface SentResponse {
+  httpStatus: number;
+  /** First 2000 characters are kept. */
+  body: string | null;
+  /** `received:true` in the JSON body. */
+  received: boolean;
+  /** The body's `status` when received (`queued`, `already_received`...). */
+  destinationStatus?: string | null;
+  now?: Date;
+}
+
+export interface FailureInput {
+  error: string;
+  errorClass?: string | null;
+  httpStatus?: number | null;
+  responseBody?: string | null;
+  now?: Date;
+  attemptMeta?: Record<string, unknown>;
+}
+
+export interface RetryableFailureInput extends FailureInput {
+  nextRetryAt: Date;
+  /** The per-stage column set to `failed`: `transport_status` (sends) or `destination_action_status`. */
+  column: 'transport_status' | 'destination_action_status';
+  /** Extra meta for the `retry_scheduled` event (backoff, reason...). */
+  retryMeta?: Record<string, unknown>;
+}
+
+export interface FinalFailureInput extends FailureInput {
+  column: 'transport_status' | 'destination_action_status';
+  /** Store a dead letter (BEHAVIOR §9.1). */
+  deadLetter: boolean;
+  /** Event recorded besides the failure event, e.g. `retry_exhausted` or `retry_not_scheduled`. */
+  retryEvent?: string;
+}
+
+/** A handler's outcome (BEHAVIOR §5.4). */
+export type ProcessOutcome =
+  | { kind: 'succeeded'; result?: Record<string, unknown>; meta?: Record<string, unknown> }
+  | { kind: 'skipped'; meta?: Record<string, unknown> }
+  | { kind: 'failed_retryable'; error: string; errorClass?: string | null; nextRetryAt: Date | null }
+  | {
+      kind: 'failed_final';
+      error: string;
+      errorClass?: string | null;
+      retryExhausted?: boolean;
+      deadLetter: boolean;
+    };
+
+export interface RecordEventInput {
+  talktoMessageId: number | null;
+  messageId: string | null;
+  serviceName: string;
+  eventType: string;
+  oldStatus?: string | null;
+  newStatus?: string | null;
+  meta?: Record<string, unknown> | null;
+  now?: Date;
+}
+
+export interface RecordAttemptInput {
+  talktoMessageId: number | null;
+  messageId: string | null;
+  stage: 'transport' | 'destination_processor';
+  attemptNo: number;
+  status: string;
+  httpStatus?: number | null;
+  errorClass?: string | null;
+  errorMessage?: string | null;
+  responseExcerpt?: string | null;
+  meta?: Record<string, unknown> | null;
+  now?: Date;
+}
+
+export interface DeadLetterInput {
+  reason?: string | null;
+  exceptionClass?: string | null;
+  exceptionMessage?: string | null;
+  now?: Date;
+}

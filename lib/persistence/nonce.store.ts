@@ -1,0 +1,48 @@
+import type { DataSource } from 'typeorm';
+import { TalktoNonceEntity } from './entities/nonce.entity.js';
+import { isUniqueViolation } from './unique-violation.util.js';
+
+export interface ConsumeNonceInput {
+  /** sha256 of `v2|source|target|nonce`; the raw nonce never reaches this store. */
+  nonceHash: string;
+  source: string;
+  target: string;
+  messageId: string | null;
+  /** The raw X-Talkto-Timestamp header value. */
+  signedTimestamp: string | null;
+  now?: Date;
+  /** Days to keep the row; ≤0 falls back to 7 like the PHP package. */
+  retentionDays: number;
+}
+
+const DEFAULT_RETENTION_DAYS = 7;
+const DAY_MS = 86_400_000;
+
+/** The replay ledger for v2 nonces (BEHAVIOR §1.5): the unique hash is the check. */
+export class NonceStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** True when the nonce is new and now recorded; false when it was used before. */
+  async consume(input: ConsumeNonceInput): Promise<boolean> {
+    const now = input.now ?? new Date();
+    const days = input.retentionDays > 0 ? input.retentionDays : DEFAULT_RETENTION_DAYS;
+    try {
+      await this.dataSource.manager.insert(TalktoNonceEntity, {
+        nonceHash: input.nonceHash,
+        sourceService: input.source,
+        targetService: input.target,
+        messageId: input.messageId,
+        signatureVersion: 'v2',
+        signedTimestamp: input.signedTimestamp,
+        usedAt: now,
+        expiresAt: new Date(now.getTime() + days * DAY_MS),
+        createdAt: now,
+        updatedAt: now,
+      });
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import type { DataSource, EntityManager } from 'typeorm';
+
+const sqliteTails = new WeakMap<DataSource, Promise<unknown>>();
+
+/**
+ * Runs `work` in a transaction. Inside a caller's transaction (`manager`) it becomes a savepoint,
+ * so a unique-index race we recover from does not abort the caller's PostgreSQL transaction.
+ * better-sqlite3 has one connection per DataSource, and TypeORM would interleave two concurrent
+ * transactions on it, so there they run one after another.
+ */
+export function runInTransaction<T>(
+  dataSource: DataSource,
+  manager: EntityManager | undefined,
+  work: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  if (manager) {
+    return manager.transaction(work);
+  }
+  if (dataSource.options.type !== 'better-sqlite3') {
+    return dataSource.transaction(work);
+  }
+  const previous = sqliteTails.get(dataSource) ?? Promise.resolve();
+  const result = previous.then(
+    () => dataSource.transaction(work),
+    () => dataSource.transaction(work),
+  );
+  sqliteTails.set(
+    dataSource,
+    result.catch(() => undefined),
+  );
+  return result;
+}
