@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from '@jest/globals';
@@ -6,7 +7,7 @@ import { describe, expect, it } from '@jest/globals';
 import { checkPayloadHash } from '../../scripts/conformance/payload-hash.check.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const vectorFile = fileURLToPath(new URL('../shared/vectors/payload-hash.json', `file://${repoRoot}`));
+const vectorFile = resolve(repoRoot, '../shared/vectors/payload-hash.json');
 
 describe('payload-hash vectors', () => {
   it('reproduces every canonical form, hash, receive path and send path recorded from PHP', () => {
