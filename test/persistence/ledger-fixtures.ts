@@ -1,4 +1,7 @@
-import type { CreateOutgoingInput, InsertIncomingInput } from '../../lib/persistence/message-ledger.interfaces.js';
+import type {
+  CreateOutgoingInput,
+  InsertIncomingInput,
+} from '../../lib/persistence/message-ledger.interfaces.js';
 
 let counter = 0;
 

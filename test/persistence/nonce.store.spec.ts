@@ -40,7 +40,9 @@ describe.each(DATABASE_KINDS)('NonceStore on %s', (kind) => {
   });
 
   it('lets exactly one of many concurrent consumers win', async () => {
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.consume(input('c'.repeat(64), `r-${i}`))));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => store.consume(input('c'.repeat(64), `r-${i}`))),
+    );
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 

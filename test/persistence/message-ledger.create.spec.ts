@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
+import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
+import { MessageLedger } from '../../lib/persistence/message.ledger.js';
+import { DATABASE_KINDS } from '../support/databases.js';
+import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
+import { incomingInput, nextMessageId, outgoingInput } from './ledger-fixtures.js';
+
+describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
+  let db: MigratedDatabase;
+  let ledger: MessageLedger;
+
+  beforeAll(async () => {
+    db = await openMigratedDatabase(kind);
+    ledger = new MessageLedger(db.dataSource);
+  });
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  /** Racers with separate pools on servers; SQLite racers share its single connection. */
+  const racingLedgers = async (): Promise<MessageLedger[]> =>
+    kind === 'sqlite' ? [ledger, ledger] : [ledger, new MessageLedger(await db.connectAgain())];
+
+  const eventsOf = (talktoMessageId: number) =>
+    db.dataSource.manager.find(TalktoEventEntity, { where: { talktoMessageId }, order: { id: 'ASC' } });
+
+  it('creates an outgoing row waiting to send, with its payload text unchanged and a message_created event', async () => {
+    const now = new Date('2026-02-01T08:00:00.123Z');
+    const input = outgoingInput({ businessKey: 'order-7', now });
+    const message = await ledger.createOutgoing(input);
+    expect(message).toMatchObject({
+      direction: 'outgoing',
+      overallStatus: 'waiting_to_send',
+      transportStatus: 'pending',
+      sourceActionStatus: 'succeeded_assumed',
+      attempts: 0,
+      maxAttempts: 5,
+      payload: input.payload,
+      idempotencyFingerprint: null,
+    });
+    expect(message.createdAt?.toISOString()).toBe('2026-02-01T08:00:00.123Z');
+    const events = await eventsOf(message.id);
+    expect(events.map((event) => [event.eventType, event.serviceName, event.meta])).toEqual([
+      [
+        'message_created',
+        'orders',
+        { source: 'orders', target: 'billing', command: 'invoice.create', business_key: 'order-7' },
+      ],
+    ]);
+  });
+
+  it('returns the existing outgoing row for a reused idempotency key', async () => {
+    const first = await ledger.createOutgoing(outgoingInput({ idempotencyKey: 'key-1' }));
+    const again = await ledger.createOutgoing(
+      outgoingInput({ idempotencyKey: 'key-1', payload: '{"other":true}' }),
+    );
+    expect(again.id).toBe(first.id);
+    expect(again.payload).toBe(first.payload);
+  });
+
+  it('creates exactly one outgoing row when callers race on one idempotency key', async () => {
+    const ledgers = await racingLedgers();
+    const rows = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        ledgers[i % ledgers.length]!.createOutgoing(outgoingInput({ idempotencyKey: 'race-key' })),
+      ),
+    );
+    expect(new Set(rows.map((row) => row.id)).size).toBe(1);
+    expect(await db.dataSource.manager.countBy(TalktoMessageEntity, { idempotencyKey: 'race-key' })).toBe(1);
+  });
+
+  it('writes inside the caller transaction and disappears with its rollback', async () => {
+    const input = outgoingInput();
+    await expect(
+      db.dataSource.transaction(async (manager) => {
+        await ledger.createOutgoing(input, manager);
+        throw new Error('business write failed');
+      }),
+    ).rejects.toThrow('business write failed');
+    expect(await ledger.existsByMessageId(input.messageId)).toBe(false);
+  });
+
+  it('returns the existing row to a caller inside its own transaction and leaves that transaction usable', async () => {
+    const existing = await ledger.createOutgoing(outgoingInput({ idempotencyKey: 'tx-key' }));
+    const found = await db.dataSource.transaction(async (manager) => {
+      const winner = await ledger.createOutgoing(outgoingInput({ idempotencyKey: 'tx-key' }), manager);
+      await manager.query('SELECT 1');
+      return winner;
+    });
+    expect(found.id).toBe(existing.id);
+  });
+
+  it('stores an incoming row as queued with a message_received event', async () => {
+    const now = new Date('2026-02-01T09:00:00.000Z');
+    const result = await ledger.insertIncoming(incomingInput({ now, businessKey: 'b-1' }));
+    expect(result.kind).toBe('stored');
+    const message = result.kind === 'stored' ? result.message : undefined;
+    expect(message).toMatchObject({
+      direction: 'incoming',
+      overallStatus: 'queued',
+      destinationReceiveStatus: 'received',
+      destinationActionStatus: 'queued',
+      maxAttempts: 5,
+      payload: '{"b":1,"a":2}',
+    });
+    expect(message!.receivedAt?.toISOString()).toBe('2026-02-01T09:00:00.000Z');
+    const events = await eventsOf(message!.id);
+    expect(events.map((event) => [event.eventType, event.serviceName])).toEqual([
+      ['message_received', 'billing'],
+    ]);
+  });
+
+  it('answers a known message_id as already_received without writing', async () => {
+    const input = incomingInput();
+    await ledger.insertIncoming(input);
+    const again = await ledger.insertIncoming({ ...input, payload: '{}' });
+    expect(again).toEqual({ kind: 'duplicate', status: 'already_received', messageId: input.messageId });
+    expect(await db.dataSource.manager.countBy(TalktoMessageEntity, { messageId: input.messageId })).toBe(1);
+  });
+
+  it.each([
+    ['queued', 'already_accepted'],
+    ['processing', 'already_accepted'],
+    ['failed_retryable', 'already_accepted'],
+    ['succeeded', 'already_processed'],
+    ['completed', 'already_processed'],
+    ['failed_final', 'already_received'],
+    ['skipped', 'already_received'],
+  ])('maps a reused idempotency key on a %s message to %s', async (status, expected) => {
+    const key = `idem-${status}`;
+    const first = await ledger.insertIncoming(incomingInput({ idempotencyKey: key }));
+    const original = first.kind === 'stored' ? first.message : undefined;
+    await db.dataSource.manager.update(TalktoMessageEntity, { id: original!.id }, { overallStatus: status });
+    const again = await ledger.insertIncoming(incomingInput({ idempotencyKey: key }));
+    expect(again).toEqual({ kind: 'duplicate', status: expected, messageId: original!.messageId });
+  });
+
+  it('scopes idempotency keys by source, target and command', async () => {
+    await ledger.insertIncoming(incomingInput({ idempotencyKey: 'scoped' }));
+    const otherCommand = await ledger.insertIncoming(
+      incomingInput({ idempotencyKey: 'scoped', command: 'invoice.void' }),
+    );
+    expect(otherCommand.kind).toBe('stored');
+  });
+
+  it('stores exactly one of many concurrent deliveries of one message_id', async () => {
+    const messageId = nextMessageId('race');
+    const ledgers = await racingLedgers();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        ledgers[i % ledgers.length]!.insertIncoming(incomingInput({ messageId })),
+      ),
+    );
+    expect(results.filter((result) => result.kind === 'stored')).toHaveLength(1);
+    expect(
+      results
+        .filter((result) => result.kind === 'duplicate')
+        .map((result) => 'status' in result && result.status),
+    ).toEqual(Array(9).fill('already_received'));
+    expect(await db.dataSource.manager.countBy(TalktoMessageEntity, { messageId })).toBe(1);
+    expect(await db.dataSource.manager.countBy(TalktoEventEntity, { messageId })).toBe(1);
+  });
+
+  it('stores exactly one of many concurrent messages sharing an idempotency key', async () => {
+    const ledgers = await racingLedgers();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        ledgers[i % ledgers.length]!.insertIncoming(incomingInput({ idempotencyKey: 'race-idem' })),
+      ),
+    );
+    expect(results.filter((result) => result.kind === 'stored')).toHaveLength(1);
+    expect(
+      results.filter((result) => result.kind === 'duplicate' && result.status === 'already_accepted'),
+    ).toHaveLength(7);
+  });
+});
