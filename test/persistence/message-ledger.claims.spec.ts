@@ -1,0 +1,331 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TalktoAttemptEntity } from '../../lib/persistence/entities/attempt.entity.js';
+import { TalktoDeadLetterEntity } from '../../lib/persistence/entities/dead-letter.entity.js';
+import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
+import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
+import { MessageLedger } from '../../lib/persistence/message.ledger.js';
+import { DATABASE_KINDS } from '../support/databases.js';
+import { incomingInput, outgoingInput } from './ledger-fixtures.js';
+import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
+
+const LEASE_MS = 60_000;
+const T0 = new Date('2026-04-01T12:00:00.000Z');
+const later = (ms: number) => new Date(T0.getTime() + ms);
+
+describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) => {
+  let db: MigratedDatabase;
+  let ledger: MessageLedger;
+
+  beforeAll(async () => {
+    db = await openMigratedDatabase(kind);
+    ledger = new MessageLedger(db.dataSource);
+  });
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  const reload = (id: number) => db.dataSource.manager.findOneByOrFail(TalktoMessageEntity, { id });
+  const eventTypes = async (id: number) =>
+    (
+      await db.dataSource.manager.find(TalktoEventEntity, {
+        where: { talktoMessageId: id },
+        order: { id: 'ASC' },
+      })
+    ).map((event) => event.eventType);
+  const attemptsOf = (id: number) =>
+    db.dataSource.manager.find(TalktoAttemptEntity, { where: { talktoMessageId: id }, order: { id: 'ASC' } });
+  const newOutgoing = () => ledger.createOutgoing(outgoingInput({ now: T0 }));
+  const newIncoming = async () => {
+    const result = await ledger.insertIncoming(incomingInput({ now: T0 }));
+    if (result.kind !== 'stored') throw new Error('expected a stored message');
+    return result.message;
+  };
+
+  it('lets exactly one of several concurrent workers claim a message for sending', async () => {
+    const message = await newOutgoing();
+    const ledgers =
+      kind === 'sqlite'
+        ? [ledger, ledger, ledger]
+        : [ledger, new MessageLedger(await db.connectAgain()), new MessageLedger(await db.connectAgain())];
+    const claims = await Promise.all(
+      Array.from({ length: 9 }, (_, i) =>
+        ledgers[i % ledgers.length]!.claimForSend(message.id, `worker-${i}`, LEASE_MS, T0),
+      ),
+    );
+    const winners = claims.filter((claim) => claim !== null);
+    expect(winners).toHaveLength(1);
+    const row = await reload(message.id);
+    expect(row).toMatchObject({
+      overallStatus: 'sending',
+      transportStatus: 'sending',
+      attempts: 1,
+      lockedBy: winners[0]!.claim.workerId,
+    });
+    expect(row.lockedUntil?.toISOString()).toBe(later(LEASE_MS).toISOString());
+    expect(
+      (await attemptsOf(message.id)).map((attempt) => [attempt.stage, attempt.status, attempt.attemptNo]),
+    ).toEqual([['transport', 'sending', 1]]);
+    expect(await eventTypes(message.id)).toEqual(['message_created', 'message_sending_started']);
+  });
+
+  it('refuses to claim an incoming message for sending or an outgoing one for processing', async () => {
+    const outgoing = await newOutgoing();
+    const incoming = await newIncoming();
+    expect(await ledger.claimForSend(incoming.id, 'w', LEASE_MS, T0)).toBeNull();
+    expect(await ledger.claimForProcessing(outgoing.id, 'w', LEASE_MS, T0)).toBeNull();
+  });
+
+  it('records a received 2xx as destination_received and releases the claim', async () => {
+    const message = await newOutgoing();
+    const claimed = await ledger.claimForSend(message.id, 'sender-1', LEASE_MS, T0);
+    const body = '{"received":true,"status":"queued"}';
+    expect(
+      await ledger.markSent(claimed!.claim, {
+        httpStatus: 202,
+        body,
+        received: true,
+        destinationStatus: 'queued',
+        now: later(10),
+      }),
+    ).toBe(true);
+    const row = await reload(message.id);
+    expect(row).toMatchObject({
+      overallStatus: 'destination_received',
+      transportStatus: 'sent',
+      destinationReceiveStatus: 'received',
+      destinationActionStatus: 'queued',
+      lastHttpStatus: 202,
+      lastResponse: body,
+      lockedBy: null,
+      lockedUntil: null,
+    });
+    expect((await attemptsOf(message.id)).map((attempt) => attempt.status)).toEqual(['sent']);
+    expect(await eventTypes(message.id)).toContain('message_sent');
+    // The claim is spent: a late duplicate outcome changes nothing.
+    expect(await ledger.markSent(claimed!.claim, { httpStatus: 200, body: null, received: false })).toBe(
+      false,
+    );
+    expect(await ledger.claimForSend(message.id, 'sender-2', LEASE_MS, later(20))).toBeNull();
+  });
+
+  it('records a 2xx without received:true as sent with an unknown receive status', async () => {
+    const message = await newOutgoing();
+    const claimed = await ledger.claimForSend(message.id, 'sender-1', LEASE_MS, T0);
+    await ledger.markSent(claimed!.claim, { httpStatus: 200, body: 'ok', received: false });
+    expect(await reload(message.id)).toMatchObject({
+      overallStatus: 'sent',
+      destinationReceiveStatus: 'unknown',
+    });
+  });
+
+  it('schedules a retry, and the row becomes sendable again only when due', async () => {
+    const message = await newOutgoing();
+    const first = await ledger.claimForSend(message.id, 'sender-1', LEASE_MS, T0);
+    const retryAt = later(10_000);
+    const error = 'x'.repeat(2500);
+    expect(
+      await ledger.markRetryableFailure(first!.claim, {
+        error,
+        errorClass: 'http_error',
+        httpStatus: 503,
+        nextRetryAt: retryAt,
+        column: 'transport_status',
+        now: later(5),
+      }),
+    ).toBe(true);
+    const row = await reload(message.id);
+    expect(row).toMatchObject({
+      overallStatus: 'failed_retryable',
+      transportStatus: 'failed',
+      retryCount: 1,
+      lastHttpStatus: 503,
+      lockedBy: null,
+    });
+    expect(row.lastError).toHaveLength(2000);
+    expect(row.nextRetryAt?.toISOString()).toBe(retryAt.toISOString());
+    expect(await eventTypes(message.id)).toEqual([
+      'message_created',
+      'message_sending_started',
+      'message_send_failed',
+      'retry_scheduled',
+    ]);
+
+    expect((await ledger.findDueRetries(later(9_999), 100)).map((due) => due.id)).not.toContain(message.id);
+    expect((await ledger.findDueRetries(retryAt, 100)).map((due) => due.id)).toContain(message.id);
+    expect(await ledger.claimForSend(message.id, 'sender-2', LEASE_MS, later(9_999))).toBeNull();
+    const second = await ledger.claimForSend(message.id, 'sender-2', LEASE_MS, retryAt);
+    expect(second?.claim.attemptNo).toBe(2);
+    expect((await reload(message.id)).nextRetryAt).toBeNull();
+  });
+
+  it('marks a final failure and stores one dead letter for it', async () => {
+    const message = await newOutgoing();
+    const claimed = await ledger.claimForSend(message.id, 'sender-1', LEASE_MS, T0);
+    await ledger.markFinalFailure(claimed!.claim, {
+      error: 'HTTP transport failed with status [422].',
+      errorClass: 'http_error',
+      httpStatus: 422,
+      column: 'transport_status',
+      deadLetter: true,
+      retryEvent: 'retry_not_scheduled',
+    });
+    expect(await reload(message.id)).toMatchObject({
+      overallStatus: 'failed_final',
+      transportStatus: 'failed_final',
+    });
+    const letters = await db.dataSource.manager.findBy(TalktoDeadLetterEntity, {
+      talktoMessageId: message.id,
+    });
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({
+      status: 'open',
+      failedStatus: 'failed_final',
+      payload: message.payload,
+    });
+    expect(await eventTypes(message.id)).toEqual(
+      expect.arrayContaining(['message_send_failed', 'retry_not_scheduled', 'dead_lettered']),
+    );
+    await ledger.storeDeadLetter(await reload(message.id), { reason: 'again' });
+    expect(await db.dataSource.manager.countBy(TalktoDeadLetterEntity, { talktoMessageId: message.id })).toBe(
+      1,
+    );
+  });
+
+  it('processes an incoming message once and records success', async () => {
+    const message = await newIncoming();
+    const claims = await Promise.all([
+      ledger.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0),
+      ledger.claimForProcessing(message.id, 'processor-2', LEASE_MS, T0),
+    ]);
+    const winner = claims.find((claim) => claim !== null)!;
+    expect(claims.filter((claim) => claim !== null)).toHaveLength(1);
+    expect(winner.message).toMatchObject({
+      overallStatus: 'processing',
+      destinationActionStatus: 'processing',
+      attempts: 1,
+    });
+    expect(winner.message.processingStartedAt?.toISOString()).toBe(T0.toISOString());
+    expect(
+      await ledger.markProcessed(winner.claim, { kind: 'succeeded', result: { invoice: 7 } }, later(50)),
+    ).toBe(true);
+    const row = await reload(message.id);
+    expect(row).toMatchObject({
+      overallStatus: 'succeeded',
+      destinationActionStatus: 'succeeded',
+      lockedBy: null,
+    });
+    expect(row.completedAt?.toISOString()).toBe(later(50).toISOString());
+    const attempts = await attemptsOf(message.id);
+    expect(attempts.map((attempt) => [attempt.stage, attempt.status])).toEqual([
+      ['destination_processor', 'succeeded'],
+    ]);
+    expect(attempts[0]!.meta).toEqual({ result: { invoice: 7 }, result_meta: {} });
+    expect(await eventTypes(message.id)).toEqual([
+      'message_received',
+      'destination_processing_started',
+      'destination_processing_succeeded',
+    ]);
+    expect(await ledger.claimForProcessing(message.id, 'processor-3', LEASE_MS, later(60))).toBeNull();
+  });
+
+  it.each([
+    [{ kind: 'skipped' as const }, 'skipped', 'skipped', 'incoming_command_skipped', 0],
+    [
+      { kind: 'failed_retryable' as const, error: 'busy', nextRetryAt: null },
+      'failed_retryable',
+      'failed_retryable',
+      'destination_processing_failed',
+      0,
+    ],
+    [
+      { kind: 'failed_retryable' as const, error: 'busy', nextRetryAt: later(30_000) },
+      'failed_retryable',
+      'failed',
+      'retry_scheduled',
+      0,
+    ],
+    [
+      { kind: 'failed_final' as const, error: 'bad', deadLetter: true, retryExhausted: true },
+      'failed_final',
+      'failed_final',
+      'retry_exhausted',
+      1,
+    ],
+  ])('applies a %j handler outcome', async (outcome, overall, destination, lastEvent, deadLetters) => {
+    const message = await newIncoming();
+    const claimed = await ledger.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
+    expect(await ledger.markProcessed(claimed!.claim, outcome, later(5))).toBe(true);
+    const row = await reload(message.id);
+    expect(row).toMatchObject({
+      overallStatus: overall,
+      destinationActionStatus: destination,
+      lockedBy: null,
+    });
+    expect((await attemptsOf(message.id)).map((attempt) => attempt.status)).toEqual([overall]);
+    expect(await eventTypes(message.id)).toContain(lastEvent);
+    expect(await db.dataSource.manager.countBy(TalktoDeadLetterEntity, { talktoMessageId: message.id })).toBe(
+      deadLetters,
+    );
+  });
+
+  it('ignores an outcome from a worker that no longer holds the claim', async () => {
+    const message = await newIncoming();
+    const claimed = await ledger.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
+    const impostor = { ...claimed!.claim, workerId: 'processor-2' };
+    expect(await ledger.markProcessed(impostor, { kind: 'succeeded' })).toBe(false);
+    expect((await reload(message.id)).overallStatus).toBe('processing');
+  });
+
+  it('finds dispatchable rows until they are claimed', async () => {
+    const outgoing = await newOutgoing();
+    const incoming = await newIncoming();
+    const ids = async (now: Date) => (await ledger.findDispatchable(now, 1000)).map((row) => row.id);
+    expect(await ids(T0)).toEqual(expect.arrayContaining([outgoing.id, incoming.id]));
+    await ledger.claimForSend(outgoing.id, 'sender-1', LEASE_MS, T0);
+    expect(await ids(T0)).not.toContain(outgoing.id);
+  });
+
+  it('finds stale claims by lease expiry and releases each exactly once', async () => {
+    const outgoing = await newOutgoing();
+    const incoming = await newIncoming();
+    await ledger.claimForSend(outgoing.id, 'dead-sender', LEASE_MS, T0);
+    await ledger.claimForProcessing(incoming.id, 'dead-processor', LEASE_MS, T0);
+    const staleIds = async (now: Date) => (await ledger.findStaleClaims(now, 1000)).map((row) => row.id);
+    expect(await staleIds(later(LEASE_MS - 1))).not.toEqual(expect.arrayContaining([outgoing.id]));
+    expect(await staleIds(later(LEASE_MS + 1))).toEqual(expect.arrayContaining([outgoing.id, incoming.id]));
+
+    const releaseTime = later(LEASE_MS + 1);
+    expect(await ledger.releaseStaleClaim(outgoing.id, 'someone-else', releaseTime)).toBe('changed');
+    const releases = await Promise.all([
+      ledger.releaseStaleClaim(outgoing.id, 'dead-sender', releaseTime),
+      ledger.releaseStaleClaim(outgoing.id, 'dead-sender', releaseTime),
+    ]);
+    expect(releases.sort()).toEqual(['changed', 'released']);
+    expect(await reload(outgoing.id)).toMatchObject({
+      overallStatus: 'waiting_to_send',
+      transportStatus: 'pending',
+      lockedBy: null,
+    });
+    expect(await ledger.releaseStaleClaim(incoming.id, 'dead-processor', releaseTime)).toBe('released');
+    expect(await reload(incoming.id)).toMatchObject({
+      overallStatus: 'queued',
+      destinationActionStatus: 'queued',
+    });
+    expect(await eventTypes(incoming.id)).toContain('stale_lock_recovered');
+    expect(await ledger.claimForProcessing(incoming.id, 'processor-2', LEASE_MS, releaseTime)).not.toBeNull();
+  });
+
+  it('fails a stale claim finally once its attempts are spent', async () => {
+    const message = await ledger.createOutgoing(outgoingInput({ now: T0, maxAttempts: 1 }));
+    await ledger.claimForSend(message.id, 'dead-sender', LEASE_MS, T0);
+    expect(await ledger.releaseStaleClaim(message.id, 'dead-sender', later(LEASE_MS + 1))).toBe('exhausted');
+    expect(await reload(message.id)).toMatchObject({
+      overallStatus: 'failed_final',
+      transportStatus: 'failed_final',
+    });
+    expect(await db.dataSource.manager.countBy(TalktoDeadLetterEntity, { talktoMessageId: message.id })).toBe(
+      1,
+    );
+  });
+});
