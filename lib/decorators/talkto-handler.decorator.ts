@@ -4,8 +4,6 @@ import { TALKTO_HANDLER_METADATA } from '../talkto.constants.js';
 export interface TalktoHandlerOptions {
   /** DTO class the payload is transformed into and validated against (default: the type of `handle`'s first parameter). */
   payload?: Type<unknown>;
-  /** Run the handler inside the transaction that records its outcome; `message.manager` is then set (default false). */
-  transactional?: boolean;
 }
 
 export interface TalktoHandlerMetadata extends TalktoHandlerOptions {

@@ -6,7 +6,6 @@ export interface RegisteredHandler {
   instance: TalktoCommandHandler;
   /** DTO class for the payload, or null when the handler takes the plain payload. */
   payloadType: Type<unknown> | null;
-  transactional: boolean;
 }
 
 /** Command → handler, built once at boot by the explorer and read-only afterwards. */

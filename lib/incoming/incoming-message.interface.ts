@@ -1,5 +1,3 @@
-import type { EntityManager } from 'typeorm';
-
 /** The stored incoming message as a handler sees it. */
 export interface IncomingMessage<TPayload = unknown> {
   /** Database id of the stored row. */
@@ -16,11 +14,6 @@ export interface IncomingMessage<TPayload = unknown> {
   /** 1 on the first run, higher on retries and reprocessing. */
   attempt: number;
   payload: TPayload;
-  /**
-   * Present for handlers declared `transactional: true`: writes made through it commit together
-   * with the message's move to its final state.
-   */
-  manager?: EntityManager;
 }
 
 export interface TalktoCommandHandler<TPayload = unknown> {

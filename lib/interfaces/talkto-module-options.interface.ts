@@ -1,4 +1,8 @@
 import type { DataSource } from 'typeorm';
+import type { TalktoClock } from '../clock/talkto.clock.js';
+import type { TalktoQueueOptions } from '../queue/interfaces/talkto-queue-options.interface.js';
+
+export type { TalktoQueueOptions };
 
 /** A shared secret, optionally limited in time so it can be rotated without failed deliveries. */
 export interface TalktoSecret {
@@ -71,9 +75,6 @@ export interface TalktoSecurityOptions {
   signatureVersionHeader?: string;
 }
 
-export type TalktoQueueOptions =
-  { driver: 'in-process' } | { driver: 'bull'; redis: string | Record<string, unknown>; prefix?: string };
-
 export interface TalktoRoutesOptions {
   /** Mount the receive and callback routes (default `true`). */
   enabled?: boolean;
@@ -122,4 +123,6 @@ export interface TalktoModuleOptions {
    * `TypeOrmModule` connection (default: the default connection).
    */
   dataSource?: DataSource | string;
+  /** Time source for timestamps, leases and retries (default: the system clock). */
+  clock?: TalktoClock;
 }

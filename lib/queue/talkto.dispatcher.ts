@@ -12,7 +12,11 @@ export class TalktoDispatcher {
 
   constructor(@Inject(TALKTO_QUEUE_DRIVER) private readonly driver: TalktoQueueDriver) {}
 
-  async dispatch(queue: TalktoQueueName, messageId: number, options?: TalktoDispatchOptions): Promise<boolean> {
+  async dispatch(
+    queue: TalktoQueueName,
+    messageId: number,
+    options?: TalktoDispatchOptions,
+  ): Promise<boolean> {
     try {
       await this.driver.dispatch(queue, messageId, options);
       return true;

@@ -14,7 +14,9 @@ import type { TalktoQueueDriver } from './talkto-queue.port.js';
 
 /** Connects the queues to the pipelines and follows the application's lifecycle. */
 @Injectable()
-export class TalktoWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class TalktoWorkers
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     @Inject(TALKTO_QUEUE_DRIVER) private readonly driver: TalktoQueueDriver,

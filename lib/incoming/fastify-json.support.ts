@@ -1,0 +1,47 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+
+interface FastifyLike {
+  hasContentTypeParser(type: string | RegExp): boolean;
+  addContentTypeParser(
+    type: RegExp,
+    options: { parseAs: 'buffer' },
+    parser: (
+      request: { rawBody?: Buffer },
+      body: Buffer,
+      done: (error: Error | null, value?: unknown) => void,
+    ) => void,
+  ): void;
+}
+
+// `application/vnd.example+json` and friends: JSON to a PHP receiver, unknown (415) to Fastify.
+const STRUCTURED_JSON = /^application\/[^;\s]+\+json\b/i;
+
+/**
+ * Teaches a Fastify host to read `+json` bodies as JSON (keeping the raw bytes), as a PHP receiver
+ * does. Express needs nothing: bodies it does not parse stay readable for the route.
+ */
+@Injectable()
+export class FastifyJsonSupport implements OnModuleInit {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  onModuleInit(): void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter?.getType() !== 'fastify') {
+      return;
+    }
+    const fastify = adapter.getInstance<FastifyLike>();
+    if (fastify.hasContentTypeParser(STRUCTURED_JSON)) {
+      return;
+    }
+    fastify.addContentTypeParser(STRUCTURED_JSON, { parseAs: 'buffer' }, (request, body, done) => {
+      request.rawBody = body;
+      try {
+        done(null, body.length === 0 ? undefined : JSON.parse(body.toString('utf8')));
+      } catch (error) {
+        // Same shape as Fastify's own JSON parser failure, so the body-parse filter recognises it.
+        done(Object.assign(error as Error, { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }));
+      }
+    });
+  }
+}

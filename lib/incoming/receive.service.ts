@@ -1,0 +1,153 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { TalktoClock } from '../clock/talkto.clock.js';
+import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
+import { MessageLedger } from '../persistence/message.ledger.js';
+import { NonceStore } from '../persistence/nonce.store.js';
+import { type VerifiedEnvelope, verifyEnvelope } from '../protocol/envelope.verifier.js';
+import { TalktoJsonDecodeError } from '../protocol/errors/json-decode.error.js';
+import { TalktoJsonEncodeError } from '../protocol/errors/json-encode.error.js';
+import { TalktoRequestValidationError } from '../protocol/errors/request-validation.error.js';
+import { TalktoVerificationError } from '../protocol/errors/verification.error.js';
+import { encodeBodyJson } from '../protocol/json/body-json.js';
+import { decodeTalktoJson } from '../protocol/json/json-reader.js';
+import { PhpArray } from '../protocol/json/php-value.js';
+import { nonceLedgerHash } from '../protocol/derived-ids.util.js';
+import { validateEnvelopeRequest } from '../protocol/request.validator.js';
+import type { TalktoHeaders } from '../protocol/talkto.headers.js';
+import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
+import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
+import { isJsonContentType } from './raw-body.util.js';
+import { receiveAnswers, type TalktoHttpAnswer } from './receive-response.js';
+import { createVerifierConfig } from './verifier-config.factory.js';
+
+export interface ReceivedRequest {
+  headers: TalktoHeaders;
+  /** The exact body bytes; null when the body was not JSON and no bytes were kept. */
+  rawBody: Buffer | null;
+}
+
+/** A body is a JSON object only when its first significant byte opens one (arrays are refused). */
+function opensObject(raw: Buffer): boolean {
+  for (const byte of raw) {
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) {
+      return byte === 0x7b;
+    }
+  }
+  return false;
+}
+
+/**
+ * The command route's pipeline (PROTOCOL §8.1): decode, validate, verify, then the stateful steps —
+ * duplicate by message id, nonce, idempotency key — and the durable insert. Nothing is written
+ * before verification passes, except the nonce.
+ */
+@Injectable()
+export class ReceiveService {
+  private readonly logger = new Logger('Talkto');
+
+  constructor(
+    @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
+    private readonly clock: TalktoClock,
+    private readonly ledger: MessageLedger,
+    private readonly nonces: NonceStore,
+    private readonly dispatcher: TalktoDispatcher,
+  ) {}
+
+  async receive(request: ReceivedRequest): Promise<TalktoHttpAnswer> {
+    let envelope: VerifiedEnvelope;
+    try {
+      envelope = this.verify(request);
+    } catch (error) {
+      return this.rejection(error);
+    }
+    return this.store(envelope);
+  }
+
+  /** Steps 1–3 of §8.1; throws the protocol's typed errors. */
+  verify(request: ReceivedRequest): VerifiedEnvelope {
+    const contentType = request.headers['content-type'];
+    const body = isJsonContentType(typeof contentType === 'string' ? contentType : undefined)
+      ? this.decodeBody(request.rawBody)
+      : new PhpArray(); // PHP falls back to form input, which a Talkto sender never fills.
+    validateEnvelopeRequest(body, 'command');
+    const now = this.clock.now();
+    return verifyEnvelope(
+      { body, headers: request.headers },
+      createVerifierConfig(this.options, now.getTime()),
+      Math.floor(now.getTime() / 1000),
+    );
+  }
+
+  private decodeBody(raw: Buffer | null): PhpArray {
+    if (raw === null || !opensObject(raw)) {
+      throw new TalktoJsonDecodeError(raw === null || raw.length === 0 ? 'empty' : 'syntax');
+    }
+    const body = decodeTalktoJson(raw, { rejectNulPropertyNames: true });
+    if (!(body instanceof PhpArray)) {
+      throw new TalktoJsonDecodeError('syntax');
+    }
+    return body;
+  }
+
+  private async store(envelope: VerifiedEnvelope): Promise<TalktoHttpAnswer> {
+    const existing = await this.ledger.findByMessageId(envelope.messageId);
+    if (existing) {
+      return receiveAnswers.duplicate('already_received', existing.messageId);
+    }
+    if (envelope.nonceAction === 'reject' || !(await this.consumeNonce(envelope))) {
+      return receiveAnswers.rejected(409, 'replay_nonce_reused');
+    }
+    const outcome = await this.ledger.insertIncoming({
+      messageId: envelope.messageId,
+      correlationId: envelope.correlationId,
+      parentMessageId: envelope.parentMessageId,
+      source: envelope.source,
+      target: envelope.target,
+      command: envelope.command,
+      businessKey: envelope.businessKey,
+      idempotencyKey: envelope.idempotencyKey,
+      schemaVersion: typeof envelope.schemaVersion === 'bigint' ? Number(envelope.schemaVersion) : 1,
+      payload: envelope.payload === null ? null : encodeBodyJson(envelope.payload),
+      payloadHash: envelope.payloadHash,
+      now: this.clock.now(),
+    });
+    if (outcome.kind === 'duplicate') {
+      return receiveAnswers.duplicate(outcome.status, outcome.messageId);
+    }
+    await this.dispatcher.dispatch('process', outcome.message.id);
+    return receiveAnswers.queued(envelope.messageId);
+  }
+
+  private async consumeNonce(envelope: VerifiedEnvelope): Promise<boolean> {
+    if (envelope.nonceAction !== 'consume' || !this.options.security.replayProtection) {
+      return true;
+    }
+    return this.nonces.consume({
+      nonceHash: nonceLedgerHash(envelope.source, envelope.target, envelope.nonce!),
+      source: envelope.source,
+      target: envelope.target,
+      messageId: envelope.messageId,
+      signedTimestamp: envelope.signedTimestamp,
+      now: this.clock.now(),
+      retentionDays: this.options.nonceRetentionDays,
+    });
+  }
+
+  private rejection(error: unknown): TalktoHttpAnswer {
+    if (error instanceof TalktoJsonDecodeError) {
+      return receiveAnswers.rejected(422, 'invalid_json');
+    }
+    if (error instanceof TalktoRequestValidationError) {
+      return receiveAnswers.validationFailed(error.details);
+    }
+    if (error instanceof TalktoVerificationError) {
+      return receiveAnswers.rejected(error.httpStatus, error.code, error.field);
+    }
+    if (error instanceof TalktoJsonEncodeError) {
+      // PHP fails here with a server error too; the payload (e.g. 1e400) can never be hashed.
+      this.logger.warn(`Rejected a Talkto request whose payload cannot be hashed (${error.code}).`);
+      return receiveAnswers.rejected(500, 'payload_unencodable');
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,54 @@
+import type {
+  ResolvedIncomingSource,
+  ResolvedSecret,
+  ResolvedTalktoOptions,
+} from '../config/resolved-options.interface.js';
+import type { VerifierConfig, VerifierSource } from '../protocol/envelope.verifier.js';
+
+const PHP_RESERVED_SOURCE = 'handlers';
+const NO_COMMANDS: VerifierSource = {
+  secrets: [],
+  isCommandAllowed: () => false,
+  isIdempotencyRequired: () => false,
+};
+
+/** Secrets valid at `nowMs`, newest first: verification accepts any, signing uses the first. */
+export function activeSecrets(secrets: ResolvedSecret[], nowMs: number): string[] {
+  return secrets
+    .filter((secret) => (secret.notBefore ?? -Infinity) <= nowMs && nowMs <= (secret.notAfter ?? Infinity))
+    .sort((a, b) => (b.notBefore ?? -Infinity) - (a.notBefore ?? -Infinity))
+    .map((secret) => secret.value);
+}
+
+function verifierSource(source: ResolvedIncomingSource, nowMs: number): VerifierSource {
+  return {
+    secrets: activeSecrets(source.secrets, nowMs),
+    isCommandAllowed: (command) => source.allowAllCommands || source.commands.has(command),
+    isIdempotencyRequired: (command) => source.commands.get(command)?.idempotencyRequired === true,
+  };
+}
+
+/** The protocol verifier's view of the module options at one instant (secrets can expire). */
+export function createVerifierConfig(options: ResolvedTalktoOptions, nowMs: number): VerifierConfig {
+  const { security } = options;
+  return {
+    service: options.service,
+    acceptVersions: security.acceptVersions,
+    toleranceSeconds: security.timestampToleranceSeconds,
+    requireSignature: true,
+    requireTimestamp: true,
+    replayProtection: security.replayProtection,
+    requireNonceForV2: security.requireNonceForV2,
+    nonceHeader: security.nonceHeader,
+    signatureVersionHeader: security.signatureVersionHeader,
+    source: (name) => {
+      const source = options.incoming.get(name);
+      if (source) {
+        return verifierSource(source, nowMs);
+      }
+      // A PHP receiver keeps its handler map under the same config key as its sources, so a
+      // request claiming source `handlers` passes the source check and fails on the command.
+      return name === PHP_RESERVED_SOURCE ? NO_COMMANDS : undefined;
+    },
+  };
+}

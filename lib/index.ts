@@ -1,0 +1,18 @@
+export { TalktoModule } from './talkto.module.js';
+export { TalktoClient } from './outgoing/talkto.client.js';
+export type { TalktoSendOptions, TalktoSentMessage } from './outgoing/send-options.interface.js';
+export { TalktoTransport, type TalktoTransportResponse } from './outgoing/talkto.transport.js';
+export { TalktoHandler, type TalktoHandlerOptions } from './decorators/talkto-handler.decorator.js';
+export { TalktoResult, type TalktoResultStatus } from './incoming/handler-result.js';
+export type { IncomingMessage, TalktoCommandHandler } from './incoming/incoming-message.interface.js';
+export { TalktoClock, FixedTalktoClock } from './clock/talkto.clock.js';
+export type * from './interfaces/talkto-module-options.interface.js';
+export type * from './interfaces/talkto-module-async-options.interface.js';
+export { TALKTO_ENTITIES } from './persistence/entities/talkto.entities.js';
+export { TALKTO_MIGRATIONS } from './persistence/migrations/talkto.migrations.js';
+export { TalktoError } from './protocol/errors/talkto.error.js';
+export { TalktoConfigurationError } from './errors/talkto-configuration.error.js';
+export { TalktoSendError } from './errors/talkto-send.error.js';
+export { TalktoPayloadValueError } from './protocol/errors/payload-value.error.js';
+export { TalktoEnvelopeFieldError } from './protocol/errors/envelope-field.error.js';
+export { talktoFloat, TalktoFloat } from './protocol/json/talkto-float.js';

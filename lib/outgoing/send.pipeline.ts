@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { TalktoClock } from '../clock/talkto.clock.js';
+import type { ResolvedOutgoingTarget, ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
+import { activeSecrets } from '../incoming/verifier-config.factory.js';
+import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
+import { MessageLedger } from '../persistence/message.ledger.js';
+import type { MessageClaim } from '../persistence/message-ledger.interfaces.js';
+import { TalktoEnvelopeFieldError } from '../protocol/errors/envelope-field.error.js';
+import { decodeTalktoJson } from '../protocol/json/json-reader.js';
+import type { PhpValue } from '../protocol/json/php-value.js';
+import { buildOutgoingRequest, type OutgoingRequest } from '../protocol/outgoing-request.builder.js';
+import { payloadHash } from '../protocol/payload-hash.js';
+import { formatTalktoTimestamp } from '../protocol/talkto.timestamp.js';
+import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
+import { backoffSeconds, canScheduleRetry, isRetryableHttpStatus } from '../retry/retry.policy.js';
+import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
+import { interpretSendResponse } from './send-response.interpreter.js';
+import { TalktoTransport } from './talkto.transport.js';
+
+/** A failure found before anything was sent; retrying cannot fix it (PROTOCOL §10, last row). */
+class LocalIntegrityFailure {
+  constructor(
+    readonly code: string,
+    readonly meta: Record<string, unknown>,
+  ) {}
+}
+
+/**
+ * Delivers one outgoing message: claim it, rebuild and sign the request from the stored row, post
+ * it, and record what the answer means. Safe to run twice for one id: the claim admits one runner.
+ */
+@Injectable()
+export class SendPipeline {
+  private readonly logger = new Logger('Talkto');
+  private readonly workerId = `sender:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+  constructor(
+    @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
+    private readonly clock: TalktoClock,
+    private readonly ledger: MessageLedger,
+    private readonly transport: TalktoTransport,
+    private readonly dispatcher: TalktoDispatcher,
+  ) {}
+
+  async run(id: number): Promise<void> {
+    const claimed = await this.ledger.claimForSend(
+      id,
+      this.workerId,
+      this.options.workers.leaseMs,
+      this.clock.now(),
+    );
+    if (!claimed) {
+      return;
+    }
+    const { message, claim } = claimed;
+    const target = this.options.outgoing.get(message.targetService);
+    if (!target) {
+      await this.retryOrFail(message, claim, {
+        error: `Talkto target [${message.targetService}] is not configured.`,
+      });
+      return;
+    }
+    let request: OutgoingRequest;
+    try {
+      request = this.buildRequest(message, target);
+    } catch (error) {
+      if (error instanceof LocalIntegrityFailure) {
+        await this.failLocally(message, claim, error);
+        return;
+      }
+      throw error;
+    }
+    const url = target.receiveUrl;
+    let response;
+    try {
+      response = await this.transport.post(url, request.headers, request.body, target.timeoutMs);
+    } catch (error) {
+      await this.retryOrFail(message, claim, {
+        error: `HTTP transport failed: ${(error as Error).message}`,
+        errorClass: (error as Error).name ?? 'transport_error',
+      });
+      return;
+    }
+    const outcome = interpretSendResponse(response);
+    if (outcome.kind === 'success') {
+      await this.ledger.markSent(claim, { ...outcome.sent, now: this.clock.now() });
+      return;
+    }
+    const failure = {
+      error: `HTTP transport failed with status [${response.status}].`,
+      errorClass: 'http_error',
+      httpStatus: response.status,
+      responseBody: response.body,
+    };
+    if (isRetryableHttpStatus(response.status)) {
+      await this.retryOrFail(message, claim, failure);
+    } else {
+      await this.ledger.markFinalFailure(claim, {
+        ...failure,
+        column: 'transport_status',
+        deadLetter: true,
+        retryEvent: 'retry_not_scheduled',
+        now: this.clock.now(),
+      });
+    }
+  }
+
+  private buildRequest(message: TalktoMessageEntity, target: ResolvedOutgoingTarget): OutgoingRequest {
+    let payload: PhpValue = null;
+    try {
+      payload = message.payload === null ? null : decodeTalktoJson(message.payload);
+      if (payloadHash(payload) !== message.payloadHash) {
+        throw new LocalIntegrityFailure('stored_payload_hash_mismatch', { stored_hash: message.payloadHash });
+      }
+    } catch (error) {
+      if (error instanceof LocalIntegrityFailure) {
+        throw error;
+      }
+      throw new LocalIntegrityFailure('stored_payload_hash_unencodable', {});
+    }
+    const now = this.clock.now();
+    const [secret] = activeSecrets(target.secrets, now.getTime());
+    if (secret === undefined) {
+      throw new LocalIntegrityFailure('missing_target_secret', { target: target.name });
+    }
+    try {
+      return buildOutgoingRequest({
+        messageId: message.messageId,
+        correlationId: message.correlationId,
+        parentMessageId: message.parentMessageId,
+        source: message.sourceService,
+        target: message.targetService,
+        command: message.command,
+        businessKey: message.businessKey,
+        idempotencyKey: message.idempotencyKey,
+        schemaVersion: message.schemaVersion,
+        createdAt: message.createdAt ? formatTalktoTimestamp(message.createdAt) : null,
+        payload,
+        payloadHash: message.payloadHash ?? '',
+        secret,
+        signatureVersion: target.signatureVersion,
+        timestamp: formatTalktoTimestamp(now),
+        nonce: randomUUID(),
+        customHeaders: target.headers,
+        signatureVersionHeader: this.options.security.signatureVersionHeader,
+        nonceHeader: this.options.security.nonceHeader,
+      });
+    } catch (error) {
+      if (error instanceof TalktoEnvelopeFieldError) {
+        throw new LocalIntegrityFailure(error.code, { field_name: error.field, reason: error.reason });
+      }
+      throw error;
+    }
+  }
+
+  private async failLocally(
+    message: TalktoMessageEntity,
+    claim: MessageClaim,
+    failure: LocalIntegrityFailure,
+  ) {
+    this.logger.error(
+      `Talkto message ${message.messageId} cannot be sent: ${failure.code} (review required).`,
+    );
+    await this.ledger.markFinalFailure(claim, {
+      error: failure.code,
+      errorClass: failure.code,
+      column: 'transport_status',
+      deadLetter: true,
+      retryEvent: 'retry_not_scheduled',
+      attemptMeta: { retryable: false, review_required: true, ...failure.meta },
+      now: this.clock.now(),
+    });
+  }
+
+  private async retryOrFail(
+    message: TalktoMessageEntity,
+    claim: MessageClaim,
+    failure: { error: string; errorClass?: string; httpStatus?: number; responseBody?: string },
+  ): Promise<void> {
+    const now = this.clock.now();
+    if (!canScheduleRetry(message.retryCount, message.maxAttempts)) {
+      await this.ledger.markFinalFailure(claim, {
+        ...failure,
+        column: 'transport_status',
+        deadLetter: true,
+        retryEvent: 'retry_exhausted',
+        now,
+      });
+      return;
+    }
+    const delaySeconds = backoffSeconds(message.retryCount);
+    const nextRetryAt = new Date(now.getTime() + delaySeconds * 1000);
+    await this.ledger.markRetryableFailure(claim, {
+      ...failure,
+      column: 'transport_status',
+      nextRetryAt,
+      retryMeta: { backoff_seconds: delaySeconds, reason: 'scheduled' },
+      now,
+    });
+    await this.dispatcher.dispatch('send', message.id, { delayMs: delaySeconds * 1000 });
+  }
+}

@@ -1,0 +1,132 @@
+import { type DynamicModule, Logger, Module, type Provider, type Type } from '@nestjs/common';
+import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
+import { TalktoClock } from './clock/talkto.clock.js';
+import { resolveTalktoOptions } from './config/resolve-options.js';
+import { TalktoConfigurationError } from './errors/talkto-configuration.error.js';
+import type { ResolvedTalktoOptions } from './config/resolved-options.interface.js';
+import { BodyParseErrorFilter } from './incoming/body-parse-error.filter.js';
+import { FastifyJsonSupport } from './incoming/fastify-json.support.js';
+import { HandlerExplorer } from './incoming/handler.explorer.js';
+import { HandlerInvoker } from './incoming/handler.invoker.js';
+import { ProcessPipeline } from './incoming/process.pipeline.js';
+import { createReceiveController } from './incoming/receive.controller.js';
+import { ReceiveService } from './incoming/receive.service.js';
+import type {
+  TalktoModuleAsyncOptions,
+  TalktoOptionsFactory,
+} from './interfaces/talkto-module-async-options.interface.js';
+import type {
+  TalktoModuleOptions,
+  TalktoRoutesOptions,
+} from './interfaces/talkto-module-options.interface.js';
+import { HttpTalktoTransport } from './outgoing/http.transport.js';
+import { SendPipeline } from './outgoing/send.pipeline.js';
+import { TalktoClient } from './outgoing/talkto.client.js';
+import { TalktoTransport } from './outgoing/talkto.transport.js';
+import { createStorageProviders } from './persistence/storage.providers.js';
+import { TALKTO_QUEUE_DRIVER } from './queue/queue.constants.js';
+import { createTalktoQueueDriver } from './queue/queue-driver.factory.js';
+import { TalktoDispatcher } from './queue/talkto.dispatcher.js';
+import { TalktoWorkers } from './queue/talkto.workers.js';
+import { TALKTO_MODULE_OPTIONS, TALKTO_RESOLVED_OPTIONS } from './talkto.constants.js';
+
+const EXPORTS = [TalktoClient, TalktoClock, TALKTO_RESOLVED_OPTIONS];
+
+function routeControllers(routes: TalktoRoutesOptions | undefined): Type<unknown>[] {
+  // Resolving a stub gives the same defaults and checks as the real options.
+  const resolved = resolveTalktoOptions({ service: 'routes', routes });
+  return resolved.routes.enabled ? [createReceiveController(resolved.routes.receivePath)] : [];
+}
+
+function coreProviders(
+  dataSource: TalktoModuleOptions['dataSource'],
+  routes?: TalktoRoutesOptions,
+): Provider[] {
+  return [
+    {
+      provide: TALKTO_RESOLVED_OPTIONS,
+      useFactory: (options: TalktoModuleOptions) =>
+        resolveTalktoOptions(routes === undefined ? options : { ...options, routes }),
+      inject: [TALKTO_MODULE_OPTIONS],
+    },
+    {
+      provide: TalktoClock,
+      useFactory: (options: TalktoModuleOptions) => options.clock ?? new TalktoClock(),
+      inject: [TALKTO_MODULE_OPTIONS],
+    },
+    {
+      provide: TALKTO_QUEUE_DRIVER,
+      useFactory: (options: ResolvedTalktoOptions) =>
+        createTalktoQueueDriver(options.queue, new Logger('Talkto')),
+      inject: [TALKTO_RESOLVED_OPTIONS],
+    },
+    { provide: TalktoTransport, useClass: HttpTalktoTransport },
+    { provide: APP_FILTER, useClass: BodyParseErrorFilter },
+    ...createStorageProviders(dataSource),
+    TalktoDispatcher,
+    HandlerExplorer,
+    HandlerInvoker,
+    ReceiveService,
+    ProcessPipeline,
+    SendPipeline,
+    TalktoClient,
+    TalktoWorkers,
+    FastifyJsonSupport,
+  ];
+}
+
+/**
+ * Wires Talkto into a Nest application: storage in the host's TypeORM DataSource, a queue driver,
+ * the receive route, the handler registry and the client. Register it once, at the root.
+ */
+@Module({})
+export class TalktoModule {
+  static forRoot(options: TalktoModuleOptions): DynamicModule {
+    resolveTalktoOptions(options); // fail at definition time with the offending key
+    return {
+      module: TalktoModule,
+      global: true,
+      imports: [DiscoveryModule],
+      controllers: routeControllers(options.routes),
+      providers: [
+        { provide: TALKTO_MODULE_OPTIONS, useValue: options },
+        ...coreProviders(options.dataSource),
+      ],
+      exports: EXPORTS,
+    };
+  }
+
+  static forRootAsync(options: TalktoModuleAsyncOptions): DynamicModule {
+    return {
+      module: TalktoModule,
+      global: true,
+      imports: [DiscoveryModule, ...(options.imports ?? [])],
+      controllers: routeControllers(options.routes),
+      providers: [
+        ...TalktoModule.asyncOptionsProviders(options),
+        ...coreProviders(options.dataSource, options.routes ?? {}),
+      ],
+      exports: EXPORTS,
+    };
+  }
+
+  private static asyncOptionsProviders(options: TalktoModuleAsyncOptions): Provider[] {
+    if (options.useFactory) {
+      return [
+        { provide: TALKTO_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
+      ];
+    }
+    const factoryClass = options.useClass ?? options.useExisting;
+    if (!factoryClass) {
+      throw new TalktoConfigurationError('forRootAsync', 'needs useFactory, useClass or useExisting');
+    }
+    return [
+      ...(options.useClass ? [options.useClass] : []),
+      {
+        provide: TALKTO_MODULE_OPTIONS,
+        useFactory: (factory: TalktoOptionsFactory) => factory.createTalktoOptions(),
+        inject: [factoryClass],
+      },
+    ];
+  }
+}

@@ -1,0 +1,80 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { type INestApplication, Module, type Provider } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import {
+  TALKTO_ENTITIES,
+  TALKTO_MIGRATIONS,
+  TalktoModule,
+  type TalktoModuleOptions,
+} from '../../lib/index.js';
+import { createTestDatabase, type DatabaseKind } from './databases.js';
+
+export type HttpAdapterKind = 'express' | 'fastify';
+export type QueueKind = 'in-process' | 'bull';
+
+export interface TalktoAppSpec {
+  database: DatabaseKind;
+  queue: QueueKind;
+  adapter: HttpAdapterKind;
+  port: number;
+  talkto: TalktoModuleOptions;
+  /** Handlers and anything they need. */
+  providers?: Provider[];
+}
+
+export interface RunningTalktoApp {
+  app: INestApplication;
+  url: string;
+  dataSource: DataSource;
+  close(): Promise<void>;
+}
+
+/** Boots a real Nest app on 127.0.0.1 with its own fresh database, the Talkto tables migrated. */
+export async function startTalktoApp(spec: TalktoAppSpec): Promise<RunningTalktoApp> {
+  const database = await createTestDatabase(spec.database);
+  const queue: TalktoModuleOptions['queue'] =
+    spec.queue === 'bull'
+      ? {
+          driver: 'bull',
+          redis: 'redis://127.0.0.1:6379',
+          prefix: `talkto-test-${randomBytes(4).toString('hex')}`,
+        }
+      : { driver: 'in-process' };
+
+  @Module({
+    imports: [
+      TypeOrmModule.forRoot({
+        ...database.options,
+        entities: TALKTO_ENTITIES,
+        migrations: TALKTO_MIGRATIONS,
+        migrationsRun: true,
+        synchronize: false,
+        logging: false,
+      } as Parameters<typeof TypeOrmModule.forRoot>[0]),
+      TalktoModule.forRoot({ queue, ...spec.talkto }),
+    ],
+    providers: spec.providers ?? [],
+  })
+  class TestAppModule {}
+
+  const app =
+    spec.adapter === 'fastify'
+      ? await NestFactory.create(TestAppModule, new FastifyAdapter(), { rawBody: true, logger: false })
+      : await NestFactory.create(TestAppModule, { rawBody: true, logger: false });
+  app.enableShutdownHooks();
+  await app.listen(spec.port, '127.0.0.1');
+  const dataSource = app.get(DataSource);
+  return {
+    app,
+    url: `http://127.0.0.1:${spec.port}`,
+    dataSource,
+    close: async () => {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
