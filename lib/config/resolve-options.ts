@@ -6,6 +6,7 @@ import type {
   TalktoSignatureVersion,
 } from '../interfaces/talkto-module-options.interface.js';
 import { TalktoConfigurationError } from '../errors/talkto-configuration.error.js';
+import { resolveReliabilityOptions } from './reliability-options.resolver.js';
 import type {
   ResolvedIncomingCommand,
   ResolvedIncomingSource,
@@ -281,5 +282,6 @@ export function resolveTalktoOptions(options: TalktoModuleOptions): ResolvedTalk
     nonceRetentionDays: positiveInteger(options.nonceRetentionDays, 'nonceRetentionDays', 7),
     unknownCommandStrategy: strategy,
     dataSource: options.dataSource,
+    ...resolveReliabilityOptions(options),
   };
 }

@@ -3,6 +3,7 @@ import type {
   TalktoQueueOptions,
   TalktoSignatureVersion,
 } from '../interfaces/talkto-module-options.interface.js';
+import type { ResolvedReliabilityOptions } from '../retry/retry-settings.interface.js';
 
 export interface ResolvedSecret {
   value: string;
@@ -33,7 +34,7 @@ export interface ResolvedIncomingSource {
 }
 
 /** Module options with every default applied and every value checked; built once at boot. */
-export interface ResolvedTalktoOptions {
+export interface ResolvedTalktoOptions extends ResolvedReliabilityOptions {
   service: string;
   outgoing: ReadonlyMap<string, ResolvedOutgoingTarget>;
   incoming: ReadonlyMap<string, ResolvedIncomingSource>;

@@ -1,8 +1,22 @@
 import type { DataSource } from 'typeorm';
 import type { TalktoClock } from '../clock/talkto.clock.js';
 import type { TalktoQueueOptions } from '../queue/interfaces/talkto-queue-options.interface.js';
+import type { TalktoRetryOptions } from '../retry/retry-options.interface.js';
+import type {
+  TalktoDeadLetterOptions,
+  TalktoRecoveryOptions,
+  TalktoRetentionOptions,
+  TalktoSweeperOptions,
+} from '../operations/operations-options.interface.js';
 
 export type { TalktoQueueOptions };
+export type { TalktoRetryOptions, TalktoRetrySettings } from '../retry/retry-options.interface.js';
+export type {
+  TalktoDeadLetterOptions,
+  TalktoRecoveryOptions,
+  TalktoRetentionOptions,
+  TalktoSweeperOptions,
+} from '../operations/operations-options.interface.js';
 
 /** A shared secret, optionally limited in time so it can be rotated without failed deliveries. */
 export interface TalktoSecret {
@@ -116,6 +130,16 @@ export interface TalktoModuleOptions {
   maxAttempts?: number;
   /** Days a consumed nonce is kept (default 7). */
   nonceRetentionDays?: number;
+  /** Retry policy with per-direction, per-peer and per-command layers (BEHAVIOR §6). */
+  retry?: TalktoRetryOptions;
+  /** Background re-dispatch of due retries, lost jobs and expired claims (default on, every 5 s). */
+  sweeper?: TalktoSweeperOptions;
+  /** Dead-letter storage and reprocessing (default on, 3 reprocess runs). */
+  deadLetters?: TalktoDeadLetterOptions;
+  /** Stale-claim recovery threshold (default 15 minutes). */
+  recovery?: TalktoRecoveryOptions;
+  /** Retention used by pruning (default messages 90 d, attempts 90 d, events 30 d, dead letters 180 d). */
+  retention?: TalktoRetentionOptions;
   /** What to do with an allowed command that has no handler: `fail` at boot (default) or `skip` it. */
   unknownCommandStrategy?: 'fail' | 'skip';
   /**
