@@ -199,6 +199,32 @@ function incomingSource(name: string, source: TalktoIncomingSourceOptions): Reso
   };
 }
 
+function flag(value: unknown, key: string, fallback: boolean): boolean {
+  if (value === undefined) {
+    return fallback;
+  }
+  if (typeof value !== 'boolean') {
+    throw new TalktoConfigurationError(key, 'must be a boolean');
+  }
+  return value;
+}
+
+function callbackCommand(value: unknown): string {
+  const command = value ?? 'talkto.result';
+  if (
+    typeof command !== 'string' ||
+    command === '' ||
+    UNSAFE_IDENTIFIER.test(command) ||
+    command.length > 150
+  ) {
+    throw new TalktoConfigurationError(
+      'callbacks.command',
+      'must be a command name (≤150 characters, no control characters)',
+    );
+  }
+  return command;
+}
+
 function routePath(value: string | undefined, key: string, fallback: string): string {
   const path = value ?? fallback;
   if (typeof path !== 'string' || /[\s?#]/.test(path)) {
@@ -267,6 +293,11 @@ export function resolveTalktoOptions(options: TalktoModuleOptions): ResolvedTalk
       enabled: options.routes?.enabled ?? true,
       receivePath: join(routePath(options.routes?.receivePath, 'routes.receivePath', 'talkto/receive')),
       callbackPath: join(routePath(options.routes?.callbackPath, 'routes.callbackPath', 'talkto/callback')),
+    },
+    callbacks: {
+      enabled: flag(options.callbacks?.enabled, 'callbacks.enabled', true),
+      autoDispatch: flag(options.callbacks?.autoDispatch, 'callbacks.autoDispatch', true),
+      command: callbackCommand(options.callbacks?.command),
     },
     workers: {
       sendConcurrency: positiveInteger(options.workers?.sendConcurrency, 'workers.sendConcurrency', 4),

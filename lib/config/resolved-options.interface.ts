@@ -49,6 +49,7 @@ export interface ResolvedTalktoOptions extends ResolvedReliabilityOptions {
   };
   queue: TalktoQueueOptions;
   routes: { enabled: boolean; receivePath: string; callbackPath: string };
+  callbacks: { enabled: boolean; autoDispatch: boolean; command: string };
   workers: { sendConcurrency: number; processConcurrency: number; leaseMs: number };
   httpTimeoutMs: number;
   maxAttempts: number;

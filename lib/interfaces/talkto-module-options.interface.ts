@@ -100,6 +100,16 @@ export interface TalktoRoutesOptions {
   callbackPath?: string;
 }
 
+/** Result callbacks: reporting each handled command's outcome back to its sender (and receiving those reports). */
+export interface TalktoCallbackOptions {
+  /** Send callbacks after processing and accept them on the callback route (default `true`). */
+  enabled?: boolean;
+  /** Queue the callback automatically once a handler finished (default `true`). */
+  autoDispatch?: boolean;
+  /** Command name of callback messages; both peers must agree (default `talkto.result`). */
+  command?: string;
+}
+
 export interface TalktoWorkerOptions {
   /** Parallel send jobs per process (default 4). */
   sendConcurrency?: number;
@@ -122,6 +132,8 @@ export interface TalktoModuleOptions {
   queue?: TalktoQueueOptions;
   /** The receive and callback routes. */
   routes?: TalktoRoutesOptions;
+  /** Result callbacks (default: enabled, dispatched automatically, command `talkto.result`). */
+  callbacks?: TalktoCallbackOptions;
   /** Worker concurrency and claim lease. */
   workers?: TalktoWorkerOptions;
   /** Default request timeout in seconds for outgoing requests (default 20). */
