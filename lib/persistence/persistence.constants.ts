@@ -9,3 +9,9 @@ export const TALKTO_TABLES = {
 
 /** `last_error`, excerpts and dead-letter reasons are cut to this many characters. */
 export const TALKTO_TEXT_LIMIT = 2000;
+
+/** Tables of entity lifecycle events (a second migration; not part of the PHP schema). */
+export const TALKTO_ENTITY_EVENT_TABLES = {
+  events: 'talkto_entity_events',
+  deliveries: 'talkto_entity_event_deliveries',
+} as const;

@@ -1,5 +1,7 @@
 import { TalktoAttemptEntity } from './attempt.entity.js';
 import { TalktoDeadLetterEntity } from './dead-letter.entity.js';
+import { TalktoEntityEventDeliveryEntity } from './entity-event-delivery.entity.js';
+import { TalktoEntityEventEntity } from './entity-event.entity.js';
 import { TalktoEventEntity } from './event.entity.js';
 import { TalktoMessageEntity } from './message.entity.js';
 import { TalktoNonceEntity } from './nonce.entity.js';
@@ -11,4 +13,6 @@ export const TALKTO_ENTITIES = [
   TalktoEventEntity,
   TalktoDeadLetterEntity,
   TalktoNonceEntity,
+  TalktoEntityEventEntity,
+  TalktoEntityEventDeliveryEntity,
 ];

@@ -1,4 +1,8 @@
 import { CreateTalktoTables1767225600000 } from './1767225600000-create-talkto-tables.migration.js';
+import { CreateTalktoEntityEventTables1767312000000 } from './1767312000000-create-talkto-entity-event-tables.migration.js';
 
 /** Every Talkto migration in order, for a host's `DataSource({ migrations: [...TALKTO_MIGRATIONS] })`. */
-export const TALKTO_MIGRATIONS = [CreateTalktoTables1767225600000];
+export const TALKTO_MIGRATIONS = [
+  CreateTalktoTables1767225600000,
+  CreateTalktoEntityEventTables1767312000000,
+];
