@@ -92,6 +92,40 @@ export interface FinalFailureInput extends FailureInput {
   deadLetter: boolean;
   /** Event recorded besides the failure event, e.g. `retry_exhausted` or `retry_not_scheduled`. */
   retryEvent?: string;
+  /** Meta of that retry event (BEHAVIOR §2.5). */
+  retryMeta?: Record<string, unknown>;
+  /** The peer answered but refused (a 2xx callback answer without `accepted: true`). */
+  destination?: { receiveStatus: string; actionStatus: string | null };
+}
+
+/** A 2xx `accepted: true` answer to a result-callback delivery. */
+export interface CallbackDeliveredInput {
+  httpStatus: number;
+  body: string | null;
+  /** The answer's `status`: `applied`, `duplicate` or `stale_ignored`. */
+  callbackStatus: string | null;
+  duplicate: boolean;
+  originalMessageId: string | null;
+  now?: Date;
+}
+
+/** A verified result callback to apply to the original outgoing message (PROTOCOL §11.6). */
+export interface ApplyCallbackInput {
+  originalId: number;
+  callbackMessageId: string;
+  status: string;
+  source: string;
+  command: string;
+  errorMessage: string | null;
+  result: unknown;
+  meta: unknown;
+  now?: Date;
+}
+
+export interface ApplyCallbackResult {
+  application: 'applied' | 'duplicate' | 'stale_ignored';
+  /** The original as it stands after this callback. */
+  original: TalktoMessageEntity;
 }
 
 /** A handler's outcome (BEHAVIOR §5.4). */
@@ -130,6 +164,55 @@ export interface RecordAttemptInput {
   responseExcerpt?: string | null;
   meta?: Record<string, unknown> | null;
   now?: Date;
+}
+
+/** The re-dispatching operations of BEHAVIOR §6.4, plus the background sweeper. */
+export type DispatchOperation =
+  | 'retry-command'
+  | 'panel-retry'
+  | 'dlq-command'
+  | 'panel-dlq-reprocess'
+  | 'stale-recovery'
+  | 'result-callback'
+  | 'sweeper';
+
+export interface DispatchClaimOptions {
+  now: Date;
+  /** How long the claim keeps other dispatchers away; the job normally takes it over sooner. */
+  leaseMs: number;
+}
+
+/** A row claimed for one queue hand-over; `claimId` is its `locked_by`. */
+export interface DispatchClaim {
+  id: number;
+  messageId: string;
+  direction: 'incoming' | 'outgoing';
+  command: string;
+  claimId: string;
+  previousLockedBy: string | null;
+}
+
+export type DeadLetterReprocessClaim =
+  | { kind: 'claimed'; claim: DispatchClaim; message: TalktoMessageEntity }
+  | {
+      kind: 'refused';
+      reason:
+        | 'missing_original'
+        | 'unsupported_direction'
+        | 'terminal_success'
+        | 'active_message_operation'
+        | 'active_claim'
+        | 'changed';
+      message?: TalktoMessageEntity;
+    };
+
+/** Narrows the sweeper and operator queries. */
+export interface DueRowFilter {
+  direction?: 'incoming' | 'outgoing';
+  /** Only rows this service owns (outgoing from it, incoming to it). */
+  service?: string;
+  /** `findDispatchable`: only rows untouched since then, so the regular dispatch goes first. */
+  waitedBefore?: Date;
 }
 
 export interface DeadLetterInput {
