@@ -1,5 +1,13 @@
-import { Brackets, type DataSource, type EntityManager, type UpdateQueryBuilder } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import {
+  Brackets,
+  type DataSource,
+  type EntityManager,
+  type SelectQueryBuilder,
+  type UpdateQueryBuilder,
+} from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { TalktoLedgerConflictError } from '../errors/talkto-ledger-conflict.error.js';
 import { idempotencyFingerprint } from '../protocol/derived-ids.util.js';
 import { TalktoAttemptEntity } from './entities/attempt.entity.js';
 import { TalktoDeadLetterEntity } from './entities/dead-letter.entity.js';
@@ -11,10 +19,19 @@ import {
   localServiceOf,
   upsertDeadLetter,
 } from './message-history.writer.js';
+import { callbackStatusPair, decideCallbackApplication } from './callback-application.rule.js';
 import type {
+  ApplyCallbackInput,
+  ApplyCallbackResult,
+  CallbackDeliveredInput,
   ClaimedMessage,
   CreateOutgoingInput,
   DeadLetterInput,
+  DeadLetterReprocessClaim,
+  DispatchClaim,
+  DispatchClaimOptions,
+  DispatchOperation,
+  DueRowFilter,
   FinalFailureInput,
   InsertIncomingInput,
   InsertIncomingResult,
@@ -34,6 +51,9 @@ type MessageChanges = QueryDeepPartialEntity<TalktoMessageEntity>;
 
 export type StaleClaimRelease = 'released' | 'exhausted' | 'changed';
 
+/** Prefix of `locked_by` for rows claimed for a re-dispatch (BEHAVIOR §6.4). */
+export const DISPATCH_CLAIM_PREFIX = 'dispatch-claim:';
+
 const UNLOCKED = { lockedAt: null, lockedBy: null, lockedUntil: null } as const;
 const STALE_EXHAUSTED_ERROR = 'Stale Talkto lock recovered after attempts were exhausted.';
 
@@ -51,6 +71,11 @@ export class MessageLedger {
 
   findByMessageId(messageId: string): Promise<TalktoMessageEntity | null> {
     return this.dataSource.manager.findOneBy(TalktoMessageEntity, { messageId });
+  }
+
+  /** Only outgoing rows: a callback never matches a message this service received. */
+  findOutgoingByMessageId(messageId: string): Promise<TalktoMessageEntity | null> {
+    return this.dataSource.manager.findOneBy(TalktoMessageEntity, { messageId, direction: 'outgoing' });
   }
 
   existsByMessageId(messageId: string): Promise<boolean> {
@@ -109,6 +134,55 @@ export class MessageLedger {
       if (!winner) throw error;
       return winner;
     }
+  }
+
+  /**
+   * Records an outgoing message whose source action failed (BEHAVIOR §4.3, flow `run()`): no
+   * payload, nothing to send, `failed` at once. A reused idempotency key returns the existing row.
+   */
+  async createFailedOutgoing(
+    input: Omit<CreateOutgoingInput, 'payload' | 'payloadHash' | 'sourceActionStatus'> & { error: string },
+  ): Promise<TalktoMessageEntity> {
+    const now = input.now ?? new Date();
+    const fingerprint = idempotencyFingerprint(
+      'outgoing',
+      input.source,
+      input.target,
+      input.command,
+      input.idempotencyKey,
+    );
+    if (fingerprint !== null) {
+      const existing = await this.dataSource.manager.findOneBy(TalktoMessageEntity, {
+        idempotencyFingerprint: fingerprint,
+      });
+      if (existing) return existing;
+    }
+    return runInTransaction(this.dataSource, undefined, async (tx) => {
+      const message = await this.insertMessage(tx, {
+        ...identity({ ...input, payload: null, payloadHash: null }, 'outgoing', fingerprint, now),
+        maxAttempts: input.maxAttempts,
+        sourceActionStatus: S.failed,
+        transportStatus: null,
+        overallStatus: S.failed,
+        lastError: limitText(input.error),
+        failedAt: now,
+      });
+      await insertEvent(tx, {
+        talktoMessageId: message.id,
+        messageId: message.messageId,
+        serviceName: message.sourceService,
+        eventType: 'message_created',
+        newStatus: message.overallStatus,
+        meta: withoutNulls({
+          ...input.eventMeta,
+          source: input.source,
+          target: input.target,
+          command: input.command,
+        }),
+        now,
+      });
+      return message;
+    });
   }
 
   /**
@@ -298,8 +372,140 @@ export class MessageLedger {
     });
   }
 
+  /** A result callback the peer accepted: the callback row is done (BEHAVIOR §3.3, §4.5). */
+  markCallbackDelivered(claim: MessageClaim, input: CallbackDeliveredInput): Promise<boolean> {
+    const now = input.now ?? new Date();
+    return this.finish(claim, now, {
+      changes: {
+        transportStatus: S.sent,
+        sentAt: now,
+        lastHttpStatus: input.httpStatus,
+        lastResponse: limitText(input.body),
+        destinationReceiveStatus: S.received,
+        destinationActionStatus: input.callbackStatus,
+        overallStatus: S.completed,
+        completedAt: now,
+        failedAt: null,
+        lastError: null,
+        nextRetryAt: null,
+        nextAttemptAt: null,
+      },
+      attempt: {
+        status: S.sent,
+        httpStatus: input.httpStatus,
+        responseExcerpt: limitText(input.body),
+        meta: {
+          result_callback_delivery: true,
+          accepted: true,
+          callback_status: input.callbackStatus,
+          duplicate: input.duplicate,
+          original_message_id: input.originalMessageId,
+        },
+      },
+      events: [
+        {
+          eventType: 'message_sent',
+          newStatus: S.completed,
+          meta: { http_status: input.httpStatus, callback_status: input.callbackStatus },
+        },
+      ],
+      succeeded: true,
+    });
+  }
+
+  /**
+   * Applies a verified result callback to the original outgoing message (PROTOCOL §11.6) with a
+   * conditional update on the statuses it decided from; a concurrent change makes it decide again.
+   */
+  async applyCallback(input: ApplyCallbackInput): Promise<ApplyCallbackResult> {
+    const now = input.now ?? new Date();
+    const wanted = callbackStatusPair(input.status);
+    for (let round = 0; ; round++) {
+      const outcome = await runInTransaction(this.dataSource, undefined, async (tx) => {
+        const current = await tx.findOneByOrFail(TalktoMessageEntity, { id: input.originalId });
+        const application = decideCallbackApplication(current, input.status);
+        const event = (eventType: string, meta: Record<string, unknown>, newStatus = current.overallStatus) =>
+          insertEvent(tx, {
+            talktoMessageId: current.id,
+            messageId: current.messageId,
+            serviceName: current.sourceService,
+            eventType,
+            oldStatus: current.overallStatus,
+            newStatus,
+            meta,
+            now,
+          });
+        const received = {
+          callback_message_id: input.callbackMessageId,
+          status: input.status,
+          source: input.source,
+          command: input.command,
+        };
+        if (application !== 'applied') {
+          await event('result_callback_received', received);
+          await event(
+            application === 'duplicate' ? 'result_callback_duplicate' : 'result_callback_stale_ignored',
+            {
+              callback_message_id: input.callbackMessageId,
+              callback_status: input.status,
+              current_destination_action_status: current.destinationActionStatus,
+              current_overall_status: current.overallStatus,
+            },
+          );
+          return { application, original: current };
+        }
+        const success = wanted.overall === S.completed;
+        const update = tx
+          .createQueryBuilder()
+          .update(TalktoMessageEntity)
+          .set({
+            destinationActionStatus: wanted.destination,
+            overallStatus: wanted.overall,
+            completedAt: success ? now : null,
+            failedAt: success ? null : now,
+            lastError: success ? null : limitText(input.errorMessage),
+            updatedAt: now,
+          })
+          .where('id = :id', { id: current.id })
+          .andWhere('overall_status = :overall', { overall: current.overallStatus });
+        const result = await (
+          current.destinationActionStatus === null
+            ? update.andWhere('destination_action_status IS NULL')
+            : update.andWhere('destination_action_status = :destination', {
+                destination: current.destinationActionStatus,
+              })
+        ).execute();
+        if (result.affected !== 1) {
+          return null;
+        }
+        await event('result_callback_received', received, wanted.overall);
+        await event(
+          'result_callback_applied',
+          {
+            callback_message_id: input.callbackMessageId,
+            destination_action_status: wanted.destination,
+            result: input.result ?? null,
+            result_meta: input.meta ?? null,
+          },
+          wanted.overall,
+        );
+        const original = await tx.findOneByOrFail(TalktoMessageEntity, { id: current.id });
+        return { application, original };
+      });
+      if (outcome !== null) {
+        return outcome;
+      }
+      if (round >= 10) {
+        throw new TalktoLedgerConflictError(input.originalId);
+      }
+    }
+  }
+
   /** A failure with budget left: the stage column becomes `failed`, a retry is scheduled (§6.2). */
-  markRetryableFailure(claim: MessageClaim, input: RetryableFailureInput): Promise<boolean> {
+  markRetryableFailure(
+    claim: MessageClaim,
+    input: RetryableFailureInput & { manager?: EntityManager },
+  ): Promise<boolean> {
     const now = input.now ?? new Date();
     return this.finish(claim, now, {
       changes: {
@@ -322,11 +528,15 @@ export class MessageLedger {
           meta: { ...input.retryMeta, next_retry_at: input.nextRetryAt.toISOString(), reason: 'scheduled' },
         },
       ],
+      manager: input.manager,
     });
   }
 
   /** A failure without retry: the stage column and overall become `failed_final`, optionally dead-lettered. */
-  markFinalFailure(claim: MessageClaim, input: FinalFailureInput): Promise<boolean> {
+  markFinalFailure(
+    claim: MessageClaim,
+    input: FinalFailureInput & { manager?: EntityManager },
+  ): Promise<boolean> {
     const now = input.now ?? new Date();
     return this.finish(claim, now, {
       changes: {
@@ -338,20 +548,34 @@ export class MessageLedger {
         lastError: limitText(input.error),
         failedAt: now,
         ...(input.httpStatus == null ? {} : { lastHttpStatus: input.httpStatus }),
+        ...(input.destination
+          ? {
+              destinationReceiveStatus: input.destination.receiveStatus,
+              destinationActionStatus: input.destination.actionStatus,
+            }
+          : {}),
       },
       attempt: failedAttempt(S.failedFinal, input),
       events: [
         failureEvent(claim, S.failedFinal, input),
-        ...(input.retryEvent ? [{ eventType: input.retryEvent, newStatus: S.failedFinal }] : []),
+        ...(input.retryEvent
+          ? [{ eventType: input.retryEvent, newStatus: S.failedFinal, meta: input.retryMeta }]
+          : []),
       ],
       deadLetter: input.deadLetter
         ? { reason: input.error, exceptionClass: input.errorClass, exceptionMessage: input.error, now }
         : undefined,
+      manager: input.manager,
     });
   }
 
   /** Applies a handler's outcome to a claimed incoming message (BEHAVIOR §5.4). */
-  markProcessed(claim: MessageClaim, outcome: ProcessOutcome, now = new Date()): Promise<boolean> {
+  markProcessed(
+    claim: MessageClaim,
+    outcome: ProcessOutcome,
+    now = new Date(),
+    manager?: EntityManager,
+  ): Promise<boolean> {
     switch (outcome.kind) {
       case 'succeeded':
       case 'skipped': {
@@ -382,6 +606,7 @@ export class MessageLedger {
             },
           ],
           succeeded: true,
+          manager,
         });
       }
       case 'failed_retryable':
@@ -391,6 +616,7 @@ export class MessageLedger {
             nextRetryAt: outcome.nextRetryAt,
             column: 'destination_action_status',
             now,
+            manager,
           });
         }
         // Incoming retries disabled: the row rests in failed_retryable with nothing scheduled.
@@ -403,6 +629,7 @@ export class MessageLedger {
           },
           attempt: failedAttempt(S.failedRetryable, outcome),
           events: [failureEvent(claim, S.failedRetryable, outcome)],
+          manager,
         });
       case 'failed_final':
         return this.markFinalFailure(claim, {
@@ -410,6 +637,7 @@ export class MessageLedger {
           column: 'destination_action_status',
           retryEvent: outcome.retryExhausted ? 'retry_exhausted' : undefined,
           now,
+          manager,
         });
     }
   }
@@ -432,12 +660,15 @@ export class MessageLedger {
   }
 
   /** Failed retryable messages whose retry time has come, oldest first (retry_lookup index). */
-  findDueRetries(now: Date, limit: number): Promise<TalktoMessageEntity[]> {
-    return this.dataSource.manager
+  findDueRetries(now: Date, limit: number, filter: DueRowFilter = {}): Promise<TalktoMessageEntity[]> {
+    const query = this.dataSource.manager
       .createQueryBuilder(TalktoMessageEntity, 'm')
-      .where('m.direction IN (:...directions)', { directions: ['outgoing', 'incoming'] })
+      .where('m.direction IN (:...directions)', {
+        directions: filter.direction ? [filter.direction] : ['outgoing', 'incoming'],
+      })
       .andWhere('m.overall_status = :status', { status: S.failedRetryable })
-      .andWhere('m.next_retry_at <= :now', { now })
+      .andWhere('m.next_retry_at <= :now', { now });
+    return ownedBy(query, filter.service)
       .orderBy('m.next_retry_at', 'ASC')
       .addOrderBy('m.id', 'ASC')
       .limit(limit)
@@ -445,10 +676,12 @@ export class MessageLedger {
   }
 
   /** Messages waiting for a send or process job that no live claim holds (lost jobs). */
-  findDispatchable(now: Date, limit: number): Promise<TalktoMessageEntity[]> {
-    return this.dataSource.manager
+  findDispatchable(now: Date, limit: number, filter: DueRowFilter = {}): Promise<TalktoMessageEntity[]> {
+    const query = this.dataSource.manager
       .createQueryBuilder(TalktoMessageEntity, 'm')
-      .where(
+      // Restated up front so the (overall_status, locked_until) index bounds the scan.
+      .where('m.overall_status IN (:...dispatchable)', { dispatchable: [S.waitingToSend, S.queued] })
+      .andWhere(
         new Brackets((any) =>
           any
             .where(
@@ -467,28 +700,38 @@ export class MessageLedger {
         new Brackets((lease) =>
           lease.where('m.locked_until IS NULL').orWhere('m.locked_until < :now', { now }),
         ),
-      )
-      .orderBy('m.id', 'ASC')
-      .limit(limit)
-      .getMany();
+      );
+    if (filter.waitedBefore) {
+      query.andWhere('m.updated_at <= :waitedBefore', { waitedBefore: filter.waitedBefore });
+    }
+    return ownedBy(query, filter.service).orderBy('m.id', 'ASC').limit(limit).getMany();
   }
 
   /** Claims whose lease ran out while sending or processing: their worker is presumed dead. */
-  findStaleClaims(now: Date, limit: number): Promise<TalktoMessageEntity[]> {
-    return this.dataSource.manager
+  findStaleClaims(now: Date, limit: number, filter: DueRowFilter = {}): Promise<TalktoMessageEntity[]> {
+    const query = this.dataSource.manager
       .createQueryBuilder(TalktoMessageEntity, 'm')
       .where('m.overall_status IN (:...held)', { held: [S.sending, S.processing] })
-      .andWhere('m.locked_until < :now', { now })
-      .orderBy('m.locked_until', 'ASC')
-      .limit(limit)
-      .getMany();
+      .andWhere('m.locked_until < :now', { now });
+    if (filter.direction) query.andWhere('m.direction = :direction', { direction: filter.direction });
+    return ownedBy(query, filter.service).orderBy('m.locked_until', 'ASC').limit(limit).getMany();
   }
 
   /**
    * Takes a stale claim back from `expectedWorker` (BEHAVIOR §7): to the dispatchable state while
    * attempts remain, else to `failed_final` with a dead letter. `changed` when someone else acted first.
    */
-  async releaseStaleClaim(id: number, expectedWorker: string, now = new Date()): Promise<StaleClaimRelease> {
+  async releaseStaleClaim(
+    id: number,
+    expectedWorker: string,
+    now = new Date(),
+    options: {
+      /** Treat the claim as stale by its age (operator recovery) instead of its expired lease. */
+      lockedBefore?: Date;
+      /** Dead-letter an exhausted message (default true). */
+      deadLetter?: boolean;
+    } = {},
+  ): Promise<StaleClaimRelease> {
     return runInTransaction(this.dataSource, undefined, async (tx) => {
       const message = await tx.findOneBy(TalktoMessageEntity, { id });
       if (!message || message.lockedBy !== expectedWorker) return 'changed';
@@ -512,7 +755,13 @@ export class MessageLedger {
         .where('id = :id', { id })
         .andWhere('locked_by = :worker', { worker: expectedWorker })
         .andWhere('overall_status = :held', { held })
-        .andWhere('locked_until < :now', { now })
+        .andWhere(
+          options.lockedBefore
+            ? new Brackets((old) =>
+                old.where('locked_at <= :lockedBefore', { lockedBefore: options.lockedBefore }),
+              )
+            : new Brackets((expired) => expired.where('locked_until < :now', { now })),
+        )
         .execute();
       if (result.affected !== 1) return 'changed';
       await insertEvent(tx, {
@@ -532,12 +781,198 @@ export class MessageLedger {
         },
         now,
       });
-      if (exhausted) {
+      if (exhausted && options.deadLetter !== false) {
         const failed = await tx.findOneByOrFail(TalktoMessageEntity, { id });
         await this.deadLetterIn(tx, failed, { reason: STALE_EXHAUSTED_ERROR, now });
       }
       return exhausted ? 'exhausted' : 'released';
     });
+  }
+
+  /**
+   * Claims a resting `failed_retryable` row for a re-dispatch (BEHAVIOR §6.4): it goes back to the
+   * dispatchable state with `next_retry_at = now`, tagged `dispatch-claim:<operation>:<uuid>`.
+   * Null when it is not due (unless `ignoreDue`), exhausted, or someone else took it first.
+   */
+  async claimRetryDispatch(
+    id: number,
+    operation: DispatchOperation,
+    options: DispatchClaimOptions & { ignoreDue?: boolean },
+  ): Promise<DispatchClaim | null> {
+    const { now } = options;
+    return runInTransaction(this.dataSource, undefined, async (tx) => {
+      const message = await tx.findOneBy(TalktoMessageEntity, { id });
+      if (!message || !isKnownDirection(message.direction)) return null;
+      const claimId = newClaimId(operation);
+      const update = tx
+        .createQueryBuilder()
+        .update(TalktoMessageEntity)
+        .set({
+          ...dispatchableState(message.direction),
+          nextRetryAt: now,
+          nextAttemptAt: now,
+          ...claimLock(claimId, options),
+        })
+        .where('id = :id', { id })
+        .andWhere('overall_status = :failedRetryable', { failedRetryable: S.failedRetryable })
+        .andWhere('retry_count < max_attempts')
+        .andWhere(noLiveLock(now));
+      if (!options.ignoreDue) {
+        update.andWhere('next_retry_at IS NOT NULL').andWhere('next_retry_at <= :now', { now });
+      }
+      if ((await update.execute()).affected !== 1) return null;
+      const newStatus = dispatchableState(message.direction).overallStatus;
+      await insertEvent(tx, {
+        talktoMessageId: id,
+        messageId: message.messageId,
+        serviceName: localServiceOf(message),
+        eventType: 'retry_dispatched',
+        oldStatus: message.overallStatus,
+        newStatus,
+        meta: { operation, claim_id: claimId, direction: message.direction, retry_count: message.retryCount },
+        now,
+      });
+      return dispatchClaim(message, claimId, message.lockedBy);
+    });
+  }
+
+  /**
+   * Claims a dispatchable row whose job looks lost (BEHAVIOR §6.4, §7): no live lock and untouched
+   * since `waitedBefore`. A previous dispatch claim found this way is recorded as orphaned.
+   */
+  async claimOrphanDispatch(
+    id: number,
+    operation: DispatchOperation,
+    options: DispatchClaimOptions & { waitedBefore: Date },
+  ): Promise<DispatchClaim | null> {
+    const { now } = options;
+    return runInTransaction(this.dataSource, undefined, async (tx) => {
+      const message = await tx.findOneBy(TalktoMessageEntity, { id });
+      if (!message || !isKnownDirection(message.direction)) return null;
+      const state = dispatchableState(message.direction);
+      const claimId = newClaimId(operation);
+      const result = await tx
+        .createQueryBuilder()
+        .update(TalktoMessageEntity)
+        .set(claimLock(claimId, options))
+        .where('id = :id', { id })
+        .andWhere('overall_status = :overall', { overall: state.overallStatus })
+        .andWhere(
+          message.direction === 'outgoing'
+            ? 'transport_status = :stage'
+            : 'destination_action_status = :stage',
+          { stage: message.direction === 'outgoing' ? S.pending : S.queued },
+        )
+        .andWhere(noLiveLock(now))
+        .andWhere('updated_at <= :waitedBefore', { waitedBefore: options.waitedBefore })
+        .execute();
+      if (result.affected !== 1) return null;
+      if (message.lockedBy?.startsWith(DISPATCH_CLAIM_PREFIX)) {
+        await insertEvent(tx, {
+          talktoMessageId: id,
+          messageId: message.messageId,
+          serviceName: localServiceOf(message),
+          eventType: 'orphaned_dispatch_claim_recovered',
+          oldStatus: message.overallStatus,
+          newStatus: message.overallStatus,
+          meta: {
+            recovery_type: 'orphaned_dispatch_claim',
+            previous_claim_id: message.lockedBy,
+            claim_id: claimId,
+            operation,
+          },
+          now,
+        });
+      }
+      return dispatchClaim(message, claimId, message.lockedBy);
+    });
+  }
+
+  /**
+   * Claims a dead letter's original for reprocessing (BEHAVIOR §9.3): the message goes back to the
+   * dispatchable state and the dead letter to `reprocessing` with `reprocess_count + 1`, in one
+   * transaction. `statuses` and `maxReprocessCount` restate the eligibility the caller checked.
+   */
+  async claimDeadLetterReprocess(
+    deadLetterId: number,
+    operation: DispatchOperation,
+    options: DispatchClaimOptions & { statuses: string[]; maxReprocessCount: number | null },
+  ): Promise<DeadLetterReprocessClaim> {
+    const { now } = options;
+    try {
+      return await runInTransaction(this.dataSource, undefined, async (tx) => {
+        const deadLetter = await tx.findOneBy(TalktoDeadLetterEntity, { id: deadLetterId });
+        if (!deadLetter) return { kind: 'refused', reason: 'changed' };
+        const message =
+          (deadLetter.talktoMessageId === null
+            ? null
+            : await tx.findOneBy(TalktoMessageEntity, { id: deadLetter.talktoMessageId })) ??
+          (deadLetter.messageId === null
+            ? null
+            : await tx.findOneBy(TalktoMessageEntity, { messageId: deadLetter.messageId }));
+        if (!message) return { kind: 'refused', reason: 'missing_original' };
+        if (!isKnownDirection(message.direction)) return { kind: 'refused', reason: 'unsupported_direction' };
+        if (message.overallStatus === S.succeeded || message.overallStatus === S.completed) {
+          return { kind: 'refused', reason: 'terminal_success', message };
+        }
+        if (message.overallStatus === S.sending || message.overallStatus === S.processing) {
+          return { kind: 'refused', reason: 'active_message_operation', message };
+        }
+        if (message.lockedUntil !== null && message.lockedUntil >= now) {
+          return { kind: 'refused', reason: 'active_claim', message };
+        }
+        const claimId = newClaimId(operation);
+        const moved = await tx
+          .createQueryBuilder()
+          .update(TalktoMessageEntity)
+          .set({
+            ...dispatchableState(message.direction),
+            nextRetryAt: null,
+            nextAttemptAt: null,
+            ...claimLock(claimId, options),
+          })
+          .where('id = :id', { id: message.id })
+          .andWhere('overall_status = :overall', { overall: message.overallStatus })
+          .andWhere(noLiveLock(now))
+          .execute();
+        if (moved.affected !== 1) return { kind: 'refused', reason: 'changed', message };
+        const marked = tx
+          .createQueryBuilder()
+          .update(TalktoDeadLetterEntity)
+          .set({
+            status: 'reprocessing',
+            reprocessCount: () => 'reprocess_count + 1',
+            reprocessedAt: now,
+            updatedAt: now,
+          })
+          .where('id = :id', { id: deadLetterId })
+          .andWhere('status = :status', { status: deadLetter.status })
+          .andWhere('status IN (:...statuses)', { statuses: options.statuses });
+        if (options.maxReprocessCount !== null) {
+          marked.andWhere('reprocess_count < :max', { max: options.maxReprocessCount });
+        }
+        if ((await marked.execute()).affected !== 1) throw new ClaimRaceLost();
+        return { kind: 'claimed', claim: dispatchClaim(message, claimId, message.lockedBy), message };
+      });
+    } catch (error) {
+      if (error instanceof ClaimRaceLost) return { kind: 'refused', reason: 'changed' };
+      throw error;
+    }
+  }
+
+  /**
+   * Undoes a dispatch claim whose queue hand-over failed, only while the row still carries it;
+   * the row then rests as before the claim and the sweeper or an operator tries again.
+   */
+  async releaseDispatchClaim(claim: DispatchClaim, now: Date): Promise<boolean> {
+    const result = await this.dataSource.manager
+      .createQueryBuilder()
+      .update(TalktoMessageEntity)
+      .set({ lockedUntil: now, updatedAt: now })
+      .where('id = :id', { id: claim.id })
+      .andWhere('locked_by = :claimId', { claimId: claim.claimId })
+      .execute();
+    return result.affected === 1;
   }
 
   private async findIncomingDuplicate(
@@ -643,9 +1078,11 @@ export class MessageLedger {
       events: Array<{ eventType: string; newStatus: string; meta?: Record<string, unknown> }>;
       deadLetter?: DeadLetterInput;
       succeeded?: boolean;
+      /** Commit the outcome inside this transaction (a transactional handler's). */
+      manager?: EntityManager;
     },
   ): Promise<boolean> {
-    return runInTransaction(this.dataSource, undefined, async (tx) => {
+    return runInTransaction(this.dataSource, spec.manager, async (tx) => {
       const result = await tx
         .createQueryBuilder()
         .update(TalktoMessageEntity)
@@ -726,6 +1163,68 @@ export class MessageLedger {
       });
     }
   }
+}
+
+/** Thrown inside a claim transaction to roll it back when the second conditional update loses. */
+class ClaimRaceLost extends Error {}
+
+function isKnownDirection(direction: string): direction is MessageDirection {
+  return direction === 'outgoing' || direction === 'incoming';
+}
+
+function newClaimId(operation: DispatchOperation): string {
+  return `${DISPATCH_CLAIM_PREFIX}${operation}:${randomUUID()}`;
+}
+
+/** Where a send or process job starts from (BEHAVIOR §6.4). */
+function dispatchableState(direction: MessageDirection) {
+  return direction === 'outgoing'
+    ? { transportStatus: S.pending, overallStatus: S.waitingToSend }
+    : { destinationActionStatus: S.queued, overallStatus: S.queued };
+}
+
+function claimLock(claimId: string, options: DispatchClaimOptions) {
+  return {
+    lockedAt: options.now,
+    lockedBy: claimId,
+    lockedUntil: new Date(options.now.getTime() + options.leaseMs),
+    updatedAt: options.now,
+  };
+}
+
+/** No worker or dispatch claim holds the row right now. */
+function noLiveLock(now: Date): Brackets {
+  return new Brackets((lock) =>
+    lock.where('locked_until IS NULL').orWhere('locked_until < :lockNow', { lockNow: now }),
+  );
+}
+
+function dispatchClaim(
+  message: TalktoMessageEntity,
+  claimId: string,
+  previousLockedBy: string | null,
+): DispatchClaim {
+  return {
+    id: message.id,
+    messageId: message.messageId,
+    direction: message.direction,
+    command: message.command,
+    claimId,
+    previousLockedBy,
+  };
+}
+
+/** Only rows this service owns: its outgoing messages and the commands sent to it (BEHAVIOR §13.3). */
+function ownedBy<T extends SelectQueryBuilder<TalktoMessageEntity>>(query: T, service?: string): T {
+  if (service === undefined) return query;
+  query.andWhere(
+    new Brackets((owned) =>
+      owned
+        .where("(m.direction = 'outgoing' AND m.source_service = :owner)", { owner: service })
+        .orWhere("(m.direction = 'incoming' AND m.target_service = :owner)", { owner: service }),
+    ),
+  );
+  return query;
 }
 
 function identity(
