@@ -186,55 +186,6 @@ export class MessageLedger {
   }
 
   /**
-   * Records an outgoing message whose source action failed (BEHAVIOR §4.3, flow `run()`): no
-   * payload, nothing to send, `failed` at once. A reused idempotency key returns the existing row.
-   */
-  async createFailedOutgoing(
-    input: Omit<CreateOutgoingInput, 'payload' | 'payloadHash' | 'sourceActionStatus'> & { error: string },
-  ): Promise<TalktoMessageEntity> {
-    const now = input.now ?? new Date();
-    const fingerprint = idempotencyFingerprint(
-      'outgoing',
-      input.source,
-      input.target,
-      input.command,
-      input.idempotencyKey,
-    );
-    if (fingerprint !== null) {
-      const existing = await this.dataSource.manager.findOneBy(TalktoMessageEntity, {
-        idempotencyFingerprint: fingerprint,
-      });
-      if (existing) return existing;
-    }
-    return runInTransaction(this.dataSource, undefined, async (tx) => {
-      const message = await this.insertMessage(tx, {
-        ...identity({ ...input, payload: null, payloadHash: null }, 'outgoing', fingerprint, now),
-        maxAttempts: input.maxAttempts,
-        sourceActionStatus: S.failed,
-        transportStatus: null,
-        overallStatus: S.failed,
-        lastError: limitText(input.error),
-        failedAt: now,
-      });
-      await insertEvent(tx, {
-        talktoMessageId: message.id,
-        messageId: message.messageId,
-        serviceName: message.sourceService,
-        eventType: 'message_created',
-        newStatus: message.overallStatus,
-        meta: withoutNulls({
-          ...input.eventMeta,
-          source: input.source,
-          target: input.target,
-          command: input.command,
-        }),
-        now,
-      });
-      return message;
-    });
-  }
-
-  /**
    * Stores a verified incoming command (`queued`) and its `message_received` event, or reports
    * it as a duplicate by message id or idempotency key (PROTOCOL §8.1 steps 4, 6, 7′, 7″).
    */
