@@ -9,14 +9,12 @@ import { TalktoJsonEncodeError } from '../protocol/errors/json-encode.error.js';
 import { TalktoRequestValidationError } from '../protocol/errors/request-validation.error.js';
 import { TalktoVerificationError } from '../protocol/errors/verification.error.js';
 import { encodeBodyJson } from '../protocol/json/body-json.js';
-import { decodeTalktoJson } from '../protocol/json/json-reader.js';
-import { PhpArray } from '../protocol/json/php-value.js';
 import { nonceLedgerHash } from '../protocol/derived-ids.util.js';
 import { validateEnvelopeRequest } from '../protocol/request.validator.js';
 import type { TalktoHeaders } from '../protocol/talkto.headers.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
-import { isJsonContentType } from './raw-body.util.js';
+import { decodeEnvelopeBody } from './request-body.decoder.js';
 import { receiveAnswers, type TalktoHttpAnswer } from './receive-response.js';
 import { createVerifierConfig } from './verifier-config.factory.js';
 
@@ -24,16 +22,6 @@ export interface ReceivedRequest {
   headers: TalktoHeaders;
   /** The exact body bytes; null when the body was not JSON and no bytes were kept. */
   rawBody: Buffer | null;
-}
-
-/** A body is a JSON object only when its first significant byte opens one (arrays are refused). */
-function opensObject(raw: Buffer): boolean {
-  for (const byte of raw) {
-    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) {
-      return byte === 0x7b;
-    }
-  }
-  return false;
 }
 
 /**
@@ -65,10 +53,7 @@ export class ReceiveService {
 
   /** Steps 1–3 of §8.1; throws the protocol's typed errors. */
   verify(request: ReceivedRequest): VerifiedEnvelope {
-    const contentType = request.headers['content-type'];
-    const body = isJsonContentType(typeof contentType === 'string' ? contentType : undefined)
-      ? this.decodeBody(request.rawBody)
-      : new PhpArray(); // PHP falls back to form input, which a Talkto sender never fills.
+    const body = decodeEnvelopeBody(request.headers, request.rawBody);
     validateEnvelopeRequest(body, 'command');
     const now = this.clock.now();
     return verifyEnvelope(
@@ -76,17 +61,6 @@ export class ReceiveService {
       createVerifierConfig(this.options, now.getTime()),
       Math.floor(now.getTime() / 1000),
     );
-  }
-
-  private decodeBody(raw: Buffer | null): PhpArray {
-    if (raw === null || !opensObject(raw)) {
-      throw new TalktoJsonDecodeError(raw === null || raw.length === 0 ? 'empty' : 'syntax');
-    }
-    const body = decodeTalktoJson(raw, { rejectNulPropertyNames: true });
-    if (!(body instanceof PhpArray)) {
-      throw new TalktoJsonDecodeError('syntax');
-    }
-    return body;
   }
 
   private async store(envelope: VerifiedEnvelope): Promise<TalktoHttpAnswer> {
