@@ -233,6 +233,16 @@ function routePath(value: string | undefined, key: string, fallback: string): st
   return path.replace(/^\/+|\/+$/g, '');
 }
 
+function redactedKeys(value: unknown): string[] {
+  if (value === undefined) {
+    return [];
+  }
+  if (!Array.isArray(value) || value.some((key) => typeof key !== 'string' || key.trim() === '')) {
+    throw new TalktoConfigurationError('security.redactedKeys', 'must be a list of non-empty strings');
+  }
+  return value as string[];
+}
+
 /** Applies every default in one place and rejects bad options with a message naming the key. */
 export function resolveTalktoOptions(options: TalktoModuleOptions): ResolvedTalktoOptions {
   if (typeof options !== 'object' || options === null) {
@@ -287,6 +297,7 @@ export function resolveTalktoOptions(options: TalktoModuleOptions): ResolvedTalk
         security.signatureVersionHeader ?? 'X-Talkto-Signature-Version',
         'security.signatureVersionHeader',
       ),
+      redactedKeys: redactedKeys(security.redactedKeys),
     },
     queue,
     routes: {

@@ -46,6 +46,7 @@ export interface ResolvedTalktoOptions extends ResolvedReliabilityOptions {
     requireNonceForV2: boolean;
     nonceHeader: string;
     signatureVersionHeader: string;
+    redactedKeys: string[];
   };
   queue: TalktoQueueOptions;
   routes: { enabled: boolean; receivePath: string; callbackPath: string };

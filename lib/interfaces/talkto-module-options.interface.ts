@@ -87,6 +87,8 @@ export interface TalktoSecurityOptions {
   nonceHeader?: string;
   /** Header carrying the signature version (default `X-Talkto-Signature-Version`). */
   signatureVersionHeader?: string;
+  /** Extra key fragments hidden in reports, traces, logs and the panel (default none; see `DEFAULT_REDACTED_KEYS`). */
+  redactedKeys?: string[];
 }
 
 export interface TalktoRoutesOptions {
