@@ -1,10 +1,11 @@
-import { Controller, HttpCode, Post, Req, Res, type Type } from '@nestjs/common';
-import type { TalktoHeaders } from '../protocol/talkto.headers.js';
+import { Controller, HttpCode, Inject, Post, Req, Res, type Type } from '@nestjs/common';
+import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
+import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { readRawBody, isJsonContentType } from './raw-body.util.js';
 import { ReceiveService } from './receive.service.js';
+import { type HeaderSource, requestHeaders } from './request-headers.util.js';
 
-interface HttpRequestLike {
-  headers: TalktoHeaders;
+interface HttpRequestLike extends HeaderSource {
   rawBody?: Buffer;
 }
 
@@ -23,7 +24,10 @@ export function setStatus(response: HttpResponseLike, status: number): void {
 }
 
 export abstract class ReceiveControllerBase {
-  constructor(private readonly receiver: ReceiveService) {}
+  constructor(
+    private readonly receiver: ReceiveService,
+    private readonly options: ResolvedTalktoOptions,
+  ) {}
 
   @Post()
   @HttpCode(202)
@@ -31,11 +35,15 @@ export abstract class ReceiveControllerBase {
     @Req() request: HttpRequestLike,
     @Res({ passthrough: true }) response: HttpResponseLike,
   ): Promise<Record<string, unknown>> {
-    const contentType = request.headers['content-type'];
+    const headers = requestHeaders(request, [
+      this.options.security.nonceHeader,
+      this.options.security.signatureVersionHeader,
+    ]);
+    const contentType = headers['content-type'];
     const json = isJsonContentType(typeof contentType === 'string' ? contentType : undefined);
     const answer = await this.receiver.receive({
-      headers: request.headers,
-      rawBody: json ? await readRawBody(request) : null,
+      headers,
+      rawBody: json ? await readRawBody(request as Parameters<typeof readRawBody>[0]) : null,
     });
     setStatus(response, answer.status);
     return answer.body;
@@ -46,8 +54,8 @@ export abstract class ReceiveControllerBase {
 export function createReceiveController(path: string): Type<ReceiveControllerBase> {
   @Controller(path)
   class TalktoReceiveController extends ReceiveControllerBase {
-    constructor(receiver: ReceiveService) {
-      super(receiver);
+    constructor(receiver: ReceiveService, @Inject(TALKTO_RESOLVED_OPTIONS) options: ResolvedTalktoOptions) {
+      super(receiver, options);
     }
   }
   return TalktoReceiveController;

@@ -118,9 +118,10 @@ export class ReceiveService {
       return receiveAnswers.rejected(error.httpStatus, error.code, error.field);
     }
     if (error instanceof TalktoJsonEncodeError) {
-      // PHP fails here with a server error too; the payload (e.g. 1e400) can never be hashed.
+      // A PHP receiver crashes here (500) and its sender retries in vain. A payload that cannot be
+      // hashed (e.g. 1e400) can never match the claimed hash, so answer that, finally, instead.
       this.logger.warn(`Rejected a Talkto request whose payload cannot be hashed (${error.code}).`);
-      return receiveAnswers.rejected(500, 'payload_unencodable');
+      return receiveAnswers.rejected(422, 'payload_hash_mismatch');
     }
     throw error;
   }
