@@ -23,14 +23,18 @@ import { HttpTalktoTransport } from './outgoing/http.transport.js';
 import { SendPipeline } from './outgoing/send.pipeline.js';
 import { TalktoClient } from './outgoing/talkto.client.js';
 import { TalktoTransport } from './outgoing/talkto.transport.js';
+import { metricsControllers, metricsProviders } from './metrics/metrics.providers.js';
+import { TALKTO_METRICS_OPTIONS } from './metrics/metrics.constants.js';
+import { RELIABILITY_EXPORTS, RELIABILITY_PROVIDERS } from './operations/reliability.providers.js';
 import { createStorageProviders } from './persistence/storage.providers.js';
+import { rateLimitProviders } from './rate-limit/rate-limit.providers.js';
 import { TALKTO_QUEUE_DRIVER } from './queue/queue.constants.js';
 import { createTalktoQueueDriver } from './queue/queue-driver.factory.js';
 import { TalktoDispatcher } from './queue/talkto.dispatcher.js';
 import { TalktoWorkers } from './queue/talkto.workers.js';
 import { TALKTO_MODULE_OPTIONS, TALKTO_RESOLVED_OPTIONS } from './talkto.constants.js';
 
-const EXPORTS = [TalktoClient, TalktoClock, TALKTO_RESOLVED_OPTIONS];
+const EXPORTS = [TalktoClient, TalktoClock, TALKTO_RESOLVED_OPTIONS, ...RELIABILITY_EXPORTS];
 
 function routeControllers(routes: TalktoRoutesOptions | undefined): Type<unknown>[] {
   // Resolving a stub gives the same defaults and checks as the real options.
@@ -41,8 +45,16 @@ function routeControllers(routes: TalktoRoutesOptions | undefined): Type<unknown
 function coreProviders(
   dataSource: TalktoModuleOptions['dataSource'],
   routes?: TalktoRoutesOptions,
+  staticOptions: Pick<TalktoModuleAsyncOptions, 'metrics'> = {},
 ): Provider[] {
   return [
+    {
+      provide: TALKTO_METRICS_OPTIONS,
+      useFactory: (options: TalktoModuleOptions) => staticOptions.metrics ?? options.metrics,
+      inject: [TALKTO_MODULE_OPTIONS],
+    },
+    ...metricsProviders(),
+    ...rateLimitProviders(),
     {
       provide: TALKTO_RESOLVED_OPTIONS,
       useFactory: (options: TalktoModuleOptions) =>
@@ -71,6 +83,7 @@ function coreProviders(
     SendPipeline,
     TalktoClient,
     TalktoWorkers,
+    ...RELIABILITY_PROVIDERS,
     FastifyJsonSupport,
   ];
 }
@@ -87,7 +100,7 @@ export class TalktoModule {
       module: TalktoModule,
       global: true,
       imports: [DiscoveryModule],
-      controllers: routeControllers(options.routes),
+      controllers: [...routeControllers(options.routes), ...metricsControllers(options.metrics)],
       providers: [
         { provide: TALKTO_MODULE_OPTIONS, useValue: options },
         ...coreProviders(options.dataSource),
@@ -101,10 +114,10 @@ export class TalktoModule {
       module: TalktoModule,
       global: true,
       imports: [DiscoveryModule, ...(options.imports ?? [])],
-      controllers: routeControllers(options.routes),
+      controllers: [...routeControllers(options.routes), ...metricsControllers(options.metrics)],
       providers: [
         ...TalktoModule.asyncOptionsProviders(options),
-        ...coreProviders(options.dataSource, options.routes ?? {}),
+        ...coreProviders(options.dataSource, options.routes ?? {}, options),
       ],
       exports: EXPORTS,
     };

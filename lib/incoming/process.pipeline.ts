@@ -3,9 +3,10 @@ import { hostname } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
+import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
 import { MessageLedger } from '../persistence/message.ledger.js';
-import type { ProcessOutcome } from '../persistence/message-ledger.interfaces.js';
+import type { MessageClaim, ProcessOutcome } from '../persistence/message-ledger.interfaces.js';
 import { decodeTalktoJson } from '../protocol/json/json-reader.js';
 import { toPlainValue } from '../protocol/json/plain-value.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
@@ -66,6 +67,7 @@ export class ProcessPipeline {
     private readonly clock: TalktoClock,
     private readonly ledger: MessageLedger,
     private readonly invoker: HandlerInvoker,
+    private readonly metrics: TalktoMetrics,
   ) {}
 
   async run(id: number): Promise<void> {
@@ -83,15 +85,30 @@ export class ProcessPipeline {
     try {
       input = toInvocationInput(message);
     } catch (error) {
-      await this.ledger.markProcessed(claim, toOutcome(this.invoker.fromException(error)), this.clock.now());
+      await this.record(message, claim, toOutcome(this.invoker.fromException(error)));
       return;
     }
     const invocation = this.invoker.resolve(input);
     if (invocation.kind === 'builtin') {
-      await this.ledger.markProcessed(claim, toOutcome(invocation.result), this.clock.now());
+      await this.record(message, claim, toOutcome(invocation.result));
       return;
     }
     const result = await this.invoker.run(invocation.handler, input);
-    await this.ledger.markProcessed(claim, toOutcome(result), this.clock.now());
+    await this.record(message, claim, toOutcome(result));
+  }
+
+  private async record(message: TalktoMessageEntity, claim: MessageClaim, outcome: ProcessOutcome) {
+    await this.ledger.markProcessed(claim, outcome, this.clock.now());
+    const labels = { peer: message.sourceService, command: message.command, status: outcome.kind };
+    this.metrics.count('handled', labels);
+    if (outcome.kind === 'failed_retryable' || outcome.kind === 'failed_final') {
+      this.metrics.count('failed', labels);
+    }
+    if (outcome.kind === 'failed_retryable' && outcome.nextRetryAt !== null) {
+      this.metrics.count('retried', { ...labels, status: 'scheduled' });
+    }
+    if (outcome.kind === 'failed_final' && outcome.deadLetter) {
+      this.metrics.count('dead_lettered', labels);
+    }
   }
 }

@@ -1,4 +1,5 @@
-import { Controller, HttpCode, Inject, Post, Req, Res, type Type } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Post, Req, Res, type Type, UseGuards } from '@nestjs/common';
+import { TalktoRateLimitGuard } from '../rate-limit/rate-limit.guard.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { readRawBody, isJsonContentType } from './raw-body.util.js';
@@ -31,6 +32,7 @@ export abstract class ReceiveControllerBase {
 
   @Post()
   @HttpCode(202)
+  @UseGuards(TalktoRateLimitGuard)
   async receive(
     @Req() request: HttpRequestLike,
     @Res({ passthrough: true }) response: HttpResponseLike,

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
+import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
 import { MessageLedger } from '../persistence/message.ledger.js';
 import { NonceStore } from '../persistence/nonce.store.js';
 import { type VerifiedEnvelope, verifyEnvelope } from '../protocol/envelope.verifier.js';
@@ -39,6 +40,7 @@ export class ReceiveService {
     private readonly ledger: MessageLedger,
     private readonly nonces: NonceStore,
     private readonly dispatcher: TalktoDispatcher,
+    private readonly metrics: TalktoMetrics,
   ) {}
 
   async receive(request: ReceivedRequest): Promise<TalktoHttpAnswer> {
@@ -46,9 +48,23 @@ export class ReceiveService {
     try {
       envelope = this.verify(request);
     } catch (error) {
-      return this.rejection(error);
+      const rejected = this.rejection(error);
+      this.countReceived(null, rejected);
+      return rejected;
     }
-    return this.store(envelope);
+    const answer = await this.store(envelope);
+    this.countReceived(envelope, answer);
+    return answer;
+  }
+
+  /** Unverified requests are counted without peer or command: those values are the caller's to invent. */
+  private countReceived(envelope: VerifiedEnvelope | null, answer: TalktoHttpAnswer): void {
+    const status = answer.body.error ?? answer.body.status;
+    this.metrics.count('received', {
+      peer: envelope?.source ?? 'unverified',
+      command: envelope?.command ?? 'unverified',
+      status: typeof status === 'string' ? status : String(answer.status),
+    });
   }
 
   /** Steps 1–3 of §8.1; throws the protocol's typed errors. */

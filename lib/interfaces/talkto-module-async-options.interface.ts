@@ -1,5 +1,10 @@
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
-import type { TalktoModuleOptions, TalktoRoutesOptions } from './talkto-module-options.interface.js';
+import type {
+  TalktoMetricsOptions,
+  TalktoModuleOptions,
+  TalktoPanelOptions,
+  TalktoRoutesOptions,
+} from './talkto-module-options.interface.js';
 
 export interface TalktoOptionsFactory {
   createTalktoOptions(): Promise<TalktoModuleOptions> | TalktoModuleOptions;
@@ -17,4 +22,8 @@ export interface TalktoModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'
   routes?: TalktoRoutesOptions;
   /** Name of the `TypeOrmModule` connection holding the Talkto tables (default: the default one). */
   dataSource?: string;
+  /** Metrics settings, static for the same reason as `routes` (the factory's value is ignored). */
+  metrics?: TalktoMetricsOptions;
+  /** Panel settings, static for the same reason as `routes` (the factory's value is ignored). */
+  panel?: TalktoPanelOptions;
 }

@@ -1,6 +1,10 @@
 import type { DataSource } from 'typeorm';
 import type { TalktoClock } from '../clock/talkto.clock.js';
 import type { TalktoQueueOptions } from '../queue/interfaces/talkto-queue-options.interface.js';
+import type { TalktoHealthOptions } from '../health/talkto-health-options.interface.js';
+import type { TalktoMetricsOptions, TalktoMetricsRegistry } from '../metrics/talkto-metrics-options.interface.js';
+import type { TalktoPanelOptions } from '../panel/talkto-panel-options.interface.js';
+import type { TalktoRateLimitOptions } from '../rate-limit/talkto-rate-limit-options.interface.js';
 import type { TalktoRetryOptions } from '../retry/retry-options.interface.js';
 import type {
   TalktoDeadLetterOptions,
@@ -10,6 +14,13 @@ import type {
 } from '../operations/operations-options.interface.js';
 
 export type { TalktoQueueOptions };
+export type {
+  TalktoHealthOptions,
+  TalktoMetricsOptions,
+  TalktoMetricsRegistry,
+  TalktoPanelOptions,
+  TalktoRateLimitOptions,
+};
 export type { TalktoRetryOptions, TalktoRetrySettings } from '../retry/retry-options.interface.js';
 export type {
   TalktoDeadLetterOptions,
@@ -163,4 +174,12 @@ export interface TalktoModuleOptions {
   dataSource?: DataSource | string;
   /** Time source for timestamps, leases and retries (default: the system clock). */
   clock?: TalktoClock;
+  /** Prometheus metrics and the `/metrics` route (default disabled). */
+  metrics?: TalktoMetricsOptions;
+  /** Thresholds of the health indicator. */
+  health?: TalktoHealthOptions;
+  /** Per-source rate limit of the receive and callback routes (default 120 per minute). */
+  rateLimit?: TalktoRateLimitOptions;
+  /** The operations panel (default disabled). */
+  panel?: TalktoPanelOptions;
 }

@@ -1,0 +1,55 @@
+import { type CanActivate, type ExecutionContext, HttpException, Inject, Injectable } from '@nestjs/common';
+import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
+import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
+import { TALKTO_RATE_LIMITER } from './rate-limit.constants.js';
+import { rateLimitKey } from './rate-limit-key.util.js';
+import type { TalktoRateLimiter } from './talkto-rate-limiter.js';
+
+type LimitedRequest = Parameters<typeof rateLimitKey>[0] & { url?: string; originalUrl?: string };
+
+interface HeaderSettable {
+  header?: (name: string, value: string) => unknown;
+  setHeader?: (name: string, value: string) => unknown;
+}
+
+/**
+ * Answers 429 with `Retry-After` once a source exceeds its window. The body keeps the protocol's
+ * rejection shape of the route it guards, so a Talkto sender reads it like any other refusal
+ * (and retries: 429 is retryable).
+ */
+@Injectable()
+export class TalktoRateLimitGuard implements CanActivate {
+  constructor(
+    @Inject(TALKTO_RATE_LIMITER) private readonly limiter: TalktoRateLimiter | null,
+    @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.limiter === null || context.getType() !== 'http') {
+      return true;
+    }
+    const http = context.switchToHttp();
+    const request = http.getRequest<LimitedRequest>();
+    // Wall time, not TalktoClock: a fixed test clock would otherwise never reopen a window.
+    const decision = await this.limiter.hit(rateLimitKey(request), Date.now());
+    if (decision.allowed) {
+      return true;
+    }
+    const response = http.getResponse<HeaderSettable>();
+    const retryAfter = String(decision.retryAfterSeconds);
+    if (typeof response.header === 'function') {
+      response.header('Retry-After', retryAfter); // Fastify reply and Express response alike
+    } else {
+      response.setHeader?.('Retry-After', retryAfter);
+    }
+    throw new HttpException(this.body(request), 429);
+  }
+
+  private body(request: LimitedRequest): Record<string, unknown> {
+    const path = (request.originalUrl ?? request.url ?? '').split('?')[0].replace(/\/+$/, '');
+    if (path.endsWith(`/${this.options.routes.callbackPath}`)) {
+      return { accepted: false, status: 'rejected', duplicate: false, error: 'rate_limited' };
+    }
+    return { received: false, status: 'rejected', error: 'rate_limited' };
+  }
+}
