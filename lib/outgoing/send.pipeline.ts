@@ -14,7 +14,7 @@ import { buildOutgoingRequest, type OutgoingRequest } from '../protocol/outgoing
 import { payloadHash } from '../protocol/payload-hash.js';
 import { formatTalktoTimestamp } from '../protocol/talkto.timestamp.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
-import { backoffSeconds, canScheduleRetry, isRetryableHttpStatus } from '../retry/retry.policy.js';
+import { RetryPolicy, retryEventMeta } from '../retry/retry.policy.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { interpretSendResponse } from './send-response.interpreter.js';
 import { TalktoTransport } from './talkto.transport.js';
@@ -42,7 +42,13 @@ export class SendPipeline {
     private readonly ledger: MessageLedger,
     private readonly transport: TalktoTransport,
     private readonly dispatcher: TalktoDispatcher,
+    private readonly retryPolicy: RetryPolicy,
   ) {}
+
+  /** Final failures become dead letters unless storage is switched off (BEHAVIOR §9.1). */
+  private get deadLetterOnFinal(): boolean {
+    return this.options.deadLetters.enabled && this.options.deadLetters.autoStore;
+  }
 
   async run(id: number): Promise<void> {
     const claimed = await this.ledger.claimForSend(
@@ -94,14 +100,21 @@ export class SendPipeline {
       httpStatus: response.status,
       responseBody: response.body,
     };
-    if (isRetryableHttpStatus(response.status)) {
+    const settings = this.retryPolicy.settingsForMessage(message);
+    if (this.retryPolicy.isRetryableHttpStatus(response.status, settings)) {
       await this.retryOrFail(message, claim, failure);
     } else {
+      const now = this.clock.now();
       await this.ledger.markFinalFailure(claim, {
         ...failure,
         column: 'transport_status',
-        deadLetter: true,
+        deadLetter: this.deadLetterOnFinal,
         retryEvent: 'retry_not_scheduled',
+        retryMeta: retryEventMeta(
+          message,
+          this.retryPolicy.decisionFor(message, { now, httpStatus: response.status, afterFailure: true }),
+          now,
+        ),
         now: this.clock.now(),
       });
     }
@@ -167,7 +180,7 @@ export class SendPipeline {
       error: failure.code,
       errorClass: failure.code,
       column: 'transport_status',
-      deadLetter: true,
+      deadLetter: this.deadLetterOnFinal,
       retryEvent: 'retry_not_scheduled',
       attemptMeta: { retryable: false, review_required: true, ...failure.meta },
       now: this.clock.now(),
@@ -180,25 +193,35 @@ export class SendPipeline {
     failure: { error: string; errorClass?: string; httpStatus?: number; responseBody?: string },
   ): Promise<void> {
     const now = this.clock.now();
-    if (!canScheduleRetry(message.retryCount, message.maxAttempts)) {
+    const decision = this.retryPolicy.decisionFor(message, {
+      now,
+      httpStatus: failure.httpStatus,
+      afterFailure: true,
+    });
+    if (decision.nextRetryAt === null) {
       await this.ledger.markFinalFailure(claim, {
         ...failure,
         column: 'transport_status',
-        deadLetter: true,
-        retryEvent: 'retry_exhausted',
+        deadLetter: this.deadLetterOnFinal,
+        retryEvent: decision.reason === 'max_attempts_exhausted' ? 'retry_exhausted' : 'retry_not_scheduled',
+        retryMeta: retryEventMeta(message, decision, now),
         now,
       });
       return;
     }
-    const delaySeconds = backoffSeconds(message.retryCount);
-    const nextRetryAt = new Date(now.getTime() + delaySeconds * 1000);
-    await this.ledger.markRetryableFailure(claim, {
+    const nextRetryAt = decision.nextRetryAt;
+    const scheduled = await this.ledger.markRetryableFailure(claim, {
       ...failure,
       column: 'transport_status',
       nextRetryAt,
-      retryMeta: { backoff_seconds: delaySeconds, reason: 'scheduled' },
+      retryMeta: retryEventMeta(message, decision, now),
       now,
     });
-    await this.dispatcher.dispatch('send', message.id, { delayMs: delaySeconds * 1000 });
+    if (scheduled) {
+      // Fast path only: if this delayed job is lost, the sweeper finds the due row.
+      await this.dispatcher.dispatch('send', message.id, {
+        delayMs: nextRetryAt.getTime() - now.getTime(),
+      });
+    }
   }
 }

@@ -1,0 +1,146 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { TalktoClock } from '../clock/talkto.clock.js';
+import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
+import { MessageLedger } from '../persistence/message.ledger.js';
+import type { DispatchClaim } from '../persistence/message-ledger.interfaces.js';
+import { RetryPolicy } from '../retry/retry.policy.js';
+import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
+import { dispatchClaimLeaseMs, queueFor } from './dispatch-target.util.js';
+import { TalktoDispatcher } from './talkto.dispatcher.js';
+
+/** What one sweep did. */
+export interface SweepSummary {
+  /** Expired worker claims taken back and re-dispatched. */
+  staleClaims: number;
+  /** Expired worker claims whose budget was spent: now `failed_final`. */
+  staleExhausted: number;
+  /** `failed_retryable` rows whose retry time had come, re-dispatched. */
+  dueRetries: number;
+  /** Dispatchable rows nobody held (lost or never queued jobs), re-dispatched. */
+  lostJobs: number;
+  /** Hand-overs the queue refused; the rows wait for the next sweep. */
+  failedDispatches: number;
+}
+
+/**
+ * The safety net under the queue. Every `intervalMs` it re-dispatches what the queue should have
+ * delivered but did not: due retries, rows whose job was lost (crash between commit and dispatch,
+ * Redis data loss) and claims whose worker died. Every re-dispatch goes through a conditional
+ * dispatch claim, so sweepers in several processes queue one job per row.
+ *
+ * A plain timer rather than `@nestjs/schedule`: registering `ScheduleModule.forRoot()` here as
+ * well as in the host would mount the host's own scheduled methods twice, and the host may not
+ * have the package at all. The timer is unref'd (never keeps the process alive), re-armed only
+ * after a sweep finishes (sweeps never overlap) and stopped before the queues shut down.
+ */
+@Injectable()
+export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Talkto');
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<SweepSummary> | null = null;
+  private stopped = false;
+
+  constructor(
+    @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
+    private readonly clock: TalktoClock,
+    private readonly ledger: MessageLedger,
+    private readonly dispatcher: TalktoDispatcher,
+    private readonly retryPolicy: RetryPolicy,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.options.sweeper.enabled) {
+      this.arm();
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One sweep now. A call during a running sweep joins it instead of starting another. */
+  sweep(): Promise<SweepSummary> {
+    this.running ??= this.pass().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private arm(): void {
+    this.timer = setTimeout(() => void this.tick(), this.options.sweeper.intervalMs);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.sweep();
+    } catch (error) {
+      this.logger.warn(`Talkto sweep failed: ${(error as Error).message}`);
+    } finally {
+      if (!this.stopped) this.arm();
+    }
+  }
+
+  private async pass(): Promise<SweepSummary> {
+    const summary: SweepSummary = {
+      staleClaims: 0,
+      staleExhausted: 0,
+      dueRetries: 0,
+      lostJobs: 0,
+      failedDispatches: 0,
+    };
+    const now = this.clock.now();
+    const { batchSize, graceMs } = this.options.sweeper;
+    // The regular dispatch (after commit, or the delayed retry job) gets `graceMs` to win first.
+    const waitedBefore = new Date(now.getTime() - graceMs);
+    const filter = { service: this.options.service };
+    const claimOptions = { now, leaseMs: dispatchClaimLeaseMs(this.options) };
+    const deadLetter = this.options.deadLetters.enabled && this.options.deadLetters.autoStore;
+
+    for (const row of await this.ledger.findStaleClaims(now, batchSize, filter)) {
+      if (this.stopped || row.lockedBy === null) continue;
+      const release = await this.ledger.releaseStaleClaim(row.id, row.lockedBy, now, { deadLetter });
+      if (release === 'exhausted') summary.staleExhausted += 1;
+      if (release !== 'released') continue;
+      const claim = await this.ledger.claimOrphanDispatch(row.id, 'sweeper', {
+        ...claimOptions,
+        waitedBefore: now,
+      });
+      if (claim && (await this.hand(claim, summary))) summary.staleClaims += 1;
+    }
+
+    for (const row of await this.ledger.findDueRetries(waitedBefore, batchSize, filter)) {
+      if (this.stopped || !this.retryPolicy.decisionFor(row, { now }).retryable) continue;
+      const claim = await this.ledger.claimRetryDispatch(row.id, 'sweeper', claimOptions);
+      if (claim && (await this.hand(claim, summary))) summary.dueRetries += 1;
+    }
+
+    for (const row of await this.ledger.findDispatchable(now, batchSize, { ...filter, waitedBefore })) {
+      if (this.stopped) continue;
+      const claim = await this.ledger.claimOrphanDispatch(row.id, 'sweeper', {
+        ...claimOptions,
+        waitedBefore,
+      });
+      if (claim && (await this.hand(claim, summary))) summary.lostJobs += 1;
+    }
+    return summary;
+  }
+
+  private async hand(claim: DispatchClaim, summary: SweepSummary): Promise<boolean> {
+    if (await this.dispatcher.dispatch(queueFor(claim, this.options), claim.id)) {
+      return true;
+    }
+    summary.failedDispatches += 1;
+    await this.ledger.releaseDispatchClaim(claim, this.clock.now());
+    return false;
+  }
+}
