@@ -1,3 +1,4 @@
+import { decodeTalktoJson } from '../protocol/json/json-reader.js';
 import { PhpArray, type PhpValue } from '../protocol/json/php-value.js';
 
 export type CallbackStatus = 'succeeded' | 'skipped' | 'failed_retryable' | 'failed_final';
@@ -69,4 +70,19 @@ export function isCallbackMessage(command: string, payload: PhpValue, callbackCo
     payload instanceof PhpArray &&
     ['original_message_id', 'original_command', 'status'].every((key) => isFilledScalar(payload.get(key)))
   );
+}
+
+/** `isCallbackMessage` for a stored row, whose payload is body-JSON text. */
+export function isCallbackRow(
+  message: { command: string; payload: string | null },
+  callbackCommand: string,
+): boolean {
+  if (message.command !== callbackCommand || message.payload === null) {
+    return false;
+  }
+  try {
+    return isCallbackMessage(message.command, decodeTalktoJson(message.payload), callbackCommand);
+  } catch {
+    return false; // An undecodable payload fails the integrity check when the request is built.
+  }
 }
