@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { interpretCallbackResponse } from '../callbacks/callback-delivery.interpreter.js';
+import { isCallbackRow } from '../callbacks/callback-payload.js';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedOutgoingTarget, ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { activeSecrets } from '../incoming/verifier-config.factory.js';
@@ -13,11 +15,12 @@ import type { PhpValue } from '../protocol/json/php-value.js';
 import { buildOutgoingRequest, type OutgoingRequest } from '../protocol/outgoing-request.builder.js';
 import { payloadHash } from '../protocol/payload-hash.js';
 import { formatTalktoTimestamp } from '../protocol/talkto.timestamp.js';
+import { type TalktoMetricEvent, TalktoMetrics } from '../metrics/talkto-metrics.port.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { RetryPolicy, retryEventMeta } from '../retry/retry.policy.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { interpretSendResponse } from './send-response.interpreter.js';
-import { TalktoTransport } from './talkto.transport.js';
+import { TalktoTransport, type TalktoTransportResponse } from './talkto.transport.js';
 
 /** A failure found before anything was sent; retrying cannot fix it (PROTOCOL §10, last row). */
 class LocalIntegrityFailure {
@@ -25,6 +28,12 @@ class LocalIntegrityFailure {
     readonly code: string,
     readonly meta: Record<string, unknown>,
   ) {}
+}
+
+/** Trace context rides outside the signature: peers that ignore it lose nothing (PROTOCOL §3). */
+function withTraceparent(headers: Array<[string, string]>, message: TalktoMessageEntity): Array<[string, string]> {
+  const custom = headers.some(([name]) => name.toLowerCase() === 'traceparent');
+  return message.traceparent && !custom ? [...headers, ['traceparent', message.traceparent]] : headers;
 }
 
 /**
@@ -43,6 +52,7 @@ export class SendPipeline {
     private readonly transport: TalktoTransport,
     private readonly dispatcher: TalktoDispatcher,
     private readonly retryPolicy: RetryPolicy,
+    private readonly metrics: TalktoMetrics,
   ) {}
 
   /** Final failures become dead letters unless storage is switched off (BEHAVIOR §9.1). */
@@ -78,20 +88,36 @@ export class SendPipeline {
       }
       throw error;
     }
-    const url = target.receiveUrl;
+    // Result callbacks go to the peer's callback route and are answered differently (§11.1, §11.7).
+    const callback = isCallbackRow(message, this.options.callbacks.command);
+    const url = callback ? target.callbackUrl : target.receiveUrl;
+    if (url === null) {
+      await this.retryOrFail(message, claim, {
+        error: `Talkto callback URL for target [${target.name}] cannot be inferred.`,
+        errorClass: 'callback_url_unresolved',
+      });
+      return;
+    }
     let response;
+    const startedAt = performance.now();
     try {
-      response = await this.transport.post(url, request.headers, request.body, target.timeoutMs);
+      response = await this.transport.post(url, withTraceparent(request.headers, message), request.body, target.timeoutMs);
+      this.observeLatency(message, String(response.status), startedAt);
     } catch (error) {
+      this.observeLatency(message, 'transport_error', startedAt);
       await this.retryOrFail(message, claim, {
         error: `HTTP transport failed: ${(error as Error).message}`,
         errorClass: (error as Error).name ?? 'transport_error',
       });
       return;
     }
+    if (callback && (await this.finishCallback(claim, response))) {
+      return;
+    }
     const outcome = interpretSendResponse(response);
     if (outcome.kind === 'success') {
       await this.ledger.markSent(claim, { ...outcome.sent, now: this.clock.now() });
+      this.count(message, 'sent', 'sent');
       return;
     }
     const failure = {
@@ -117,7 +143,40 @@ export class SendPipeline {
         ),
         now: this.clock.now(),
       });
+      this.countFinalFailure(message);
     }
+  }
+
+  /** Records a 2xx answer to a result callback; false leaves a non-2xx to the command rules. */
+  private async finishCallback(claim: MessageClaim, response: TalktoTransportResponse): Promise<boolean> {
+    const answer = interpretCallbackResponse(response);
+    if (answer.kind === 'http_failure') {
+      return false;
+    }
+    const now = this.clock.now();
+    if (answer.kind === 'accepted') {
+      await this.ledger.markCallbackDelivered(claim, {
+        httpStatus: response.status,
+        body: response.body,
+        callbackStatus: answer.status,
+        duplicate: answer.duplicate,
+        originalMessageId: answer.originalMessageId,
+        now,
+      });
+      return true;
+    }
+    await this.ledger.markFinalFailure(claim, {
+      error: `Result callback delivery rejected [${answer.code}].`,
+      errorClass: 'callback_rejected',
+      httpStatus: response.status,
+      responseBody: response.body,
+      column: 'transport_status',
+      deadLetter: true,
+      retryEvent: 'retry_not_scheduled',
+      destination: { receiveStatus: 'received', actionStatus: answer.status ?? 'rejected' },
+      now,
+    });
+    return true;
   }
 
   private buildRequest(message: TalktoMessageEntity, target: ResolvedOutgoingTarget): OutgoingRequest {
@@ -185,6 +244,7 @@ export class SendPipeline {
       attemptMeta: { retryable: false, review_required: true, ...failure.meta },
       now: this.clock.now(),
     });
+    this.countFinalFailure(message);
   }
 
   private async retryOrFail(
@@ -207,6 +267,7 @@ export class SendPipeline {
         retryMeta: retryEventMeta(message, decision, now),
         now,
       });
+      this.countFinalFailure(message);
       return;
     }
     const nextRetryAt = decision.nextRetryAt;
@@ -217,11 +278,29 @@ export class SendPipeline {
       retryMeta: retryEventMeta(message, decision, now),
       now,
     });
+    this.count(message, 'sent', 'failed_retryable');
+    this.count(message, 'failed', 'failed_retryable');
+    this.count(message, 'retried', 'scheduled');
     if (scheduled) {
       // Fast path only: if this delayed job is lost, the sweeper finds the due row.
       await this.dispatcher.dispatch('send', message.id, {
         delayMs: nextRetryAt.getTime() - now.getTime(),
       });
     }
+  }
+
+  private count(message: TalktoMessageEntity, event: TalktoMetricEvent, status: string): void {
+    this.metrics.count(event, { peer: message.targetService, command: message.command, status });
+  }
+
+  private countFinalFailure(message: TalktoMessageEntity): void {
+    this.count(message, 'sent', 'failed_final');
+    this.count(message, 'failed', 'failed_final');
+    this.count(message, 'dead_lettered', 'failed_final');
+  }
+
+  private observeLatency(message: TalktoMessageEntity, status: string, startedAt: number): void {
+    const labels = { peer: message.targetService, command: message.command, status };
+    this.metrics.observeSendLatency(labels, (performance.now() - startedAt) / 1000);
   }
 }
