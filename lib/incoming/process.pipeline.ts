@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
+import { ResultCallbackSender } from '../callbacks/result-callback.sender.js';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
@@ -67,6 +68,7 @@ export class ProcessPipeline {
     private readonly clock: TalktoClock,
     private readonly ledger: MessageLedger,
     private readonly invoker: HandlerInvoker,
+    private readonly callbacks: ResultCallbackSender,
     private readonly metrics: TalktoMetrics,
   ) {}
 
@@ -85,16 +87,20 @@ export class ProcessPipeline {
     try {
       input = toInvocationInput(message);
     } catch (error) {
-      await this.record(message, claim, toOutcome(this.invoker.fromException(error)));
+      const result = this.invoker.fromException(error);
+      await this.record(message, claim, toOutcome(result));
+      await this.callbacks.afterProcessing(message, result);
       return;
     }
     const invocation = this.invoker.resolve(input);
     if (invocation.kind === 'builtin') {
       await this.record(message, claim, toOutcome(invocation.result));
+      await this.callbacks.afterProcessing(message, invocation.result);
       return;
     }
     const result = await this.invoker.run(invocation.handler, input);
     await this.record(message, claim, toOutcome(result));
+    await this.callbacks.afterProcessing(message, result);
   }
 
   private async record(message: TalktoMessageEntity, claim: MessageClaim, outcome: ProcessOutcome) {

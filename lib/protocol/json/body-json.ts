@@ -19,16 +19,20 @@ function encode(value: PhpValue, depth: number): string {
   if (depth >= PHP_ENCODE_MAX_DEPTH) {
     throw new TalktoJsonEncodeError('depth');
   }
-  const list = value.isList();
-  let out = list ? '[' : '{';
+  if (value.isList()) {
+    let out = '[';
+    const items = value.values();
+    for (let i = 0; i < items.length; i++) {
+      out += (i === 0 ? '' : ',') + encode(items[i], depth + 1);
+    }
+    return out + ']';
+  }
+  let out = '{';
   let first = true;
   for (const [key, item] of value.entries()) {
-    out += first ? '' : ',';
+    out += (first ? '' : ',') + encodePhpString(typeof key === 'string' ? key : key.toString()) + ':';
     first = false;
-    if (!list) {
-      out += encodePhpString(String(key)) + ':';
-    }
     out += encode(item, depth + 1);
   }
-  return out + (list ? ']' : '}');
+  return out + '}';
 }

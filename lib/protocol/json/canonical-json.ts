@@ -22,13 +22,14 @@ function encode(value: PhpValue, depth: number): string {
   if (value.isList()) {
     return encodeList(value.values(), depth + 1);
   }
-  const entries = [...value.entries()].map(([key, item]): [string, PhpKey, PhpValue] => [
-    String(key),
-    key,
-    item,
-  ]);
+  const entries: Array<[string, PhpKey, PhpValue]> = [];
+  let allIntegerKeys = true;
+  for (const [key, item] of value.entries()) {
+    allIntegerKeys &&= typeof key === 'bigint';
+    entries.push([typeof key === 'string' ? key : key.toString(), key, item]);
+  }
   entries.sort((a, b) => compareUtf8(a[0], b[0]));
-  if (entries.every(([, key], index) => key === BigInt(index))) {
+  if (allIntegerKeys && entries.every(([, key], index) => key === BigInt(index))) {
     return encodeList(
       entries.map(([, , item]) => item),
       depth + 1,

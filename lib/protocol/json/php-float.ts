@@ -8,8 +8,13 @@ export function formatPhpFloat(value: number): string {
   if (value === 0) {
     return Object.is(value, -0) ? '-0' : '0';
   }
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e-4 && magnitude < 1e17) {
+    // Decimal exponent in [-4, 16]: ECMAScript's plain layout of the same shortest digits is PHP's.
+    return String(value);
+  }
   const sign = value < 0 ? '-' : '';
-  const scientific = Math.abs(value).toExponential();
+  const scientific = magnitude.toExponential();
   const ePos = scientific.indexOf('e');
   const digits = scientific[0] + scientific.slice(2, ePos);
   const exponent = Number(scientific.slice(ePos + 1));

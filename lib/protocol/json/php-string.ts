@@ -1,30 +1,13 @@
 import { TalktoJsonEncodeError } from '../errors/json-encode.error.js';
 
-const SHORT_ESCAPES: Record<string, string> = {
-  '"': '\\"',
-  '\\': '\\\\',
-  '\b': '\\b',
-  '\f': '\\f',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\t': '\\t',
-  '\u2028': '\\u2028',
-  '\u2029': '\\u2029',
-};
-// eslint-disable-next-line no-control-regex -- C0 controls are exactly what must be escaped
-const TO_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
-// eslint-disable-next-line no-control-regex -- as above
-const TO_ESCAPE_ALL = /["\\\u0000-\u001f\u2028\u2029]/g;
-// With the `u` flag a well-formed surrogate pair is one code point, so only lone halves match.
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
-
-function escapeChar(char: string): string {
-  return SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
-}
+// JSON.stringify already writes what PHP writes for `"`, `\\`, C0 controls (short forms, else
+// lowercase `\u00xx`), `/`, DEL and non-ASCII; only U+2028/U+2029 still need escaping.
+const LINE_SEPARATORS = /[\u2028\u2029]/g;
 
 /** True when the string has no unpaired UTF-16 surrogate, i.e. it has a UTF-8 form. */
 export function isWellFormedString(value: string): boolean {
-  return !LONE_SURROGATE.test(value);
+  // Native since Node 20 (ES2024); typed here because the project's lib is ES2022.
+  return (value as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 /**
@@ -33,11 +16,32 @@ export function isWellFormedString(value: string): boolean {
  * U+2028/U+2029 escaped, everything else (`/`, DEL, non-ASCII, emoji) raw.
  */
 export function encodePhpString(value: string): string {
+  if (isPlainText(value)) {
+    return `"${value}"`;
+  }
   if (!isWellFormedString(value)) {
     throw new TalktoJsonEncodeError('invalid_utf8');
   }
-  if (!TO_ESCAPE.test(value)) {
-    return `"${value}"`;
+  const json = JSON.stringify(value);
+  return json.includes('\u2028') || json.includes('\u2029')
+    ? json.replace(LINE_SEPARATORS, (char) => (char === '\u2028' ? '\\u2028' : '\\u2029'))
+    : json;
+}
+
+/** Nothing to escape and no surrogate to check: the common case for keys and short values. */
+function isPlainText(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (
+      c < 0x20 ||
+      c === 0x22 ||
+      c === 0x5c ||
+      c === 0x2028 ||
+      c === 0x2029 ||
+      (c >= 0xd800 && c <= 0xdfff)
+    ) {
+      return false;
+    }
   }
-  return `"${value.replace(TO_ESCAPE_ALL, escapeChar)}"`;
+  return true;
 }

@@ -17,7 +17,12 @@ const CANONICAL_INT_KEY = /^(0|-?[1-9][0-9]*)$/;
 
 /** PHP turns a string key that is a canonical decimal integer in 64-bit range into an integer key. */
 export function normalizePhpKey(key: PhpKey): PhpKey {
-  if (typeof key === 'bigint' || !CANONICAL_INT_KEY.test(key)) {
+  if (typeof key === 'bigint') {
+    return key;
+  }
+  // Most keys are words: only a leading digit or minus can make an integer key.
+  const first = key.charCodeAt(0);
+  if (!((first >= 0x30 && first <= 0x39) || first === 0x2d) || !CANONICAL_INT_KEY.test(key)) {
     return key;
   }
   const asInt = BigInt(key);
@@ -28,69 +33,85 @@ export function isInt64(value: bigint): boolean {
   return value >= INT64_MIN && value <= INT64_MAX;
 }
 
-function slotOf(key: PhpKey): string {
-  return typeof key === 'bigint' ? `i:${key}` : `s:${key}`;
-}
-
+/**
+ * A PHP array. While its keys are exactly 0..n-1 in order (a list, the common case for JSON
+ * arrays) the values live in a plain JS array; the first other write turns it into an ordered
+ * Map keyed by the normalized keys (a Map compares bigints by value, and `1n` and `'1'` stay
+ * distinct). Keys are never removed, so a map-backed array can never become a list again.
+ */
 export class PhpArray {
-  private readonly slots = new Map<string, [PhpKey, PhpValue]>();
+  private items: PhpValue[] | null = [];
+  private map: Map<PhpKey, PhpValue> | null = null;
 
   static list(values: Iterable<PhpValue>): PhpArray {
     const array = new PhpArray();
-    let index = 0n;
-    for (const value of values) {
-      array.slots.set(slotOf(index), [index, value]);
-      index++;
-    }
+    array.items = [...values];
     return array;
   }
 
   get size(): number {
-    return this.slots.size;
+    return this.items !== null ? this.items.length : this.map!.size;
   }
 
   /** Writes like PHP `$a[$key] = $value`: a repeated key keeps its first position, takes the last value. */
   set(key: PhpKey, value: PhpValue): this {
     const normalized = normalizePhpKey(key);
-    const slot = slotOf(normalized);
-    const existing = this.slots.get(slot);
-    if (existing) {
-      existing[1] = value;
-    } else {
-      this.slots.set(slot, [normalized, value]);
+    const items = this.items;
+    if (items !== null) {
+      const index = listIndex(normalized, items.length + 1);
+      if (index >= 0) {
+        items[index] = value;
+        return this;
+      }
+      this.map = new Map(items.map((item, i): [PhpKey, PhpValue] => [BigInt(i), item]));
+      this.items = null;
     }
+    this.map!.set(normalized, value);
     return this;
   }
 
   get(key: PhpKey): PhpValue | undefined {
-    return this.slots.get(slotOf(normalizePhpKey(key)))?.[1];
+    const normalized = normalizePhpKey(key);
+    if (this.items !== null) {
+      const index = listIndex(normalized, this.items.length);
+      return index >= 0 ? this.items[index] : undefined;
+    }
+    return this.map!.get(normalized);
   }
 
   has(key: PhpKey): boolean {
-    return this.slots.has(slotOf(normalizePhpKey(key)));
+    return this.get(key) !== undefined;
   }
 
   entries(): IterableIterator<[PhpKey, PhpValue]> {
-    return this.slots.values();
+    return this.items !== null ? listEntries(this.items) : this.map!.entries();
   }
 
   keys(): PhpKey[] {
-    return [...this.slots.values()].map(([key]) => key);
+    return this.items !== null ? this.items.map((_, i) => BigInt(i)) : [...this.map!.keys()];
   }
 
   values(): PhpValue[] {
-    return [...this.slots.values()].map(([, value]) => value);
+    return this.items !== null ? this.items.slice() : [...this.map!.values()];
   }
 
   /** PHP's `array_is_list`: keys are exactly 0..n-1 in this order. */
   isList(): boolean {
-    let expected = 0n;
-    for (const [key] of this.slots.values()) {
-      if (key !== expected) {
-        return false;
-      }
-      expected++;
-    }
-    return true;
+    return this.items !== null;
+  }
+}
+
+/** The list position an integer key names, when it is below `limit`; otherwise -1. */
+function listIndex(key: PhpKey, limit: number): number {
+  if (typeof key !== 'bigint') {
+    return -1;
+  }
+  const index = Number(key);
+  return index >= 0 && index < limit ? index : -1;
+}
+
+function* listEntries(items: PhpValue[]): IterableIterator<[PhpKey, PhpValue]> {
+  for (let i = 0; i < items.length; i++) {
+    yield [BigInt(i), items[i]];
   }
 }
