@@ -3,6 +3,13 @@ export { TalktoClient } from './outgoing/talkto.client.js';
 export type { TalktoSendOptions, TalktoSentMessage } from './outgoing/send-options.interface.js';
 export { TalktoTransport, type TalktoTransportResponse } from './outgoing/talkto.transport.js';
 export { TalktoHandler, type TalktoHandlerOptions } from './decorators/talkto-handler.decorator.js';
+export { OnTalktoResult } from './decorators/on-talkto-result.decorator.js';
+export type {
+  TalktoCallbackResult,
+  TalktoOriginalMessage,
+  TalktoResultHandler,
+} from './callbacks/callback-result.interface.js';
+export type { CallbackStatus as TalktoCallbackStatus } from './callbacks/callback-payload.js';
 export { TalktoResult, type TalktoResultStatus } from './incoming/handler-result.js';
 export type { IncomingMessage, TalktoCommandHandler } from './incoming/incoming-message.interface.js';
 export { TalktoClock, FixedTalktoClock } from './clock/talkto.clock.js';
@@ -16,3 +23,16 @@ export { TalktoSendError } from './errors/talkto-send.error.js';
 export { TalktoPayloadValueError } from './protocol/errors/payload-value.error.js';
 export { TalktoEnvelopeFieldError } from './protocol/errors/envelope-field.error.js';
 export { talktoFloat, TalktoFloat } from './protocol/json/talkto-float.js';
+export { TalktoUsageError } from './errors/talkto-usage.error.js';
+export {
+  TalktoRedactor,
+  DEFAULT_REDACTED_KEYS,
+  type TalktoRedactorOptions,
+  type HiddenPayload,
+} from './operations/talkto.redactor.js';
+export { ReportService } from './operations/report.service.js';
+export type * from './operations/report.interfaces.js';
+export { TraceService } from './operations/trace.service.js';
+export type * from './operations/trace.interfaces.js';
+export { SecurityAuditService, type SecurityAuditInput } from './operations/security-audit.service.js';
+export type * from './operations/security-audit.interfaces.js';
