@@ -11,10 +11,6 @@ import { HandlerInvoker } from './incoming/handler.invoker.js';
 import { ProcessPipeline } from './incoming/process.pipeline.js';
 import { createReceiveController } from './incoming/receive.controller.js';
 import { ReceiveService } from './incoming/receive.service.js';
-import { createCallbackController } from './callbacks/callback.controller.js';
-import { CallbackReceiveService } from './callbacks/callback-receive.service.js';
-import { ResultCallbackSender } from './callbacks/result-callback.sender.js';
-import { ResultHandlerExplorer } from './callbacks/result-handler.explorer.js';
 import type {
   TalktoModuleAsyncOptions,
   TalktoOptionsFactory,
@@ -23,10 +19,7 @@ import type {
   TalktoModuleOptions,
   TalktoRoutesOptions,
 } from './interfaces/talkto-module-options.interface.js';
-import { ENTITY_EVENT_PROVIDERS } from './entity-events/entity-events.providers.js';
-import { TalktoTransactionScope } from './outgoing/talkto-transaction.scope.js';
-import { TALKTO_TRANSPORT_PROVIDER } from './outgoing/transport.provider.js';
-import { AfterCommitSubscriber } from './persistence/after-commit.subscriber.js';
+import { HttpTalktoTransport } from './outgoing/http.transport.js';
 import { SendPipeline } from './outgoing/send.pipeline.js';
 import { TalktoClient } from './outgoing/talkto.client.js';
 import { TalktoTransport } from './outgoing/talkto.transport.js';
@@ -36,8 +29,6 @@ import { OPERATIONS_EXPORTS, OPERATIONS_PROVIDERS } from './operations/operation
 import { RELIABILITY_EXPORTS, RELIABILITY_PROVIDERS } from './operations/reliability.providers.js';
 import { createStorageProviders } from './persistence/storage.providers.js';
 import { rateLimitProviders } from './rate-limit/rate-limit.providers.js';
-import { TALKTO_TRACING_READY } from './tracing/tracing.constants.js';
-import { tracingReady } from './tracing/active-traceparent.js';
 import { TALKTO_QUEUE_DRIVER } from './queue/queue.constants.js';
 import { createTalktoQueueDriver } from './queue/queue-driver.factory.js';
 import { TalktoDispatcher } from './queue/talkto.dispatcher.js';
@@ -55,12 +46,7 @@ const EXPORTS = [
 function routeControllers(routes: TalktoRoutesOptions | undefined): Type<unknown>[] {
   // Resolving a stub gives the same defaults and checks as the real options.
   const resolved = resolveTalktoOptions({ service: 'routes', routes });
-  return resolved.routes.enabled
-    ? [
-        createReceiveController(resolved.routes.receivePath),
-        createCallbackController(resolved.routes.callbackPath),
-      ]
-    : [];
+  return resolved.routes.enabled ? [createReceiveController(resolved.routes.receivePath)] : [];
 }
 
 function coreProviders(
@@ -76,7 +62,6 @@ function coreProviders(
     },
     ...metricsProviders(),
     ...rateLimitProviders(),
-    { provide: TALKTO_TRACING_READY, useFactory: tracingReady },
     {
       provide: TALKTO_RESOLVED_OPTIONS,
       useFactory: (options: TalktoModuleOptions) =>
@@ -94,19 +79,13 @@ function coreProviders(
         createTalktoQueueDriver(options.queue, new Logger('Talkto')),
       inject: [TALKTO_RESOLVED_OPTIONS],
     },
-    TALKTO_TRANSPORT_PROVIDER,
-    AfterCommitSubscriber,
-    TalktoTransactionScope,
-    ...ENTITY_EVENT_PROVIDERS,
+    { provide: TalktoTransport, useClass: HttpTalktoTransport },
     { provide: APP_FILTER, useClass: BodyParseErrorFilter },
     ...createStorageProviders(dataSource),
     TalktoDispatcher,
     HandlerExplorer,
     HandlerInvoker,
     ReceiveService,
-    CallbackReceiveService,
-    ResultCallbackSender,
-    ResultHandlerExplorer,
     ProcessPipeline,
     SendPipeline,
     TalktoClient,
