@@ -29,6 +29,8 @@ import { OPERATIONS_EXPORTS, OPERATIONS_PROVIDERS } from './operations/operation
 import { RELIABILITY_EXPORTS, RELIABILITY_PROVIDERS } from './operations/reliability.providers.js';
 import { createStorageProviders } from './persistence/storage.providers.js';
 import { rateLimitProviders } from './rate-limit/rate-limit.providers.js';
+import { TALKTO_TRACING_READY } from './tracing/tracing.constants.js';
+import { tracingReady } from './tracing/active-traceparent.js';
 import { TALKTO_QUEUE_DRIVER } from './queue/queue.constants.js';
 import { createTalktoQueueDriver } from './queue/queue-driver.factory.js';
 import { TalktoDispatcher } from './queue/talkto.dispatcher.js';
@@ -62,6 +64,7 @@ function coreProviders(
     },
     ...metricsProviders(),
     ...rateLimitProviders(),
+    { provide: TALKTO_TRACING_READY, useFactory: tracingReady },
     {
       provide: TALKTO_RESOLVED_OPTIONS,
       useFactory: (options: TalktoModuleOptions) =>

@@ -11,6 +11,8 @@ export interface IncomingMessage<TPayload = unknown> {
   businessKey: string | null;
   idempotencyKey: string | null;
   schemaVersion: number;
+  /** The sender's W3C `traceparent`, to continue its trace in the handler (null when none was sent). */
+  traceparent?: string | null;
   /** 1 on the first run, higher on retries and reprocessing. */
   attempt: number;
   payload: TPayload;

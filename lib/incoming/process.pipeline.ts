@@ -28,6 +28,7 @@ function toInvocationInput(message: TalktoMessageEntity): InvocationInput {
     idempotencyKey: message.idempotencyKey,
     schemaVersion: message.schemaVersion,
     attempt: message.attempts,
+    traceparent: message.traceparent,
     payload: message.payload === null ? null : toPlainValue(decodeTalktoJson(message.payload)),
   };
 }

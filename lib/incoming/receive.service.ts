@@ -15,6 +15,7 @@ import { validateEnvelopeRequest } from '../protocol/request.validator.js';
 import type { TalktoHeaders } from '../protocol/talkto.headers.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
+import { readTraceparent } from '../tracing/traceparent.util.js';
 import { decodeEnvelopeBody } from './request-body.decoder.js';
 import { receiveAnswers, type TalktoHttpAnswer } from './receive-response.js';
 import { createVerifierConfig } from './verifier-config.factory.js';
@@ -52,7 +53,7 @@ export class ReceiveService {
       this.countReceived(null, rejected);
       return rejected;
     }
-    const answer = await this.store(envelope);
+    const answer = await this.store(envelope, readTraceparent(request.headers.traceparent));
     this.countReceived(envelope, answer);
     return answer;
   }
@@ -79,7 +80,7 @@ export class ReceiveService {
     );
   }
 
-  private async store(envelope: VerifiedEnvelope): Promise<TalktoHttpAnswer> {
+  private async store(envelope: VerifiedEnvelope, traceparent: string | null): Promise<TalktoHttpAnswer> {
     const existing = await this.ledger.findByMessageId(envelope.messageId);
     if (existing) {
       return receiveAnswers.duplicate('already_received', existing.messageId);
@@ -99,6 +100,7 @@ export class ReceiveService {
       schemaVersion: typeof envelope.schemaVersion === 'bigint' ? Number(envelope.schemaVersion) : 1,
       payload: envelope.payload === null ? null : encodeBodyJson(envelope.payload),
       payloadHash: envelope.payloadHash,
+      traceparent,
       now: this.clock.now(),
     });
     if (outcome.kind === 'duplicate') {

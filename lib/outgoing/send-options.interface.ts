@@ -16,6 +16,11 @@ export interface TalktoSendOptions {
   /** Attempts for this message, first send included (default: the module's `maxAttempts`). */
   maxAttempts?: number;
   /**
+   * W3C `traceparent` sent with the message (never signed). Default: the active OpenTelemetry span
+   * when `@opentelemetry/api` is installed, else none. An invalid value is ignored.
+   */
+  traceparent?: string;
+  /**
    * The caller's transaction: the message is written in it and dispatched only after it commits,
    * so a rollback leaves nothing to send.
    */

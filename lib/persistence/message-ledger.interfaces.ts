@@ -19,6 +19,8 @@ export interface CreateOutgoingInput {
   sourceActionStatus?: string;
   /** Extra meta for the `message_created` event (flow name, source result...). */
   eventMeta?: Record<string, unknown>;
+  /** W3C trace context to send along (never signed). */
+  traceparent?: string | null;
   now?: Date;
 }
 
@@ -35,6 +37,8 @@ export interface InsertIncomingInput {
   schemaVersion?: number;
   payload: string | null;
   payloadHash: string | null;
+  /** The sender's W3C trace context, when it sent a valid one. */
+  traceparent?: string | null;
   now?: Date;
 }
 

@@ -1198,6 +1198,7 @@ function identity(
     payload: input.payload,
     payloadHash: input.payloadHash,
     schemaVersion: input.schemaVersion ?? 1,
+    traceparent: input.traceparent ?? null,
     attempts: 0,
     createdAt: now,
     updatedAt: now,

@@ -153,6 +153,10 @@ export class TalktoMessageEntity {
   @TimestampColumn('locked_until')
   lockedUntil!: Date | null;
 
+  /** Our addition: the W3C `traceparent` the message travels with, so one trace spans both services. */
+  @Column({ name: 'traceparent', type: 'varchar', length: 64, nullable: true })
+  traceparent!: string | null;
+
   @Index('talkto_messages_created_at_idx')
   @TimestampColumn('created_at')
   createdAt!: Date | null;
