@@ -3,6 +3,13 @@ export { TalktoClient } from './outgoing/talkto.client.js';
 export type { TalktoSendOptions, TalktoSentMessage } from './outgoing/send-options.interface.js';
 export { TalktoTransport, type TalktoTransportResponse } from './outgoing/talkto.transport.js';
 export { TalktoHandler, type TalktoHandlerOptions } from './decorators/talkto-handler.decorator.js';
+export { OnTalktoResult } from './decorators/on-talkto-result.decorator.js';
+export type {
+  TalktoCallbackResult,
+  TalktoOriginalMessage,
+  TalktoResultHandler,
+} from './callbacks/callback-result.interface.js';
+export type { CallbackStatus as TalktoCallbackStatus } from './callbacks/callback-payload.js';
 export { TalktoResult, type TalktoResultStatus } from './incoming/handler-result.js';
 export type { IncomingMessage, TalktoCommandHandler } from './incoming/incoming-message.interface.js';
 export { TalktoClock, FixedTalktoClock } from './clock/talkto.clock.js';

@@ -11,6 +11,10 @@ import { HandlerInvoker } from './incoming/handler.invoker.js';
 import { ProcessPipeline } from './incoming/process.pipeline.js';
 import { createReceiveController } from './incoming/receive.controller.js';
 import { ReceiveService } from './incoming/receive.service.js';
+import { createCallbackController } from './callbacks/callback.controller.js';
+import { CallbackReceiveService } from './callbacks/callback-receive.service.js';
+import { ResultCallbackSender } from './callbacks/result-callback.sender.js';
+import { ResultHandlerExplorer } from './callbacks/result-handler.explorer.js';
 import type {
   TalktoModuleAsyncOptions,
   TalktoOptionsFactory,
@@ -48,7 +52,12 @@ const EXPORTS = [
 function routeControllers(routes: TalktoRoutesOptions | undefined): Type<unknown>[] {
   // Resolving a stub gives the same defaults and checks as the real options.
   const resolved = resolveTalktoOptions({ service: 'routes', routes });
-  return resolved.routes.enabled ? [createReceiveController(resolved.routes.receivePath)] : [];
+  return resolved.routes.enabled
+    ? [
+        createReceiveController(resolved.routes.receivePath),
+        createCallbackController(resolved.routes.callbackPath),
+      ]
+    : [];
 }
 
 function coreProviders(
@@ -89,6 +98,9 @@ function coreProviders(
     HandlerExplorer,
     HandlerInvoker,
     ReceiveService,
+    CallbackReceiveService,
+    ResultCallbackSender,
+    ResultHandlerExplorer,
     ProcessPipeline,
     SendPipeline,
     TalktoClient,

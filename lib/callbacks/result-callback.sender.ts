@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { TalktoClock } from '../clock/talkto.clock.js';
+import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
+import type { TalktoResult } from '../incoming/handler-result.js';
+import { collectSecrets, redactSecrets } from '../incoming/redact-secrets.util.js';
+import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
+import { MessageLedger } from '../persistence/message.ledger.js';
+import { MessageStatus as S } from '../persistence/message.statuses.js';
+import { callbackIdempotencyKey, callbackMessageId } from '../protocol/derived-ids.util.js';
+import { freezePayload } from '../protocol/json/payload-freezer.js';
+import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
+import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
+import { type CallbackReport, callbackPayload, isCallbackStatus } from './callback-payload.js';
+
+const MAX_EXCEPTION_MESSAGE = 500;
+const DEFAULT_EXCEPTION_MESSAGE = 'Unexpected handler exception.';
+/** Statuses an incoming message ends in; only these are reported back. */
+const FINISHED = [S.succeeded, S.skipped, S.failedRetryable, S.failedFinal] as string[];
+/** A callback row in one of these is (being) delivered already: no second job. */
+const ALREADY_HANDLED = [
+  S.completed,
+  S.succeeded,
+  S.failedFinal,
+  S.destinationReceived,
+  S.sending,
+  S.sent,
+] as string[];
+
+/**
+ * Reports the outcome of a processed incoming command back to its sender (PROTOCOL §11.1–11.3,
+ * BEHAVIOR §10.1): one durable outgoing callback row per (original, status), created through the
+ * ledger and handed to the `callback` queue; the send pipeline delivers it like any message.
+ */
+@Injectable()
+export class ResultCallbackSender {
+  private readonly logger = new Logger('Talkto');
+  private readonly secrets: string[];
+
+  constructor(
+    @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
+    private readonly clock: TalktoClock,
+    private readonly ledger: MessageLedger,
+    private readonly dispatcher: TalktoDispatcher,
+  ) {
+    this.secrets = collectSecrets(options);
+  }
+
+  /** Called by the process pipeline once a handler's outcome is recorded. Never throws. */
+  async afterProcessing(original: TalktoMessageEntity, result: TalktoResult): Promise<void> {
+    try {
+      if (!this.options.callbacks.enabled) {
+        await this.note(original, 'result_callback_skipped', { error: 'callbacks_disabled' });
+        return;
+      }
+      if (!this.options.callbacks.autoDispatch) {
+        await this.note(original, 'result_callback_auto_dispatch_skipped', {
+          reason: 'auto_dispatch_disabled',
+          durable: true,
+        });
+        return;
+      }
+      await this.send(original, result);
+    } catch (error) {
+      this.logger.error(
+        `Result callback for ${original.messageId} could not be queued: ${redactSecrets(
+          (error as Error).message,
+          this.secrets,
+        )}`,
+      );
+    }
+  }
+
+  /** Creates (or reuses) the callback row for this outcome and queues it unless it is handled already. */
+  async send(original: TalktoMessageEntity, result: TalktoResult): Promise<void> {
+    const stored = await this.ledger.findById(original.id);
+    if (!stored || stored.direction !== 'incoming') {
+      await this.note(original, 'result_callback_failed', { error: 'invalid_direction' });
+      return;
+    }
+    if (!FINISHED.includes(stored.overallStatus) || !isCallbackStatus(result.status)) {
+      return; // The claim was lost: whoever finishes the message reports it.
+    }
+    const report = this.report(result);
+    const frozen = freezePayload(callbackPayload(stored, report));
+    const callback = await this.ledger.createOutgoing({
+      messageId: callbackMessageId(stored.messageId, report.status),
+      correlationId: stored.correlationId ?? randomUUID(),
+      parentMessageId: stored.messageId,
+      source: stored.targetService,
+      target: stored.sourceService,
+      command: this.options.callbacks.command,
+      businessKey: stored.businessKey,
+      idempotencyKey: callbackIdempotencyKey(stored.messageId, report.status),
+      payload: frozen.json,
+      payloadHash: frozen.hash,
+      maxAttempts: this.options.maxAttempts,
+      eventMeta: { result_callback: true, original_message_id: stored.messageId },
+      now: this.clock.now(),
+    });
+    if (ALREADY_HANDLED.includes(callback.overallStatus)) {
+      return;
+    }
+    const meta = {
+      callback_message_id: callback.messageId,
+      callback_message_db_id: callback.id,
+      target: callback.targetService,
+      command: callback.command,
+      callback_status: report.status,
+      durable: true,
+    };
+    if (await this.dispatcher.dispatch('callback', callback.id)) {
+      await this.note(stored, 'result_callback_queued', meta);
+    } else {
+      await this.note(stored, 'result_callback_queue_failed', { ...meta, error: 'queue_failed' });
+    }
+  }
+
+  /** The wire report; unexpected exceptions are described without leaking secrets (BEHAVIOR §5.5). */
+  private report(result: TalktoResult): CallbackReport {
+    const report: CallbackReport = {
+      status: result.status,
+      errorClass: result.errorClass,
+      errorMessage: result.errorMessage,
+      result: result.result,
+      meta: result.meta,
+    };
+    if (result.meta.unexpected_exception !== true) {
+      return report;
+    }
+    const message = redactSecrets(result.errorMessage ?? '', this.secrets)
+      .trim()
+      .slice(0, MAX_EXCEPTION_MESSAGE);
+    return {
+      ...report,
+      errorMessage: message === '' ? DEFAULT_EXCEPTION_MESSAGE : message,
+      meta: {
+        unexpected_exception: true,
+        exception_class: result.meta.exception_class ?? result.errorClass,
+        retryable: result.status === 'failed_retryable',
+        source: 'handler_exception',
+      },
+    };
+  }
+
+  private async note(message: TalktoMessageEntity, eventType: string, meta: Record<string, unknown>) {
+    await this.ledger.recordEvent({
+      talktoMessageId: message.id,
+      messageId: message.messageId,
+      serviceName: message.targetService,
+      eventType,
+      meta: { original_message_id: message.messageId, ...meta },
+      now: this.clock.now(),
+    });
+  }
+}
