@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import { ResultCallbackSender } from '../callbacks/result-callback.sender.js';
-import { ResultCallbackSender } from '../callbacks/result-callback.sender.js';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
@@ -71,7 +70,6 @@ export class ProcessPipeline {
     private readonly ledger: MessageLedger,
     private readonly invoker: HandlerInvoker,
     private readonly callbacks: ResultCallbackSender,
-    private readonly callbacks: ResultCallbackSender,
     private readonly metrics: TalktoMetrics,
   ) {}
 
@@ -93,19 +91,16 @@ export class ProcessPipeline {
       const result = this.invoker.fromException(error);
       await this.record(message, claim, toOutcome(result));
       await this.callbacks.afterProcessing(message, result);
-      await this.callbacks.afterProcessing(message, result);
       return;
     }
     const invocation = this.invoker.resolve(input);
     if (invocation.kind === 'builtin') {
       await this.record(message, claim, toOutcome(invocation.result));
       await this.callbacks.afterProcessing(message, invocation.result);
-      await this.callbacks.afterProcessing(message, invocation.result);
       return;
     }
     const result = await this.invoker.run(invocation.handler, input);
     await this.record(message, claim, toOutcome(result));
-    await this.callbacks.afterProcessing(message, result);
     await this.callbacks.afterProcessing(message, result);
   }
 
