@@ -23,10 +23,12 @@ import type {
   TalktoModuleOptions,
   TalktoRoutesOptions,
 } from './interfaces/talkto-module-options.interface.js';
-import { HttpTalktoTransport } from './outgoing/http.transport.js';
+import { ENTITY_EVENT_PROVIDERS } from './entity-events/entity-events.providers.js';
+import { TalktoTransactionScope } from './outgoing/talkto-transaction.scope.js';
+import { TALKTO_TRANSPORT_PROVIDER } from './outgoing/transport.provider.js';
+import { AfterCommitSubscriber } from './persistence/after-commit.subscriber.js';
 import { SendPipeline } from './outgoing/send.pipeline.js';
 import { TalktoClient } from './outgoing/talkto.client.js';
-import { TalktoTransport } from './outgoing/talkto.transport.js';
 import { metricsControllers, metricsProviders } from './metrics/metrics.providers.js';
 import { TALKTO_METRICS_OPTIONS } from './metrics/metrics.constants.js';
 import { OPERATIONS_EXPORTS, OPERATIONS_PROVIDERS } from './operations/operations.providers.js';
@@ -91,7 +93,10 @@ function coreProviders(
         createTalktoQueueDriver(options.queue, new Logger('Talkto')),
       inject: [TALKTO_RESOLVED_OPTIONS],
     },
-    { provide: TalktoTransport, useClass: HttpTalktoTransport },
+    TALKTO_TRANSPORT_PROVIDER,
+    AfterCommitSubscriber,
+    TalktoTransactionScope,
+    ...ENTITY_EVENT_PROVIDERS,
     { provide: APP_FILTER, useClass: BodyParseErrorFilter },
     ...createStorageProviders(dataSource),
     TalktoDispatcher,

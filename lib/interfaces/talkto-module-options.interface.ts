@@ -1,5 +1,10 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { TalktoClock } from '../clock/talkto.clock.js';
+import type {
+  TalktoEntityEventDeliveryOptions,
+  TalktoEntityEventsEntry,
+} from '../entity-events/interfaces/entity-events-options.interface.js';
+import type { TalktoTransportOption } from '../outgoing/talkto-transport-option.interface.js';
 import type { TalktoQueueOptions } from '../queue/interfaces/talkto-queue-options.interface.js';
 import type { TalktoHealthOptions } from '../health/talkto-health-options.interface.js';
 import type { TalktoMetricsOptions, TalktoMetricsRegistry } from '../metrics/talkto-metrics-options.interface.js';
@@ -174,6 +179,17 @@ export interface TalktoModuleOptions {
   dataSource?: DataSource | string;
   /** Time source for timestamps, leases and retries (default: the system clock). */
   clock?: TalktoClock;
+  /**
+   * The host's current transaction for sends that pass no `manager`, e.g. `() => txHost.tx` with
+   * @nestjs-cls/transactional (default none: such sends commit on their own).
+   */
+  transactionManager?: () => EntityManager | null | undefined;
+  /** How requests leave: `http` (default), `loopback` (in memory, for tests), or your own transport. */
+  transport?: TalktoTransportOption;
+  /** Entities whose inserts, updates and removes raise events (default none; see also `@TalktoEntityEvents`). */
+  entityEvents?: TalktoEntityEventsEntry[];
+  /** Retries and recovery of entity event delivery. */
+  entityEventDelivery?: TalktoEntityEventDeliveryOptions;
   /** Prometheus metrics and the `/metrics` route (default disabled). */
   metrics?: TalktoMetricsOptions;
   /** Thresholds of the health indicator. */

@@ -1,15 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
+import { traceparentFor } from '../tracing/active-traceparent.js';
 import { TalktoSendError } from '../errors/talkto-send.error.js';
+import { AfterCommitSubscriber } from '../persistence/after-commit.subscriber.js';
 import { MessageLedger } from '../persistence/message.ledger.js';
+import type { CreateOutgoingInput } from '../persistence/message-ledger.interfaces.js';
+import { runInTransaction } from '../persistence/run-in-transaction.util.js';
 import { isUniqueViolation } from '../persistence/unique-violation.util.js';
 import { validateIdentifier, validateNullableIdentifier } from '../protocol/identifier.validator.js';
 import { freezePayload } from '../protocol/json/payload-freezer.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
-import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
+import type { TalktoModuleOptions } from '../interfaces/talkto-module-options.interface.js';
+import { TALKTO_DATA_SOURCE, TALKTO_MODULE_OPTIONS, TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import type { TalktoSendOptions, TalktoSentMessage } from './send-options.interface.js';
+import { TalktoFlow, type TalktoFlowMessageWriter } from './talkto-flow.builder.js';
+import { TalktoTransactionScope } from './talkto-transaction.scope.js';
 
 const LIMITS = {
   messageId: 100,
@@ -30,10 +38,19 @@ function checkLength(options: TalktoSendOptions, key: keyof typeof LIMITS): void
   }
 }
 
+/** How a flow or a plain send wants its row written; not part of the public send options. */
+interface RowExtras {
+  sourceActionStatus?: string;
+  eventMeta?: Record<string, unknown>;
+}
+
 /**
  * Sends commands to peers. `send()` validates and freezes the payload, stores the outgoing row
- * (in the caller's transaction when given one) and hands it to the send queue; delivery, signing
- * and retries happen in the background.
+ * and hands it to the send queue; delivery, signing and retries happen in the background.
+ *
+ * Inside a transaction (an explicit `manager`, `transaction()`, or the module's
+ * `transactionManager` hook) the row is written in it and queued only after it commits: a rollback
+ * leaves nothing behind and no request leaves before the business change is durable.
  */
 @Injectable()
 export class TalktoClient {
@@ -42,14 +59,94 @@ export class TalktoClient {
     private readonly clock: TalktoClock,
     private readonly ledger: MessageLedger,
     private readonly dispatcher: TalktoDispatcher,
+    private readonly afterCommit: AfterCommitSubscriber,
+    private readonly scope: TalktoTransactionScope,
+    @Inject(TALKTO_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(TALKTO_MODULE_OPTIONS) private readonly moduleOptions: TalktoModuleOptions,
   ) {}
 
-  async send(
+  send(
     target: string,
     command: string,
     payload: unknown,
     options: TalktoSendOptions = {},
   ): Promise<TalktoSentMessage> {
+    return this.store(target, command, payload, options, {});
+  }
+
+  /**
+   * Runs `work` in a transaction on the Talkto DataSource; every `send()` inside it (however deep
+   * in the call stack) joins that transaction without being handed the manager.
+   */
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return runInTransaction(this.dataSource, undefined, (manager) =>
+      this.scope.run(manager, () => work(manager)),
+    );
+  }
+
+  /** A named flow: a fluent send, or a source action and its message in one transaction (`run`). */
+  flow(name: string): TalktoFlow {
+    const writer: TalktoFlowMessageWriter = {
+      store: (target, command, payload, options, extras) =>
+        this.store(target, command, payload, options, extras),
+      storeFailure: (target, command, options, error, eventMeta) =>
+        this.storeFailure(target, command, options, error, eventMeta),
+      transaction: (work) => this.transaction(work),
+    };
+    return new TalktoFlow(name, writer);
+  }
+
+  private async store(
+    target: string,
+    command: string,
+    payload: unknown,
+    options: TalktoSendOptions,
+    extras: RowExtras,
+  ): Promise<TalktoSentMessage> {
+    const input = this.validate(target, command, options);
+    const frozen = freezePayload(payload);
+    const manager =
+      options.manager ?? this.scope.current() ?? this.moduleOptions.transactionManager?.() ?? undefined;
+    const message = await this.createRow(
+      {
+        ...input,
+        payload: frozen.value === null ? null : frozen.json,
+        payloadHash: frozen.hash,
+        ...extras,
+      },
+      manager,
+    );
+    await this.afterCommit.runAfterCommit(manager, async () => {
+      await this.dispatcher.dispatch('send', message.id);
+    });
+    return {
+      id: message.id,
+      messageId: message.messageId,
+      correlationId: message.correlationId,
+      payloadHash: message.payloadHash ?? frozen.hash,
+      status: message.overallStatus,
+      // An idempotent repeat returns the first message, whose id is not the one just minted.
+      duplicate: message.messageId !== input.messageId,
+    };
+  }
+
+  private async storeFailure(
+    target: string,
+    command: string,
+    options: TalktoSendOptions,
+    error: string,
+    eventMeta: Record<string, unknown>,
+  ): Promise<void> {
+    const input = this.validate(target, command, options);
+    await this.ledger.createFailedOutgoing({ ...input, error, eventMeta });
+  }
+
+  /** Checks the target, command and options; throws before anything is written. */
+  private validate(
+    target: string,
+    command: string,
+    options: TalktoSendOptions,
+  ): Omit<CreateOutgoingInput, 'payload' | 'payloadHash'> & { messageId: string } {
     const resolved = this.options.outgoing.get(target);
     if (!resolved) {
       throw new TalktoSendError(
@@ -72,37 +169,19 @@ export class TalktoClient {
     validateIdentifier(messageId, 'message_id');
     validateNullableIdentifier(correlationId, 'correlation_id');
     validateNullableIdentifier(options.parentMessageId ?? null, 'parent_message_id');
-    const frozen = freezePayload(payload);
-
-    const message = await this.createRow(
-      {
-        messageId,
-        correlationId,
-        parentMessageId: options.parentMessageId ?? null,
-        source: this.options.service,
-        target,
-        command,
-        businessKey: options.businessKey ?? null,
-        idempotencyKey: options.idempotencyKey ?? null,
-        schemaVersion: options.schemaVersion ?? 1,
-        payload: frozen.value === null ? null : frozen.json,
-        payloadHash: frozen.hash,
-        maxAttempts: options.maxAttempts ?? this.options.maxAttempts,
-        now: this.clock.now(),
-      },
-      options.manager,
-    );
-    if (!options.manager) {
-      await this.dispatcher.dispatch('send', message.id);
-    }
     return {
-      id: message.id,
-      messageId: message.messageId,
-      correlationId: message.correlationId,
-      payloadHash: message.payloadHash ?? frozen.hash,
-      status: message.overallStatus,
-      // An idempotent repeat returns the first message, whose id is not the one just minted.
-      duplicate: message.messageId !== messageId,
+      messageId,
+      correlationId,
+      parentMessageId: options.parentMessageId ?? null,
+      source: this.options.service,
+      target,
+      command,
+      businessKey: options.businessKey ?? null,
+      idempotencyKey: options.idempotencyKey ?? null,
+      schemaVersion: options.schemaVersion ?? 1,
+      maxAttempts: options.maxAttempts ?? this.options.maxAttempts,
+      traceparent: traceparentFor(options.traceparent),
+      now: this.clock.now(),
     };
   }
 

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type {
   DataSource,
   EntityManager,
@@ -7,6 +7,7 @@ import type {
   TransactionCommitEvent,
   TransactionRollbackEvent,
 } from 'typeorm';
+import { TALKTO_DATA_SOURCE } from '../talkto.constants.js';
 
 type Action = () => Promise<void>;
 
@@ -22,19 +23,20 @@ interface Pending {
  * It is a TypeORM subscriber on the Talkto DataSource, added by the module at init (the pattern the
  * NestJS TypeORM docs show) and removed again at shutdown.
  */
-export class AfterCommitSubscriber implements EntitySubscriberInterface {
+@Injectable()
+export class AfterCommitSubscriber implements EntitySubscriberInterface, OnModuleInit, OnModuleDestroy {
   private readonly pending = new WeakMap<QueryRunner, Pending[]>();
   private readonly logger = new Logger('Talkto');
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(@Inject(TALKTO_DATA_SOURCE) private readonly dataSource: DataSource) {}
 
-  attach(): void {
+  onModuleInit(): void {
     if (!this.dataSource.subscribers.includes(this)) {
       this.dataSource.subscribers.push(this);
     }
   }
 
-  detach(): void {
+  onModuleDestroy(): void {
     const index = this.dataSource.subscribers.indexOf(this);
     if (index >= 0) {
       this.dataSource.subscribers.splice(index, 1);

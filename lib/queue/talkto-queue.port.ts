@@ -3,10 +3,13 @@
  * carries nothing but the message id and may be lost at any time (the sweeper finds the row again).
  */
 
-/** `callback` jobs are outgoing messages too; their own queue lets operators tell them apart. */
-export type TalktoQueueName = 'send' | 'process' | 'callback';
+/**
+ * `callback` jobs are outgoing messages too; their own queue lets operators tell them apart.
+ * `event` jobs carry entity event ids (rows of `talkto_entity_events`), not message ids.
+ */
+export type TalktoQueueName = 'send' | 'process' | 'callback' | 'event';
 
-export const TALKTO_QUEUE_NAMES: readonly TalktoQueueName[] = ['send', 'process', 'callback'];
+export const TALKTO_QUEUE_NAMES: readonly TalktoQueueName[] = ['send', 'process', 'callback', 'event'];
 
 export interface TalktoJobHandler {
   (messageId: number): Promise<void>;
