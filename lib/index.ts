@@ -36,3 +36,14 @@ export { TraceService } from './operations/trace.service.js';
 export type * from './operations/trace.interfaces.js';
 export { SecurityAuditService, type SecurityAuditInput } from './operations/security-audit.service.js';
 export type * from './operations/security-audit.interfaces.js';
+export type { TalktoFlow, TalktoFlowActionResult } from './outgoing/talkto-flow.builder.js';
+export type { TalktoTransportOption } from './outgoing/talkto-transport-option.interface.js';
+export { TalktoEntityEvents } from './decorators/talkto-entity-events.decorator.js';
+export { OnEntityEvent } from './decorators/on-entity-event.decorator.js';
+export type { TalktoEntityEvent } from './entity-events/entity-event.interface.js';
+export type * from './entity-events/interfaces/entity-events-options.interface.js';
+export {
+  LoopbackTalktoTransport,
+  type CapturedTalktoRequest,
+  type LoopbackResponder,
+} from './testing/loopback.transport.js';

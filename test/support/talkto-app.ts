@@ -24,6 +24,9 @@ export interface TalktoAppSpec {
   talkto: TalktoModuleOptions;
   /** Handlers and anything they need. */
   providers?: Provider[];
+  /** Host entities besides the Talkto ones; create their tables yourself (no synchronize). */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities?: Function[];
 }
 
 export interface RunningTalktoApp {
@@ -49,7 +52,7 @@ export async function startTalktoApp(spec: TalktoAppSpec): Promise<RunningTalkto
     imports: [
       TypeOrmModule.forRoot({
         ...database.options,
-        entities: TALKTO_ENTITIES,
+        entities: [...TALKTO_ENTITIES, ...(spec.entities ?? [])],
         migrations: TALKTO_MIGRATIONS,
         migrationsRun: true,
         synchronize: false,
