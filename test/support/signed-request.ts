@@ -11,6 +11,7 @@ export interface SignedRequestInput {
   command: string;
   payload?: unknown;
   messageId?: string;
+  parentMessageId?: string | null;
   nonce?: string;
   idempotencyKey?: string | null;
   signatureVersion?: 'v1' | 'v2';
@@ -31,6 +32,7 @@ export async function postSigned(input: SignedRequestInput): Promise<PostedAnswe
   const request = buildOutgoingRequest({
     messageId,
     correlationId: randomUUID(),
+    parentMessageId: input.parentMessageId ?? null,
     source: input.source,
     target: input.target,
     command: input.command,
