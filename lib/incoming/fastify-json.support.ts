@@ -39,8 +39,15 @@ export class FastifyJsonSupport implements OnModuleInit {
       try {
         done(null, body.length === 0 ? undefined : JSON.parse(body.toString('utf8')));
       } catch (error) {
-        // Same shape as Fastify's own JSON parser failure, so the body-parse filter recognises it.
-        done(Object.assign(error as Error, { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }));
+        // Same shape as Fastify's own JSON parser failure (the name included: Nest maps only a
+        // `FastifyError` to an HttpException), so the body-parse filter recognises it.
+        done(
+          Object.assign(error as Error, {
+            name: 'FastifyError',
+            statusCode: 400,
+            code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+          }),
+        );
       }
     });
   }
