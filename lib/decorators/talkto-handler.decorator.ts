@@ -4,6 +4,11 @@ import { TALKTO_HANDLER_METADATA } from '../talkto.constants.js';
 export interface TalktoHandlerOptions {
   /** DTO class the payload is transformed into and validated against (default: the type of `handle`'s first parameter). */
   payload?: Type<unknown>;
+  /**
+   * Run the handler in a database transaction that also records its success: write through
+   * `message.manager` and the effect happens exactly once (default `false`).
+   */
+  transactional?: boolean;
 }
 
 export interface TalktoHandlerMetadata extends TalktoHandlerOptions {

@@ -61,6 +61,7 @@ export class HandlerExplorer implements OnModuleInit {
         command: metadata.command,
         instance,
         payloadType: metadata.payload ?? this.payloadTypeOf(metatype),
+        transactional: metadata.transactional === true,
       });
     }
     this.assertEveryAllowedCommandIsServed(found);

@@ -6,6 +6,8 @@ export interface RegisteredHandler {
   instance: TalktoCommandHandler;
   /** DTO class for the payload, or null when the handler takes the plain payload. */
   payloadType: Type<unknown> | null;
+  /** Runs in a transaction shared with the outcome write (`@TalktoHandler(..., { transactional: true })`). */
+  transactional: boolean;
 }
 
 /** Command → handler, built once at boot by the explorer and read-only afterwards. */

@@ -1,3 +1,5 @@
+import type { EntityManager } from 'typeorm';
+
 /** The stored incoming message as a handler sees it. */
 export interface IncomingMessage<TPayload = unknown> {
   /** Database id of the stored row. */
@@ -16,6 +18,11 @@ export interface IncomingMessage<TPayload = unknown> {
   /** 1 on the first run, higher on retries and reprocessing. */
   attempt: number;
   payload: TPayload;
+  /**
+   * Only for `transactional` handlers: the transaction that will also record the outcome. Write
+   * through it for an exactly-once effect; work done elsewhere is at-least-once.
+   */
+  manager?: EntityManager;
 }
 
 export interface TalktoCommandHandler<TPayload = unknown> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
 import { ResultCallbackSender } from '../callbacks/result-callback.sender.js';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
@@ -8,11 +9,25 @@ import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
 import { MessageLedger } from '../persistence/message.ledger.js';
 import type { MessageClaim, ProcessOutcome } from '../persistence/message-ledger.interfaces.js';
+import { runInTransaction } from '../persistence/run-in-transaction.util.js';
+import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
+import { RetryPolicy, retryEventMeta } from '../retry/retry.policy.js';
 import { decodeTalktoJson } from '../protocol/json/json-reader.js';
 import { toPlainValue } from '../protocol/json/plain-value.js';
-import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
+import { TALKTO_DATA_SOURCE, TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { TalktoResult } from './handler-result.js';
 import { HandlerInvoker, type InvocationInput } from './handler.invoker.js';
+import type { RegisteredHandler } from './handler.registry.js';
+
+/** Rolls a transactional handler's writes back; the failure is recorded afterwards. */
+class HandlerFailed extends Error {
+  constructor(readonly result: TalktoResult) {
+    super('handler failed');
+  }
+}
+
+/** The outcome could not be recorded (the claim was lost): the handler's writes must not commit. */
+class OutcomeNotRecorded extends Error {}
 
 /** The stored row as the handler sees it. */
 function toInvocationInput(message: TalktoMessageEntity): InvocationInput {
@@ -69,6 +84,9 @@ export class ProcessPipeline {
     private readonly clock: TalktoClock,
     private readonly ledger: MessageLedger,
     private readonly invoker: HandlerInvoker,
+    private readonly retryPolicy: RetryPolicy,
+    private readonly dispatcher: TalktoDispatcher,
+    @Inject(TALKTO_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly callbacks: ResultCallbackSender,
     private readonly metrics: TalktoMetrics,
   ) {}
@@ -99,13 +117,85 @@ export class ProcessPipeline {
       await this.callbacks.afterProcessing(message, invocation.result);
       return;
     }
+    if (invocation.handler.transactional) {
+      const outcome = await this.runInTransaction(message, claim, invocation.handler, input);
+      if (outcome) await this.callbacks.afterProcessing(message, outcome);
+      return;
+    }
     const result = await this.invoker.run(invocation.handler, input);
     await this.record(message, claim, toOutcome(result));
     await this.callbacks.afterProcessing(message, result);
   }
 
-  private async record(message: TalktoMessageEntity, claim: MessageClaim, outcome: ProcessOutcome) {
-    await this.ledger.markProcessed(claim, outcome, this.clock.now());
+  /**
+   * Exactly-once effect: what the handler writes through `message.manager` commits together with
+   * the success outcome, or not at all. A failed handler's writes are rolled back first, then the
+   * failure is recorded in a transaction of its own. Null when the claim was lost meanwhile.
+   */
+  private async runInTransaction(
+    message: TalktoMessageEntity,
+    claim: MessageClaim,
+    handler: RegisteredHandler,
+    input: InvocationInput,
+  ): Promise<TalktoResult | null> {
+    let failure: TalktoResult;
+    try {
+      return await runInTransaction(this.dataSource, undefined, async (manager) => {
+        const result = await this.invoker.run(handler, { ...input, manager });
+        if (result.status === 'failed_retryable' || result.status === 'failed_final') {
+          throw new HandlerFailed(result);
+        }
+        if (!(await this.record(message, claim, toOutcome(result), manager))) {
+          throw new OutcomeNotRecorded();
+        }
+        return result;
+      });
+    } catch (error) {
+      if (error instanceof OutcomeNotRecorded) return null;
+      failure = error instanceof HandlerFailed ? error.result : this.invoker.fromException(error);
+    }
+    return (await this.record(message, claim, toOutcome(failure))) ? failure : null;
+  }
+
+  /**
+   * A retryable failure meets the retry policy here (BEHAVIOR §5.4): scheduled when incoming
+   * retries are on and budget is left, final and dead-lettered when exhausted, resting otherwise.
+   */
+  private withRetryPolicy(message: TalktoMessageEntity, outcome: ProcessOutcome, now: Date): ProcessOutcome {
+    const deadLetter = this.options.deadLetters.enabled && this.options.deadLetters.autoStore;
+    if (outcome.kind === 'failed_final') return { ...outcome, deadLetter };
+    if (outcome.kind !== 'failed_retryable') return outcome;
+    const decision = this.retryPolicy.decisionFor(message, { now, afterFailure: true });
+    const retryMeta = retryEventMeta(message, decision, now);
+    if (decision.nextRetryAt !== null) return { ...outcome, nextRetryAt: decision.nextRetryAt, retryMeta };
+    if (decision.reason !== 'max_attempts_exhausted') return outcome;
+    return {
+      kind: 'failed_final',
+      error: outcome.error,
+      errorClass: outcome.errorClass,
+      retryExhausted: true,
+      retryMeta,
+      deadLetter,
+    };
+  }
+
+  private async record(
+    message: TalktoMessageEntity,
+    claim: MessageClaim,
+    handlerOutcome: ProcessOutcome,
+    manager?: EntityManager,
+  ): Promise<boolean> {
+    const now = this.clock.now();
+    const outcome = this.withRetryPolicy(message, handlerOutcome, now);
+    if (!(await this.ledger.markProcessed(claim, outcome, now, manager))) {
+      return false;
+    }
+    if (outcome.kind === 'failed_retryable' && outcome.nextRetryAt !== null) {
+      // Fast path only: the sweeper re-dispatches the due row if this delayed job is lost.
+      await this.dispatcher.dispatch('process', message.id, {
+        delayMs: outcome.nextRetryAt.getTime() - now.getTime(),
+      });
+    }
     const labels = { peer: message.sourceService, command: message.command, status: outcome.kind };
     this.metrics.count('handled', labels);
     if (outcome.kind === 'failed_retryable' || outcome.kind === 'failed_final') {
@@ -117,5 +207,6 @@ export class ProcessPipeline {
     if (outcome.kind === 'failed_final' && outcome.deadLetter) {
       this.metrics.count('dead_lettered', labels);
     }
+    return true;
   }
 }

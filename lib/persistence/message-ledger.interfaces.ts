@@ -136,12 +136,20 @@ export interface ApplyCallbackResult {
 export type ProcessOutcome =
   | { kind: 'succeeded'; result?: Record<string, unknown>; meta?: Record<string, unknown> }
   | { kind: 'skipped'; meta?: Record<string, unknown> }
-  | { kind: 'failed_retryable'; error: string; errorClass?: string | null; nextRetryAt: Date | null }
+  | {
+      kind: 'failed_retryable';
+      error: string;
+      errorClass?: string | null;
+      nextRetryAt: Date | null;
+      /** Meta of the `retry_scheduled` event. */
+      retryMeta?: Record<string, unknown>;
+    }
   | {
       kind: 'failed_final';
       error: string;
       errorClass?: string | null;
       retryExhausted?: boolean;
+      retryMeta?: Record<string, unknown>;
       deadLetter: boolean;
     };
 
