@@ -1,0 +1,245 @@
+/**
+ * Round-trip bench: messages per second between two real Nest apps on 127.0.0.1, against a naive
+ * pair (HMAC + fetch + one INSERT, no ledger, nonces or queue) measured in the same run, in two
+ * setups: SQLite file + in-process queue, and PostgreSQL + Bull on Redis. Also the receive route
+ * alone (pre-signed unique requests) against a bare Nest POST endpoint.
+ *
+ * Run: npm run bench:roundtrip  (COUNT, CONCURRENCY, ROUNDS and SETUPS=sqlite,postgres override)
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { TalktoClient, type TalktoModuleOptions } from '../../lib/index.js';
+import { freezePayload } from '../../lib/protocol/json/payload-freezer.js';
+import { buildOutgoingRequest } from '../../lib/protocol/outgoing-request.builder.js';
+import { formatTalktoTimestamp } from '../../lib/protocol/talkto.timestamp.js';
+import { freePort } from '../../test/support/free-port.js';
+import { type RunningTalktoApp, startTalktoApp } from '../../test/support/talkto-app.js';
+import { formatRatio, printTable, spread } from '../support/bench-stats.util.js';
+import { CompletionCounter, PingHandler } from './bench-handler.fixture.js';
+import { startNaivePair, type NaivePair } from './naive-pair.app.js';
+
+const COUNT = Number(process.env.COUNT ?? 400);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const SETUPS = (process.env.SETUPS ?? 'sqlite,postgres').split(',');
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const SECRET = 'inventory-to-website-secret-0123456789';
+const PAYLOAD = { orderId: 'o-1001', quantity: 3, price: 19.99, note: 'Livraison après 18h — merci' };
+
+interface Setup {
+  name: string;
+  database: 'sqlite' | 'postgres';
+  queue: 'in-process' | 'bull';
+}
+
+const ALL_SETUPS: Setup[] = [
+  { name: 'SQLite file + in-process queue', database: 'sqlite', queue: 'in-process' },
+  { name: 'PostgreSQL + Bull on Redis', database: 'postgres', queue: 'bull' },
+];
+
+/** Runs `task(i)` for i in 0..count-1 with `CONCURRENCY` in flight; returns elapsed seconds. */
+async function pool(count: number, task: (i: number) => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      await task(next++);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return (performance.now() - start) / 1000;
+}
+
+function queueOption(setup: Setup, prefixes: string[]): TalktoModuleOptions['queue'] {
+  if (setup.queue === 'in-process') {
+    return { driver: 'in-process' };
+  }
+  const prefix = `talkto-bench-${randomBytes(4).toString('hex')}`;
+  prefixes.push(prefix);
+  return { driver: 'bull', redis: REDIS_URL, prefix };
+}
+
+async function deleteRedisKeys(prefixes: string[]): Promise<void> {
+  if (prefixes.length === 0) {
+    return;
+  }
+  const redis = new Redis(REDIS_URL);
+  try {
+    for (const prefix of prefixes) {
+      let cursor = '0';
+      do {
+        const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+        cursor = nextCursor;
+        if (keys.length > 0) {
+          await redis.del(...keys);
+        }
+      } while (cursor !== '0');
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** One signed, unique Talkto request ready to POST (fresh message id and nonce). */
+function presigned(count: number): Array<{ body: string; headers: Array<[string, string]> }> {
+  const frozen = freezePayload(PAYLOAD);
+  return Array.from({ length: count }, () =>
+    buildOutgoingRequest({
+      messageId: randomUUID(),
+      source: 'inventory',
+      target: 'website',
+      command: 'bench.ping',
+      payload: frozen.value,
+      payloadHash: frozen.hash,
+      secret: SECRET,
+      signatureVersion: 'v2',
+      timestamp: formatTalktoTimestamp(new Date()),
+      nonce: randomUUID(),
+    }),
+  );
+}
+
+async function post(url: string, body: string, headers: Array<[string, string]>, expected: number) {
+  const response = await fetch(url, { method: 'POST', headers, body });
+  await response.arrayBuffer();
+  if (response.status !== expected) {
+    throw new Error(`${url} answered ${response.status}`);
+  }
+}
+
+interface SetupResult {
+  setup: Setup;
+  talkto: number[];
+  naive: number[];
+  receive: number[];
+  bare: number[];
+}
+
+async function runSetup(setup: Setup): Promise<SetupResult> {
+  const prefixes: string[] = [];
+  const [senderPort, receiverPort, naivePort] = [await freePort(), await freePort(), await freePort()];
+  let website: RunningTalktoApp | undefined;
+  let inventory: RunningTalktoApp | undefined;
+  let naive: NaivePair | undefined;
+  try {
+    website = await startTalktoApp({
+      database: setup.database,
+      queue: setup.queue,
+      adapter: 'express',
+      port: receiverPort,
+      providers: [CompletionCounter, PingHandler],
+      talkto: {
+        service: 'website',
+        queue: queueOption(setup, prefixes),
+        // The per-source limiter (120/min by default) would turn a throughput test into a 429 test.
+        rateLimit: { enabled: false },
+        incoming: { inventory: { secret: SECRET, allowedCommands: { 'bench.ping': {} } } },
+      },
+    });
+    inventory = await startTalktoApp({
+      database: setup.database,
+      queue: setup.queue,
+      adapter: 'express',
+      port: senderPort,
+      talkto: {
+        service: 'inventory',
+        queue: queueOption(setup, prefixes),
+        outgoing: { website: { baseUrl: website.url, secret: SECRET } },
+      },
+    });
+    naive = await startNaivePair(setup.database, naivePort);
+    const client = inventory.app.get(TalktoClient);
+    const counter = website.app.get(CompletionCounter);
+    const receiveUrl = `${website.url}/api/talkto/receive`;
+    const naivePair = naive;
+
+    const talktoRun = async (count: number) => {
+      const done = counter.expect(count);
+      const start = performance.now();
+      await pool(count, () => client.send('website', 'bench.ping', PAYLOAD));
+      await done;
+      return count / ((performance.now() - start) / 1000);
+    };
+    const naiveRun = async (count: number) =>
+      count / (await pool(count, () => naivePair.sender.send(naivePair.receiveUrl, randomUUID(), PAYLOAD)));
+    const receiveRun = async (count: number) => {
+      const requests = presigned(count);
+      const done = counter.expect(count);
+      const rate =
+        count / (await pool(count, (i) => post(receiveUrl, requests[i].body, requests[i].headers, 202)));
+      await done; // let the queued handler work finish before the next measurement
+      return rate;
+    };
+    const bareRun = async (count: number) => {
+      const requests = presigned(count);
+      return (
+        count /
+        (await pool(count, (i) => post(naivePair.bareUrl, requests[i].body, requests[i].headers, 200)))
+      );
+    };
+
+    // Warm-up: JIT, connection pools, prepared statements.
+    const warm = Math.max(50, Math.floor(COUNT / 5));
+    await talktoRun(warm);
+    await naiveRun(warm);
+    await receiveRun(warm);
+    await bareRun(warm);
+
+    const result: SetupResult = { setup, talkto: [], naive: [], receive: [], bare: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate which side goes first so drift on the shared machine hits both alike.
+      const pairs: Array<[number[], () => Promise<number>]> = [
+        [result.talkto, () => talktoRun(COUNT)],
+        [result.naive, () => naiveRun(COUNT)],
+      ];
+      const receivePairs: Array<[number[], () => Promise<number>]> = [
+        [result.receive, () => receiveRun(COUNT)],
+        [result.bare, () => bareRun(COUNT)],
+      ];
+      for (const group of [pairs, receivePairs]) {
+        const ordered = round % 2 === 0 ? group : [...group].reverse();
+        for (const [sink, run] of ordered) {
+          sink.push(await run());
+        }
+      }
+    }
+    return result;
+  } finally {
+    await inventory?.close();
+    await website?.close();
+    await naive?.close();
+    await deleteRedisKeys(prefixes);
+  }
+}
+
+const ratio = (a: number[], b: number[]) => a.map((value, i) => value / b[i]);
+const rate = (values: number[]) => {
+  const { median, min, max } = spread(values);
+  return [median.toFixed(0), `${min.toFixed(0)}–${max.toFixed(0)}`];
+};
+
+const summary: string[] = [];
+let missed = false;
+for (const setup of ALL_SETUPS.filter((item) => SETUPS.includes(item.database))) {
+  const result = await runSetup(setup);
+  console.log(`\n${setup.name}: ${COUNT} messages × ${ROUNDS} rounds, ${CONCURRENCY} in flight`);
+  const roundTrip = ratio(result.talkto, result.naive);
+  const receive = ratio(result.receive, result.bare);
+  printTable(
+    ['measurement', 'median msg/s', 'min–max msg/s', 'ratio to its baseline'],
+    [
+      ['Talkto send() → handler done', ...rate(result.talkto), formatRatio(roundTrip)],
+      ['naive HMAC + fetch + INSERT', ...rate(result.naive), '1.00×'],
+      ['Talkto receive route (pre-signed)', ...rate(result.receive), formatRatio(receive)],
+      ['bare Nest POST (parse JSON, 200)', ...rate(result.bare), '1.00×'],
+    ],
+  );
+  missed ||= spread(roundTrip).median < 1 / 3 || spread(receive).median < 0.5;
+  summary.push(
+    `${setup.database}: round trip ${formatRatio(roundTrip)} of naive, receive route ${formatRatio(receive)} of bare`,
+  );
+}
+console.log(
+  `\nSUMMARY roundtrip (ratio = our msg/s / baseline msg/s, targets ≥ 0.33× round trip and ≥ 0.5× receive, ${missed ? 'MISSED' : 'met'}): ${summary.join('; ')}`,
+);
+process.exit(0);
