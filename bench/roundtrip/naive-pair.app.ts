@@ -14,11 +14,9 @@ import {
   Req,
   UnauthorizedException,
   type INestApplication,
-  type RawBodyRequest,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
-import type { Request } from 'express';
 import { DataSource, EntitySchema } from 'typeorm';
 import { createTestDatabase, type DatabaseKind } from '../../test/support/databases.js';
 
@@ -38,6 +36,13 @@ const NaiveMessageSchema = new EntitySchema<NaiveMessage>({
   },
 });
 
+/** What the controller reads from Express's request (`rawBody` comes from `{ rawBody: true }`). */
+interface NaiveRequest {
+  rawBody?: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
 export const NAIVE_SECRET = 'naive-bench-secret-0123456789';
 
 function sign(body: string | Buffer): string {
@@ -50,7 +55,7 @@ class NaiveReceiveController {
 
   @Post('receive')
   @HttpCode(202)
-  async receive(@Req() request: RawBodyRequest<Request>): Promise<{ status: string }> {
+  async receive(@Req() request: NaiveRequest): Promise<{ status: string }> {
     const raw = request.rawBody ?? Buffer.alloc(0);
     const given = Buffer.from(String(request.headers['x-signature'] ?? ''));
     const expected = Buffer.from(sign(raw));

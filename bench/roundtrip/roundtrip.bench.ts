@@ -7,7 +7,7 @@
  * Run: npm run bench:roundtrip  (COUNT, CONCURRENCY, ROUNDS and SETUPS=sqlite,postgres override)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { TalktoClient, type TalktoModuleOptions } from '../../lib/index.js';
 import { freezePayload } from '../../lib/protocol/json/payload-freezer.js';
 import { buildOutgoingRequest } from '../../lib/protocol/outgoing-request.builder.js';
