@@ -47,3 +47,5 @@ export {
   type CapturedTalktoRequest,
   type LoopbackResponder,
 } from './testing/loopback.transport.js';
+export { runTalktoCli, type RunTalktoCliOptions } from './cli/run-talkto-cli.js';
+export { CliExitCode as TalktoCliExitCode } from './cli/cli.constants.js';
