@@ -49,3 +49,5 @@ export {
 } from './testing/loopback.transport.js';
 export { runTalktoCli, type RunTalktoCliOptions } from './cli/run-talkto-cli.js';
 export { CliExitCode as TalktoCliExitCode } from './cli/cli.constants.js';
+export { TalktoHealthIndicator, type TalktoHealthResult } from './health/talkto.health-indicator.js';
+export { TalktoPanelOperations, type PanelActionResult } from './panel/panel-operations.port.js';

@@ -35,6 +35,8 @@ import { OPERATIONS_EXPORTS, OPERATIONS_PROVIDERS } from './operations/operation
 import { RELIABILITY_EXPORTS, RELIABILITY_PROVIDERS } from './operations/reliability.providers.js';
 import { createStorageProviders } from './persistence/storage.providers.js';
 import { rateLimitProviders } from './rate-limit/rate-limit.providers.js';
+import { panelControllers, panelProviders } from './panel/panel.providers.js';
+import { TalktoHealthIndicator } from './health/talkto.health-indicator.js';
 import { TALKTO_TRACING_READY } from './tracing/tracing.constants.js';
 import { tracingReady } from './tracing/active-traceparent.js';
 import { TALKTO_QUEUE_DRIVER } from './queue/queue.constants.js';
@@ -46,6 +48,7 @@ import { TALKTO_MODULE_OPTIONS, TALKTO_RESOLVED_OPTIONS } from './talkto.constan
 const EXPORTS = [
   TalktoClient,
   TalktoClock,
+  TalktoHealthIndicator,
   TALKTO_RESOLVED_OPTIONS,
   ...RELIABILITY_EXPORTS,
   ...OPERATIONS_EXPORTS,
@@ -65,7 +68,7 @@ function routeControllers(routes: TalktoRoutesOptions | undefined): Type<unknown
 function coreProviders(
   dataSource: TalktoModuleOptions['dataSource'],
   routes?: TalktoRoutesOptions,
-  staticOptions: Pick<TalktoModuleAsyncOptions, 'metrics'> = {},
+  staticOptions: Pick<TalktoModuleAsyncOptions, 'metrics' | 'panel'> = {},
 ): Provider[] {
   return [
     {
@@ -75,6 +78,8 @@ function coreProviders(
     },
     ...metricsProviders(),
     ...rateLimitProviders(),
+    ...panelProviders(staticOptions.panel),
+    TalktoHealthIndicator,
     { provide: TALKTO_TRACING_READY, useFactory: tracingReady },
     {
       provide: TALKTO_RESOLVED_OPTIONS,
@@ -128,10 +133,14 @@ export class TalktoModule {
       module: TalktoModule,
       global: true,
       imports: [DiscoveryModule],
-      controllers: [...routeControllers(options.routes), ...metricsControllers(options.metrics)],
+      controllers: [
+        ...routeControllers(options.routes),
+        ...metricsControllers(options.metrics),
+        ...panelControllers(options.panel),
+      ],
       providers: [
         { provide: TALKTO_MODULE_OPTIONS, useValue: options },
-        ...coreProviders(options.dataSource),
+        ...coreProviders(options.dataSource, undefined, options),
       ],
       exports: EXPORTS,
     };
@@ -142,7 +151,11 @@ export class TalktoModule {
       module: TalktoModule,
       global: true,
       imports: [DiscoveryModule, ...(options.imports ?? [])],
-      controllers: [...routeControllers(options.routes), ...metricsControllers(options.metrics)],
+      controllers: [
+        ...routeControllers(options.routes),
+        ...metricsControllers(options.metrics),
+        ...panelControllers(options.panel),
+      ],
       providers: [
         ...TalktoModule.asyncOptionsProviders(options),
         ...coreProviders(options.dataSource, options.routes ?? {}, options),

@@ -1,0 +1,209 @@
+import {
+  Body,
+  type CanActivate,
+  Controller,
+  ForbiddenException,
+  Get,
+  Header,
+  Inject,
+  NotFoundException,
+  Optional,
+  Param,
+  Post,
+  Query,
+  Redirect,
+  Req,
+  Res,
+  type Type,
+  UseGuards,
+} from '@nestjs/common';
+import { TalktoClock } from '../clock/talkto.clock.js';
+import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
+import { TalktoRedactor } from '../operations/talkto.redactor.js';
+import { decodeTalktoJson } from '../protocol/json/json-reader.js';
+import { toPlainValue } from '../protocol/json/plain-value.js';
+import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
+import { CSRF_COOKIE, CSRF_FIELD, csrfMatches, newCsrfToken, readCookie } from './csrf.util.js';
+import { query as toQuery } from './html.util.js';
+import { TalktoPanelOperations } from './panel-operations.port.js';
+import { type MessageFilters, PanelQueries } from './panel.queries.js';
+import * as views from './panel.views.js';
+
+interface PanelRequest {
+  headers: Record<string, string | string[] | undefined>;
+}
+interface PanelResponse {
+  header?: (name: string, value: string) => unknown;
+}
+
+export interface ResolvedPanelOptions {
+  prefix: string;
+  perPage: number;
+  showPayload: boolean;
+}
+export const TALKTO_PANEL_OPTIONS = 'TALKTO_PANEL_OPTIONS';
+
+function parseDate(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const time = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(value) ? value : `${value}Z`);
+  return Number.isNaN(time) ? undefined : new Date(time);
+}
+
+function filtersFrom(raw: Record<string, unknown>): MessageFilters {
+  const text = (key: string) =>
+    typeof raw[key] === 'string' && raw[key] !== '' ? (raw[key] as string) : undefined;
+  const direction = text('direction');
+  const page = Number(text('page') ?? 1);
+  return {
+    direction: direction === 'incoming' || direction === 'outgoing' ? direction : undefined,
+    status: text('status'),
+    peer: text('peer'),
+    command: text('command'),
+    from: parseDate(raw.from),
+    to: parseDate(raw.to),
+    page: Number.isInteger(page) && page > 0 ? page : 1,
+  };
+}
+
+/** The panel's pages under the configured prefix, behind the host's guard. */
+export function createPanelController(prefix: string, guard: Type<CanActivate> | undefined): Type<unknown> {
+  const guards = guard ? [guard] : [];
+
+  @Controller(prefix)
+  @UseGuards(...guards)
+  class TalktoPanelController {
+    private readonly base = `/${prefix}`;
+
+    constructor(
+      private readonly queries: PanelQueries,
+      private readonly clock: TalktoClock,
+      private readonly redactor: TalktoRedactor,
+      @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
+      @Inject(TALKTO_PANEL_OPTIONS) private readonly panel: ResolvedPanelOptions,
+      @Optional() private readonly operations?: TalktoPanelOperations,
+    ) {}
+
+    @Get()
+    @Redirect()
+    index() {
+      return { url: `${this.base}/messages` };
+    }
+
+    @Get('messages')
+    @Header('Content-Type', 'text/html; charset=utf-8')
+    async messages(
+      @Query() raw: Record<string, unknown>,
+      @Req() req: PanelRequest,
+      @Res({ passthrough: true }) res: PanelResponse,
+    ) {
+      const filters = filtersFrom(raw);
+      const { rows, total } = await this.queries.messages(filters, this.panel.perPage);
+      return views.messageList(this.context(req, res, raw), filters, rows, total, this.panel.perPage);
+    }
+
+    @Get('messages/:key')
+    @Header('Content-Type', 'text/html; charset=utf-8')
+    async message(
+      @Param('key') key: string,
+      @Query() raw: Record<string, unknown>,
+      @Req() req: PanelRequest,
+      @Res({ passthrough: true }) res: PanelResponse,
+    ) {
+      const detail = await this.queries.message(key);
+      if (!detail) throw new NotFoundException('No such Talkto message.');
+      return views.messageDetail(this.context(req, res, raw), detail, this.payloadOf(detail.message.payload));
+    }
+
+    @Get('trace/:correlationId')
+    @Header('Content-Type', 'text/html; charset=utf-8')
+    async trace(
+      @Param('correlationId') correlationId: string,
+      @Req() req: PanelRequest,
+      @Res({ passthrough: true }) res: PanelResponse,
+    ) {
+      const rows = await this.queries.correlation(correlationId);
+      return views.traceView(this.context(req, res, {}), correlationId, rows);
+    }
+
+    @Get('dead-letters')
+    @Header('Content-Type', 'text/html; charset=utf-8')
+    async deadLetters(
+      @Query() raw: Record<string, unknown>,
+      @Req() req: PanelRequest,
+      @Res({ passthrough: true }) res: PanelResponse,
+    ) {
+      return views.deadLetterList(this.context(req, res, raw), await this.queries.deadLetters());
+    }
+
+    @Get('retries')
+    @Header('Content-Type', 'text/html; charset=utf-8')
+    async retries(
+      @Query() raw: Record<string, unknown>,
+      @Req() req: PanelRequest,
+      @Res({ passthrough: true }) res: PanelResponse,
+    ) {
+      return views.retryList(this.context(req, res, raw), await this.queries.dueRetries(this.clock.now()));
+    }
+
+    @Get('connections')
+    @Header('Content-Type', 'text/html; charset=utf-8')
+    async connections(@Req() req: PanelRequest, @Res({ passthrough: true }) res: PanelResponse) {
+      const peers = [...new Set([...this.options.outgoing.keys(), ...this.options.incoming.keys()])].sort();
+      const since = new Date(this.clock.now().getTime() - 60 * 60_000);
+      const health = await this.queries.peerHealth(this.options.service, peers, since);
+      return views.connectionList(this.context(req, res, {}), health);
+    }
+
+    @Post('dead-letters/:id/reprocess')
+    @Redirect()
+    async reprocess(
+      @Param('id') id: string,
+      @Body() body: Record<string, unknown>,
+      @Req() req: PanelRequest,
+    ) {
+      this.checkCsrf(req, body);
+      const result = this.operations
+        ? await this.operations.reprocessDeadLetter(Number(id), body.force === '1')
+        : { success: false, message: 'Dead-letter reprocessing is not available.' };
+      return { url: `${this.base}/dead-letters${toQuery({ flash: result.message })}` };
+    }
+
+    @Post('messages/:key/retry')
+    @Redirect()
+    async retry(@Param('key') key: string, @Body() body: Record<string, unknown>, @Req() req: PanelRequest) {
+      this.checkCsrf(req, body);
+      const result = this.operations
+        ? await this.operations.retryNow(key)
+        : { success: false, message: 'Manual retry is not available.' };
+      return { url: `${this.base}/messages/${encodeURIComponent(key)}${toQuery({ flash: result.message })}` };
+    }
+
+    private checkCsrf(req: PanelRequest, body: Record<string, unknown> | undefined) {
+      if (!csrfMatches(readCookie(req.headers.cookie, CSRF_COOKIE), body?.[CSRF_FIELD])) {
+        throw new ForbiddenException('Invalid or missing CSRF token.');
+      }
+    }
+
+    /** Reuses the browser's token, or issues one scoped to the panel's path. */
+    private context(req: PanelRequest, res: PanelResponse, raw: Record<string, unknown>): views.PageContext {
+      let csrf = readCookie(req.headers.cookie, CSRF_COOKIE);
+      if (!csrf || !/^[A-Za-z0-9_-]{32}$/.test(csrf)) {
+        csrf = newCsrfToken();
+        res.header?.('Set-Cookie', `${CSRF_COOKIE}=${csrf}; Path=${this.base}; HttpOnly; SameSite=Strict`);
+      }
+      const flash = typeof raw.flash === 'string' ? raw.flash.slice(0, 200) : null;
+      return { base: this.base, service: this.options.service, csrf, flash };
+    }
+
+    private payloadOf(payload: string | null): unknown {
+      if (payload === null) return null;
+      try {
+        const value = toPlainValue(decodeTalktoJson(payload));
+        return this.panel.showPayload ? this.redactor.redact(value) : { redacted: true };
+      } catch {
+        return { unreadable: true };
+      }
+    }
+  }
+  return TalktoPanelController;
+}
