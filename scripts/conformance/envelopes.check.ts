@@ -79,7 +79,7 @@ function allowList(allowed: unknown): {
 }
 
 /** The receiving service: the one whose peers' `base_url` prefixes the request URL. */
-function receiverOf(configuration: Json, url: string): Json {
+export function receiverOf(configuration: Json, url: string): Json {
   const services = Object.values(configuration).filter(
     (entry): entry is Json => typeof entry === 'object' && entry !== null && 'talkto.service' in entry,
   );
@@ -98,7 +98,7 @@ function receiverOf(configuration: Json, url: string): Json {
   throw new Error(`no receiver configured for ${url}`);
 }
 
-function setting(receiver: Json, overrides: Json, key: string, fallback: unknown): unknown {
+export function setting(receiver: Json, overrides: Json, key: string, fallback: unknown): unknown {
   if (Object.hasOwn(overrides, key)) {
     return overrides[key];
   }

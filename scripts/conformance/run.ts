@@ -1,6 +1,7 @@
 /**
  * Conformance runner: checks our protocol core against a folder of Laravel Talkto vectors.
  * Usage: npm run -s conformance -- --vectors <dir>   (default ../shared/vectors)
+ * The envelope cases run twice: against the protocol core, and as real HTTP requests to Nest apps.
  * Prints one line per file, each failing case with expected vs got, then a total; exits 1 on
  * any failure.
  */
@@ -8,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CheckResult } from './check-result.js';
 import { checkEnvelopes } from './envelopes.check.js';
+import { checkEnvelopesOverHttp } from './envelopes-http.check.js';
 import { checkPayloadHash } from './payload-hash.check.js';
 import { checkSignatures } from './signatures.check.js';
 
@@ -23,15 +25,22 @@ export function runConformance(vectorsDir: string): CheckResult[] {
   return CHECKS.map(([file, check]) => check(JSON.parse(readFileSync(join(vectorsDir, file), 'utf8'))));
 }
 
+/** envelopes.json delivered over real HTTP to Nest apps running the library. */
+export async function runHttpConformance(vectorsDir: string): Promise<CheckResult[]> {
+  return [await checkEnvelopesOverHttp(JSON.parse(readFileSync(join(vectorsDir, 'envelopes.json'), 'utf8')))];
+}
+
 function vectorsDirFrom(argv: string[]): string {
   const flag = argv.indexOf('--vectors');
   return resolve(flag >= 0 && argv[flag + 1] ? argv[flag + 1] : '../shared/vectors');
 }
 
-function main(): void {
+async function main(): Promise<void> {
   let passed = 0;
   let failed = 0;
-  for (const result of runConformance(vectorsDirFrom(process.argv.slice(2)))) {
+  const vectorsDir = vectorsDirFrom(process.argv.slice(2));
+  const results = [...runConformance(vectorsDir), ...(await runHttpConformance(vectorsDir))];
+  for (const result of results) {
     console.log(
       `${result.file.replace(/\.json$/, '')}: ${result.passed}/${result.passed + result.failures.length}`,
     );
@@ -49,5 +58,5 @@ function main(): void {
 
 // Only when executed as the script, so tests can import `runConformance`.
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === new URL(import.meta.url).pathname) {
-  main();
+  await main();
 }

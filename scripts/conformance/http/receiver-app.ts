@@ -1,0 +1,84 @@
+import 'reflect-metadata';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { type INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import {
+  FixedTalktoClock,
+  TALKTO_ENTITIES,
+  TALKTO_MIGRATIONS,
+  TalktoModule,
+  type TalktoModuleOptions,
+} from '../../../lib/index.js';
+import { TALKTO_QUEUE_DRIVER } from '../../../lib/queue/queue.constants.js';
+import type { TalktoQueueDriver } from '../../../lib/queue/talkto-queue.port.js';
+
+/** A Nest app running the library as one of the vectors' services, on its own SQLite file. */
+export class ReceiverApp {
+  private constructor(
+    readonly app: INestApplication,
+    private readonly server: Server,
+    readonly port: number,
+    readonly clock: FixedTalktoClock,
+    private readonly file: string,
+  ) {}
+
+  static async start(options: TalktoModuleOptions): Promise<ReceiverApp> {
+    const file = join(tmpdir(), `talkto-conformance-${process.pid}-${randomBytes(4).toString('hex')}.sqlite`);
+    const clock = new FixedTalktoClock(new Date(0));
+
+    @Module({
+      imports: [
+        TypeOrmModule.forRoot({
+          type: 'better-sqlite3',
+          database: file,
+          entities: TALKTO_ENTITIES,
+          migrations: TALKTO_MIGRATIONS,
+          migrationsRun: true,
+          synchronize: false,
+          logging: false,
+        }),
+        TalktoModule.forRoot({ ...options, clock, queue: { driver: 'in-process' } }),
+      ],
+    })
+    class ConformanceReceiverModule {}
+
+    const adapter = new ExpressAdapter();
+    const app = await NestFactory.create(ConformanceReceiverModule, adapter, {
+      rawBody: true,
+      logger: false,
+    });
+    await app.init();
+    // Lenient parsing lets a control character in a header value reach the verifier, as a
+    // permissive front server would; Node's default parser answers 400 before any app code.
+    const server = createServer({ insecureHTTPParser: true }, adapter.getInstance<RequestListener>());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    return new ReceiverApp(app, server, port, clock, file);
+  }
+
+  /** Lets queued work finish, then empties every table so the next case starts from nothing. */
+  async reset(): Promise<void> {
+    const driver = this.app.get<TalktoQueueDriver & { drain?: () => Promise<void> }>(TALKTO_QUEUE_DRIVER);
+    await driver.drain?.();
+    const dataSource = this.app.get(DataSource);
+    for (const entity of dataSource.entityMetadatas) {
+      await dataSource.createQueryBuilder().delete().from(entity.target).execute();
+    }
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.app.close();
+    await Promise.all(
+      ['', '-wal', '-shm', '-journal'].map((suffix) => rm(this.file + suffix, { force: true })),
+    );
+  }
+}
