@@ -1,4 +1,29 @@
 export { TalktoModule } from './talkto.module.js';
+export { RetryPolicy, type RetryDecision, type RetryDecisionReason } from './retry/retry.policy.js';
+export { TalktoSweeper, type SweepSummary } from './queue/talkto.sweeper.js';
+export { RetryService, type RetryFailedInput, type RetryFailedSummary } from './operations/retry.service.js';
+export {
+  DeadLetterService,
+  type DeadLetterListInput,
+  type DeadLetterReprocessInput,
+  type DeadLetterReprocessSummary,
+} from './operations/dead-letter.service.js';
+export {
+  StaleRecoveryService,
+  type StaleRecoveryInput,
+  type StaleRecoverySummary,
+} from './operations/stale-recovery.service.js';
+export {
+  PruneService,
+  type PruneInput,
+  type PruneSummary,
+  type PruneType,
+} from './operations/prune.service.js';
+export {
+  PayloadHashRepairService,
+  type PayloadHashRepairInput,
+  type PayloadHashRepairResult,
+} from './operations/payload-hash-repair.service.js';
 export { TalktoClient } from './outgoing/talkto.client.js';
 export type { TalktoSendOptions, TalktoSentMessage } from './outgoing/send-options.interface.js';
 export { TalktoTransport, type TalktoTransportResponse } from './outgoing/talkto.transport.js';
