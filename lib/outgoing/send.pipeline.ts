@@ -15,6 +15,7 @@ import type { PhpValue } from '../protocol/json/php-value.js';
 import { buildOutgoingRequest, type OutgoingRequest } from '../protocol/outgoing-request.builder.js';
 import { payloadHash } from '../protocol/payload-hash.js';
 import { formatTalktoTimestamp } from '../protocol/talkto.timestamp.js';
+import { type TalktoMetricEvent, TalktoMetrics } from '../metrics/talkto-metrics.port.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { RetryPolicy, retryEventMeta } from '../retry/retry.policy.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
@@ -27,6 +28,15 @@ class LocalIntegrityFailure {
     readonly code: string,
     readonly meta: Record<string, unknown>,
   ) {}
+}
+
+/** Trace context rides outside the signature: peers that ignore it lose nothing (PROTOCOL §3). */
+function withTraceparent(
+  headers: Array<[string, string]>,
+  message: TalktoMessageEntity,
+): Array<[string, string]> {
+  const custom = headers.some(([name]) => name.toLowerCase() === 'traceparent');
+  return message.traceparent && !custom ? [...headers, ['traceparent', message.traceparent]] : headers;
 }
 
 /**
@@ -45,6 +55,7 @@ export class SendPipeline {
     private readonly transport: TalktoTransport,
     private readonly dispatcher: TalktoDispatcher,
     private readonly retryPolicy: RetryPolicy,
+    private readonly metrics: TalktoMetrics,
   ) {}
 
   /** Final failures become dead letters unless storage is switched off (BEHAVIOR §9.1). */
@@ -91,9 +102,17 @@ export class SendPipeline {
       return;
     }
     let response;
+    const startedAt = performance.now();
     try {
-      response = await this.transport.post(url, request.headers, request.body, target.timeoutMs);
+      response = await this.transport.post(
+        url,
+        withTraceparent(request.headers, message),
+        request.body,
+        target.timeoutMs,
+      );
+      this.observeLatency(message, String(response.status), startedAt);
     } catch (error) {
+      this.observeLatency(message, 'transport_error', startedAt);
       await this.retryOrFail(message, claim, {
         error: `HTTP transport failed: ${(error as Error).message}`,
         errorClass: (error as Error).name ?? 'transport_error',
@@ -106,6 +125,7 @@ export class SendPipeline {
     const outcome = interpretSendResponse(response);
     if (outcome.kind === 'success') {
       await this.ledger.markSent(claim, { ...outcome.sent, now: this.clock.now() });
+      this.count(message, 'sent', 'sent');
       return;
     }
     const failure = {
@@ -131,6 +151,7 @@ export class SendPipeline {
         ),
         now: this.clock.now(),
       });
+      this.countFinalFailure(message);
     }
   }
 
@@ -231,6 +252,7 @@ export class SendPipeline {
       attemptMeta: { retryable: false, review_required: true, ...failure.meta },
       now: this.clock.now(),
     });
+    this.countFinalFailure(message);
   }
 
   private async retryOrFail(
@@ -253,6 +275,7 @@ export class SendPipeline {
         retryMeta: retryEventMeta(message, decision, now),
         now,
       });
+      this.countFinalFailure(message);
       return;
     }
     const nextRetryAt = decision.nextRetryAt;
@@ -263,11 +286,29 @@ export class SendPipeline {
       retryMeta: retryEventMeta(message, decision, now),
       now,
     });
+    this.count(message, 'sent', 'failed_retryable');
+    this.count(message, 'failed', 'failed_retryable');
+    this.count(message, 'retried', 'scheduled');
     if (scheduled) {
       // Fast path only: if this delayed job is lost, the sweeper finds the due row.
       await this.dispatcher.dispatch('send', message.id, {
         delayMs: nextRetryAt.getTime() - now.getTime(),
       });
     }
+  }
+
+  private count(message: TalktoMessageEntity, event: TalktoMetricEvent, status: string): void {
+    this.metrics.count(event, { peer: message.targetService, command: message.command, status });
+  }
+
+  private countFinalFailure(message: TalktoMessageEntity): void {
+    this.count(message, 'sent', 'failed_final');
+    this.count(message, 'failed', 'failed_final');
+    if (this.deadLetterOnFinal) this.count(message, 'dead_lettered', 'failed_final');
+  }
+
+  private observeLatency(message: TalktoMessageEntity, status: string, startedAt: number): void {
+    const labels = { peer: message.targetService, command: message.command, status };
+    this.metrics.observeSendLatency(labels, (performance.now() - startedAt) / 1000);
   }
 }
