@@ -18,7 +18,8 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, EntitySchema } from 'typeorm';
-import { createTestDatabase, type DatabaseKind } from '../../test/support/databases.js';
+import type { DatabaseKind } from '../../test/support/databases.js';
+import { createBenchDatabase } from '../support/bench-database.util.js';
 
 interface NaiveMessage {
   id: number;
@@ -105,7 +106,7 @@ export interface NaivePair {
 }
 
 export async function startNaivePair(database: DatabaseKind, port: number): Promise<NaivePair> {
-  const db = await createTestDatabase(database);
+  const db = await createBenchDatabase(database);
 
   @Module({
     imports: [

@@ -13,9 +13,10 @@ import { freezePayload } from '../../lib/protocol/json/payload-freezer.js';
 import { buildOutgoingRequest } from '../../lib/protocol/outgoing-request.builder.js';
 import { formatTalktoTimestamp } from '../../lib/protocol/talkto.timestamp.js';
 import { freePort } from '../../test/support/free-port.js';
-import { type RunningTalktoApp, startTalktoApp } from '../../test/support/talkto-app.js';
+import { SQLITE_WAL } from '../support/bench-database.util.js';
 import { formatRatio, printTable, spread } from '../support/bench-stats.util.js';
 import { CompletionCounter, PingHandler } from './bench-handler.fixture.js';
+import { type BenchTalktoApp, startBenchTalktoApp } from './talkto-app.bench.js';
 import { startNaivePair, type NaivePair } from './naive-pair.app.js';
 
 const COUNT = Number(process.env.COUNT ?? 400);
@@ -118,34 +119,28 @@ interface SetupResult {
 async function runSetup(setup: Setup): Promise<SetupResult> {
   const prefixes: string[] = [];
   const [senderPort, receiverPort, naivePort] = [await freePort(), await freePort(), await freePort()];
-  let website: RunningTalktoApp | undefined;
-  let inventory: RunningTalktoApp | undefined;
+  let website: BenchTalktoApp | undefined;
+  let inventory: BenchTalktoApp | undefined;
   let naive: NaivePair | undefined;
   try {
-    website = await startTalktoApp({
-      database: setup.database,
-      queue: setup.queue,
-      adapter: 'express',
-      port: receiverPort,
-      providers: [CompletionCounter, PingHandler],
-      talkto: {
+    website = await startBenchTalktoApp(
+      setup.database,
+      receiverPort,
+      {
         service: 'website',
         queue: queueOption(setup, prefixes),
+        incoming: { inventory: { secret: SECRET, allowedCommands: { 'bench.ping': {} } } },
         // The per-source limiter (120/min by default) would turn a throughput test into a 429 test.
         rateLimit: { enabled: false },
-        incoming: { inventory: { secret: SECRET, allowedCommands: { 'bench.ping': {} } } },
+        // The naive pair sends no result back either; callbacks are a separate message each way.
+        callbacks: { enabled: false },
       },
-    });
-    inventory = await startTalktoApp({
-      database: setup.database,
-      queue: setup.queue,
-      adapter: 'express',
-      port: senderPort,
-      talkto: {
-        service: 'inventory',
-        queue: queueOption(setup, prefixes),
-        outgoing: { website: { baseUrl: website.url, secret: SECRET } },
-      },
+      [CompletionCounter, PingHandler],
+    );
+    inventory = await startBenchTalktoApp(setup.database, senderPort, {
+      service: 'inventory',
+      queue: queueOption(setup, prefixes),
+      outgoing: { website: { baseUrl: website.url, secret: SECRET } },
     });
     naive = await startNaivePair(setup.database, naivePort);
     const client = inventory.app.get(TalktoClient);
@@ -222,7 +217,9 @@ const summary: string[] = [];
 let missed = false;
 for (const setup of ALL_SETUPS.filter((item) => SETUPS.includes(item.database))) {
   const result = await runSetup(setup);
-  console.log(`\n${setup.name}: ${COUNT} messages × ${ROUNDS} rounds, ${CONCURRENCY} in flight`);
+  console.log(
+    `\n${setup.name}${setup.database === 'sqlite' ? (SQLITE_WAL ? ' (WAL)' : ' (rollback journal)') : ''}: ${COUNT} messages × ${ROUNDS} rounds, ${CONCURRENCY} in flight`,
+  );
   const roundTrip = ratio(result.talkto, result.naive);
   const receive = ratio(result.receive, result.bare);
   printTable(

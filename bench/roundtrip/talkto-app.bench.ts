@@ -1,0 +1,58 @@
+/**
+ * Boots a real Talkto Nest app for the bench, as `test/support/talkto-app.ts` does, but on a bench
+ * database (SQLite in WAL mode unless SQLITE_WAL=0) and with Express.
+ */
+import 'reflect-metadata';
+import { type INestApplication, Module, type Provider } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import {
+  TALKTO_ENTITIES,
+  TALKTO_MIGRATIONS,
+  TalktoModule,
+  type TalktoModuleOptions,
+} from '../../lib/index.js';
+import type { DatabaseKind } from '../../test/support/databases.js';
+import { createBenchDatabase } from '../support/bench-database.util.js';
+
+export interface BenchTalktoApp {
+  app: INestApplication;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startBenchTalktoApp(
+  database: DatabaseKind,
+  port: number,
+  talkto: TalktoModuleOptions,
+  providers: Provider[] = [],
+): Promise<BenchTalktoApp> {
+  const db = await createBenchDatabase(database);
+
+  @Module({
+    imports: [
+      TypeOrmModule.forRoot({
+        ...db.options,
+        entities: TALKTO_ENTITIES,
+        migrations: TALKTO_MIGRATIONS,
+        migrationsRun: true,
+        synchronize: false,
+        logging: false,
+      } as Parameters<typeof TypeOrmModule.forRoot>[0]),
+      TalktoModule.forRoot(talkto),
+    ],
+    providers,
+  })
+  class BenchAppModule {}
+
+  const app = await NestFactory.create(BenchAppModule, { rawBody: true, logger: false });
+  await app.listen(port, '127.0.0.1');
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
