@@ -1,6 +1,7 @@
-import { Controller, HttpCode, Inject, Post, Req, Res, type Type } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Post, Req, Res, type Type, UseGuards } from '@nestjs/common';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { setStatus } from '../incoming/receive.controller.js';
+import { TalktoRateLimitGuard } from '../rate-limit/rate-limit.guard.js';
 import { isJsonContentType, readRawBody } from '../incoming/raw-body.util.js';
 import { type HeaderSource, requestHeaders } from '../incoming/request-headers.util.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
@@ -23,6 +24,7 @@ export abstract class CallbackControllerBase {
 
   @Post()
   @HttpCode(200)
+  @UseGuards(TalktoRateLimitGuard)
   async receive(
     @Req() request: CallbackRequestLike,
     @Res({ passthrough: true }) response: HttpResponseLike,

@@ -95,6 +95,8 @@ export class ResultCallbackSender {
       payload: frozen.json,
       payloadHash: frozen.hash,
       maxAttempts: this.options.maxAttempts,
+      // The report continues the command's trace, so one trace id spans command and callback.
+      traceparent: stored.traceparent,
       eventMeta: { result_callback: true, original_message_id: stored.messageId },
       now: this.clock.now(),
     });
