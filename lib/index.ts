@@ -72,6 +72,9 @@ export {
   type CapturedTalktoRequest,
   type LoopbackResponder,
 } from './testing/loopback.transport.js';
+export { TalktoTestingModule } from './testing/talkto-testing.module.js';
+export { TalktoTesting } from './testing/talkto-testing.service.js';
+export type * from './testing/talkto-testing.interfaces.js';
 export { runTalktoCli, type RunTalktoCliOptions } from './cli/run-talkto-cli.js';
 export { CliExitCode as TalktoCliExitCode } from './cli/cli.constants.js';
 export { TalktoHealthIndicator, type TalktoHealthResult } from './health/talkto.health-indicator.js';

@@ -45,6 +45,12 @@ export class LoopbackTalktoTransport extends TalktoTransport {
     this.sent.length = 0;
   }
 
+  /** Forgets captured requests and every route: back to the default 202 answer. */
+  reset(): void {
+    this.clear();
+    this.responders.clear();
+  }
+
   async post(url: string, headers: Array<[string, string]>, body: string): Promise<TalktoTransportResponse> {
     const envelope = JSON.parse(body) as Record<string, unknown>;
     const request: CapturedTalktoRequest = { url, headers: [...headers], body, envelope };
