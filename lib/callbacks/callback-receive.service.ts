@@ -12,6 +12,7 @@ import { nonceLedgerHash } from '../protocol/derived-ids.util.js';
 import { type VerifiedEnvelope, verifyEnvelope } from '../protocol/envelope.verifier.js';
 import { TalktoEnvelopeFieldError } from '../protocol/errors/envelope-field.error.js';
 import { TalktoJsonDecodeError } from '../protocol/errors/json-decode.error.js';
+import { TalktoJsonEncodeError } from '../protocol/errors/json-encode.error.js';
 import { TalktoRequestValidationError } from '../protocol/errors/request-validation.error.js';
 import { TalktoVerificationError } from '../protocol/errors/verification.error.js';
 import { validateIdentifier } from '../protocol/identifier.validator.js';
@@ -94,6 +95,10 @@ export class CallbackReceiveService {
         return error.code === 'invalid_envelope_field'
           ? callbackAnswers.rejected(error.httpStatus, error.code, {}, error.field)
           : callbackAnswers.rejected(error.httpStatus, error.code, ids, error.field);
+      }
+      if (error instanceof TalktoJsonEncodeError) {
+        // Like the command route: an unhashable payload (e.g. 1e400) can never match its hash.
+        return callbackAnswers.rejected(422, 'payload_hash_mismatch', ids);
       }
       throw error;
     }
