@@ -4,6 +4,7 @@ import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TalktoDeadLetterEntity } from '../persistence/entities/dead-letter.entity.js';
 import { MessageLedger } from '../persistence/message.ledger.js';
+import type { DispatchOperation } from '../persistence/message-ledger.interfaces.js';
 import { dispatchClaimLeaseMs } from '../queue/dispatch-target.util.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { TALKTO_DATA_SOURCE, TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
@@ -28,6 +29,8 @@ export interface DeadLetterReprocessInput {
   /** Bypass `allowReprocess` and `maxReprocessAttempts`; never steals a running reprocess. */
   force?: boolean;
   dryRun?: boolean;
+  /** Who claims the rows, recorded on the claim (default `dlq-command`). */
+  operation?: Extract<DispatchOperation, 'dlq-command' | 'panel-dlq-reprocess'>;
 }
 
 /** The counters of `talkto:dlq-reprocess` (BEHAVIOR §9.3). */
@@ -149,12 +152,16 @@ export class DeadLetterService {
       }
       summary.eligible += 1;
       if (dryRun) continue;
-      const claimed = await this.ledger.claimDeadLetterReprocess(deadLetter.id, 'dlq-command', {
-        now,
-        leaseMs: dispatchClaimLeaseMs(this.options),
-        statuses: force ? ALL_STATUSES : OPEN_STATUSES,
-        maxReprocessCount: force ? null : this.options.deadLetters.maxReprocessAttempts,
-      });
+      const claimed = await this.ledger.claimDeadLetterReprocess(
+        deadLetter.id,
+        input.operation ?? 'dlq-command',
+        {
+          now,
+          leaseMs: dispatchClaimLeaseMs(this.options),
+          statuses: force ? ALL_STATUSES : OPEN_STATUSES,
+          maxReprocessCount: force ? null : this.options.deadLetters.maxReprocessAttempts,
+        },
+      );
       if (claimed.kind === 'refused') {
         summary.failedClaim += 1;
         await skip(deadLetter, claimed.reason, original.id);

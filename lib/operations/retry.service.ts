@@ -7,8 +7,9 @@ import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { checkDirection, checkIntegerRange } from './operations-input.util.js';
-import { dispatchClaimed } from './reliability-dispatch.util.js';
 import type { DirectionFilter } from './report.interfaces.js';
+import type { DispatchOperation } from '../persistence/message-ledger.interfaces.js';
+import { dispatchClaimed, ownsMessage } from './reliability-dispatch.util.js';
 
 export interface RetryFailedInput {
   /** 1..1000 (default 100). */
@@ -28,6 +29,13 @@ export interface RetryFailedSummary {
   skipReasons: Record<string, number>;
   dryRun: boolean;
   direction: DirectionFilter;
+}
+
+/** Outcome of retrying one message now. */
+export interface RetryNowResult {
+  dispatched: boolean;
+  /** `dispatched`, a decision reason, `not_found`, `wrong_service`, `claim_changed` or `dispatch_failed`. */
+  reason: string;
 }
 
 /** Re-dispatches due `failed_retryable` messages now (BEHAVIOR §6.4, `talkto:retry-failed`). */
@@ -84,5 +92,28 @@ export class RetryService {
       else skip('dispatch_failed');
     }
     return summary;
+  }
+
+  /**
+   * Re-dispatches one `failed_retryable` message at once, before its `next_retry_at` (operator
+   * "retry now"); the budget and direction settings still apply.
+   */
+  async retryNow(messageId: string, operation: DispatchOperation = 'retry-command'): Promise<RetryNowResult> {
+    const row = await this.ledger.findByMessageId(messageId);
+    if (!row) return { dispatched: false, reason: 'not_found' };
+    if (!ownsMessage(row, this.options.service)) return { dispatched: false, reason: 'wrong_service' };
+    const now = this.clock.now();
+    const decision = this.policy.decisionFor(row, { now, ignoreDue: true });
+    if (!decision.retryable) return { dispatched: false, reason: decision.reason };
+    const claim = await this.ledger.claimRetryDispatch(row.id, operation, {
+      now,
+      leaseMs: dispatchClaimLeaseMs(this.options),
+      ignoreDue: true,
+    });
+    if (!claim) return { dispatched: false, reason: 'claim_changed' };
+    const deps = { ledger: this.ledger, dispatcher: this.dispatcher, options: this.options };
+    return (await dispatchClaimed(deps, claim, now, 'retry_dispatch_failed'))
+      ? { dispatched: true, reason: 'dispatched' }
+      : { dispatched: false, reason: 'dispatch_failed' };
   }
 }

@@ -5,8 +5,9 @@ export interface PanelActionResult {
 }
 
 /**
- * The mutating operations the panel triggers. They are the same services the CLI uses; the module
- * binds them here so panel and CLI cannot drift apart. Without a binding, actions are refused.
+ * The mutating operations the panel triggers. With the panel enabled the module binds this to
+ * `ReliabilityPanelOperations` (the CLI's retry and dead-letter services), so panel and CLI cannot
+ * drift apart.
  */
 export abstract class TalktoPanelOperations {
   abstract retryNow(messageId: string): Promise<PanelActionResult>;

@@ -1,5 +1,4 @@
 import {
-  Body,
   type CanActivate,
   Controller,
   ForbiddenException,
@@ -25,12 +24,15 @@ import { toPlainValue } from '../protocol/json/plain-value.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { CSRF_COOKIE, CSRF_FIELD, csrfMatches, newCsrfToken, readCookie } from './csrf.util.js';
 import { query as toQuery } from './html.util.js';
+import { readPanelForm } from './panel-form.util.js';
 import { TalktoPanelOperations } from './panel-operations.port.js';
 import { type MessageFilters, PanelQueries } from './panel.queries.js';
 import * as views from './panel.views.js';
 
 interface PanelRequest {
   headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+  rawBody?: Buffer;
 }
 interface PanelResponse {
   header?: (name: string, value: string) => unknown;
@@ -156,11 +158,8 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
 
     @Post('dead-letters/:id/reprocess')
     @Redirect()
-    async reprocess(
-      @Param('id') id: string,
-      @Body() body: Record<string, unknown>,
-      @Req() req: PanelRequest,
-    ) {
+    async reprocess(@Param('id') id: string, @Req() req: PanelRequest) {
+      const body = await readPanelForm(req);
       this.checkCsrf(req, body);
       const result = this.operations
         ? await this.operations.reprocessDeadLetter(Number(id), body.force === '1')
@@ -170,7 +169,8 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
 
     @Post('messages/:key/retry')
     @Redirect()
-    async retry(@Param('key') key: string, @Body() body: Record<string, unknown>, @Req() req: PanelRequest) {
+    async retry(@Param('key') key: string, @Req() req: PanelRequest) {
+      const body = await readPanelForm(req);
       this.checkCsrf(req, body);
       const result = this.operations
         ? await this.operations.retryNow(key)
@@ -178,8 +178,8 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       return { url: `${this.base}/messages/${encodeURIComponent(key)}${toQuery({ flash: result.message })}` };
     }
 
-    private checkCsrf(req: PanelRequest, body: Record<string, unknown> | undefined) {
-      if (!csrfMatches(readCookie(req.headers.cookie, CSRF_COOKIE), body?.[CSRF_FIELD])) {
+    private checkCsrf(req: PanelRequest, body: Record<string, string>) {
+      if (!csrfMatches(readCookie(req.headers.cookie, CSRF_COOKIE), body[CSRF_FIELD])) {
         throw new ForbiddenException('Invalid or missing CSRF token.');
       }
     }

@@ -5,7 +5,10 @@ import {
   type ResolvedPanelOptions,
   TALKTO_PANEL_OPTIONS,
 } from './panel.controller.js';
+import { PanelFormSupport } from './panel-form.support.js';
+import { TalktoPanelOperations } from './panel-operations.port.js';
 import { PanelQueries } from './panel.queries.js';
+import { ReliabilityPanelOperations } from './reliability-panel.operations.js';
 import type { TalktoPanelOptions } from './talkto-panel-options.interface.js';
 
 function resolvePanel(options: TalktoPanelOptions | undefined): ResolvedPanelOptions | null {
@@ -38,5 +41,12 @@ export function panelControllers(options: TalktoPanelOptions | undefined): Type<
 
 export function panelProviders(options: TalktoPanelOptions | undefined): Provider[] {
   const resolved = resolvePanel(options);
-  return resolved ? [PanelQueries, { provide: TALKTO_PANEL_OPTIONS, useValue: resolved }] : [];
+  if (!resolved) return [];
+  return [
+    PanelQueries,
+    PanelFormSupport,
+    // Actions go through the operator services the CLI uses, so the two cannot drift apart.
+    { provide: TalktoPanelOperations, useClass: ReliabilityPanelOperations },
+    { provide: TALKTO_PANEL_OPTIONS, useValue: resolved },
+  ];
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { type INestApplication, Module, type Provider } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, Module, type Provider, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -27,6 +27,11 @@ export interface TalktoAppSpec {
   /** Host entities besides the Talkto ones; create their tables yourself (no synchronize). */
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   entities?: Function[];
+  /** Host controllers and the modules they need (e.g. a terminus health route). */
+  controllers?: Type<unknown>[];
+  imports?: Array<Type<unknown> | DynamicModule>;
+  /** Nest's body parsers (default `true`). */
+  bodyParser?: boolean;
 }
 
 export interface RunningTalktoApp {
@@ -59,15 +64,18 @@ export async function startTalktoApp(spec: TalktoAppSpec): Promise<RunningTalkto
         logging: false,
       } as Parameters<typeof TypeOrmModule.forRoot>[0]),
       TalktoModule.forRoot({ queue, ...spec.talkto }),
+      ...(spec.imports ?? []),
     ],
+    controllers: spec.controllers ?? [],
     providers: spec.providers ?? [],
   })
   class TestAppModule {}
 
+  const appOptions = { rawBody: true, logger: false as const, bodyParser: spec.bodyParser ?? true };
   const app =
     spec.adapter === 'fastify'
-      ? await NestFactory.create(TestAppModule, new FastifyAdapter(), { rawBody: true, logger: false })
-      : await NestFactory.create(TestAppModule, { rawBody: true, logger: false });
+      ? await NestFactory.create(TestAppModule, new FastifyAdapter(), appOptions)
+      : await NestFactory.create(TestAppModule, appOptions);
   app.enableShutdownHooks();
   await app.listen(spec.port, '127.0.0.1');
   const dataSource = app.get(DataSource);
