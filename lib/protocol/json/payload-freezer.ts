@@ -3,7 +3,7 @@ import { TalktoJsonEncodeError } from '../errors/json-encode.error.js';
 import { TalktoPayloadValueError, type PayloadValueErrorCode } from '../errors/payload-value.error.js';
 import { payloadHash } from '../payload-hash.js';
 import { encodeBodyJson } from './body-json.js';
-import { decodeTalktoJson } from './json-reader.js';
+import { PHP_DECODE_MAX_NESTING } from './json-reader.js';
 import { encodePhpString, isWellFormedString } from './php-string.js';
 import { isInt64, PhpArray, type PhpKey, type PhpValue } from './php-value.js';
 import { TalktoFloat } from './talkto-float.js';
@@ -32,7 +32,8 @@ interface PathNode {
 /**
  * Turns a host value into the payload a PHP receiver will see (BEHAVIOR §4.2), as the PHP
  * package's freezer does: scalars at the top are wrapped as `{"value": x}`, the tree is validated,
- * then sent through one body-JSON round trip so `{}` becomes `[]`, `-0.0` becomes `0`, and so on.
+ * then normalized as one body-JSON round trip would: `{}` becomes `[]`, `-0.0` becomes `0`,
+ * an integral float below 1e17 an int, and so on.
  *
  * Host values: arrays are lists; plain objects and class instances are maps of their own
  * enumerable string keys in JS order (a property holding `undefined` is left out, as
@@ -48,12 +49,13 @@ interface PathNode {
  * PHP float, so a payload received from PHP can be re-sent with the same hash.
  */
 export function freezePayload(input: unknown): FrozenPayload {
-  const tree = new Freezer().root(input);
+  const value = new Freezer().root(input);
   let json: string;
-  let value: PhpValue;
   try {
-    json = encodeBodyJson(tree);
-    value = decodeTalktoJson(json);
+    json = encodeBodyJson(value);
+    if (nestingOf(value) > PHP_DECODE_MAX_NESTING) {
+      throw new TalktoJsonDecodeError('depth');
+    }
   } catch (error) {
     if (error instanceof TalktoJsonEncodeError || error instanceof TalktoJsonDecodeError) {
       throw new TalktoPayloadValueError(
@@ -65,9 +67,31 @@ export function freezePayload(input: unknown): FrozenPayload {
     }
     throw error;
   }
-  // Body JSON is a fixed point of decode+encode once -0.0 (written `-0`, read back as int 0) is
-  // gone, which the walk ensures; so `json` is also the body text of `value`.
+  // The walk already produced what decoding `json` would give (integral floats as ints, keys
+  // normalized, -0 gone), so the body round trip the PHP freezer does is not repeated here.
   return { value, json, hash: payloadHash(value) };
+}
+
+/** Deepest array nesting of a tree (a scalar is 0). */
+function nestingOf(value: PhpValue): number {
+  if (!(value instanceof PhpArray)) {
+    return 0;
+  }
+  let deepest = 0;
+  for (const item of value.values()) {
+    if (item instanceof PhpArray) {
+      deepest = Math.max(deepest, nestingOf(item));
+    }
+  }
+  return deepest + 1;
+}
+
+/**
+ * A PHP float as it comes back from its body JSON: an integral value below 1e17 is written
+ * without a fraction or exponent, so PHP reads it back as an int.
+ */
+function asDecodedFloat(value: number): PhpValue {
+  return Number.isInteger(value) && Math.abs(value) < 1e17 ? BigInt(value) : value;
 }
 
 function isScalar(value: unknown): boolean {
@@ -117,7 +141,7 @@ class Freezer {
         if (value === 0) {
           return 0n;
         }
-        return phpModel ? this.float(value, path) : this.hostNumber(value, path);
+        return phpModel ? asDecodedFloat(this.float(value, path)) : this.hostNumber(value, path);
       case 'bigint':
         return isInt64(value) ? value : this.float(Number(value), path);
       case 'boolean':
@@ -151,7 +175,7 @@ class Freezer {
 
   private object(value: object, path: PathNode | null, depth: number): PhpValue {
     if (value instanceof TalktoFloat) {
-      return value.value === 0 ? 0n : this.float(value.value, path);
+      return value.value === 0 ? 0n : asDecodedFloat(this.float(value.value, path));
     }
     if (value instanceof PhpArray) {
       this.enter(value, path);
