@@ -53,8 +53,10 @@ export const reportCommand: CliCommand = {
     );
     output.line(output.paint('dim', 'Use `talkto trace <message-id>` for the history of one message.'));
     output.line();
+    output.line('By status');
     output.table(['status', 'count'], countRows(report.statusCounts));
     output.line();
+    output.line('By command');
     output.table(
       ['command', 'direction', 'total', 'failed', 'failure_rate'],
       report.commandCounts.map((row) => [
@@ -66,13 +68,16 @@ export const reportCommand: CliCommand = {
       ]),
     );
     output.line();
+    output.line('By peer');
     output.table(
       ['peer', 'direction', 'total', 'failed', 'failure_rate'],
       report.peerCounts.map((row) => [row.name, row.direction, row.total, row.failed, `${row.failureRate}%`]),
     );
     output.line();
+    output.line('Attempts');
     output.table(['attempt_status', 'count'], countRows(report.attemptStatusCounts));
     output.line();
+    output.line('Events');
     output.table(['event_type', 'count'], countRows(report.eventTypeCounts));
     output.line();
     output.line('Recent failures');
