@@ -19,7 +19,7 @@ import { CompletionCounter, PingHandler } from './bench-handler.fixture.js';
 import { type BenchTalktoApp, startBenchTalktoApp } from './talkto-app.bench.js';
 import { startNaivePair, type NaivePair } from './naive-pair.app.js';
 
-const COUNT = Number(process.env.COUNT ?? 400);
+const COUNT = Number(process.env.COUNT ?? 200);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SETUPS = (process.env.SETUPS ?? 'sqlite,postgres').split(',');
@@ -49,6 +49,15 @@ async function pool(count: number, task: (i: number) => Promise<unknown>): Promi
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   return (performance.now() - start) / 1000;
+}
+
+/** Fails the bench instead of hanging when messages stop arriving. */
+function withDeadline<T>(promise: Promise<T>, what: string, ms = 180_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 function queueOption(setup: Setup, prefixes: string[]): TalktoModuleOptions['queue'] {
@@ -152,7 +161,7 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
       const done = counter.expect(count);
       const start = performance.now();
       await pool(count, () => client.send('website', 'bench.ping', PAYLOAD));
-      await done;
+      await withDeadline(done, `${count} handler runs`);
       return count / ((performance.now() - start) / 1000);
     };
     const naiveRun = async (count: number) =>
@@ -162,7 +171,7 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
       const done = counter.expect(count);
       const rate =
         count / (await pool(count, (i) => post(receiveUrl, requests[i].body, requests[i].headers, 202)));
-      await done; // let the queued handler work finish before the next measurement
+      await withDeadline(done, `${count} handler runs`); // let the queued handler work finish before the next measurement
       return rate;
     };
     const bareRun = async (count: number) => {
@@ -174,7 +183,7 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
     };
 
     // Warm-up: JIT, connection pools, prepared statements.
-    const warm = Math.max(50, Math.floor(COUNT / 5));
+    const warm = Math.max(30, Math.floor(COUNT / 5));
     await talktoRun(warm);
     await naiveRun(warm);
     await receiveRun(warm);
