@@ -25,7 +25,7 @@ import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { CSRF_COOKIE, CSRF_FIELD, csrfMatches, newCsrfToken, readCookie } from './csrf.util.js';
 import { query as toQuery } from './html.util.js';
 import { readPanelForm } from './panel-form.util.js';
-import { TalktoPanelOperations } from './panel-operations.port.js';
+import { type PanelActionResult, TalktoPanelOperations } from './panel-operations.port.js';
 import { type MessageFilters, PanelQueries } from './panel.queries.js';
 import * as views from './panel.views.js';
 
@@ -65,6 +65,11 @@ function filtersFrom(raw: Record<string, unknown>): MessageFilters {
     to: parseDate(raw.to),
     page: Number.isInteger(page) && page > 0 ? page : 1,
   };
+}
+
+/** The action's outcome for the page the browser is sent back to (post, redirect, get). */
+function flashQuery(result: PanelActionResult): string {
+  return toQuery({ flash: result.message, failed: result.success ? undefined : 1 });
 }
 
 /** The panel's pages under the configured prefix, behind the host's guard. */
@@ -164,7 +169,7 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       const result = this.operations
         ? await this.operations.reprocessDeadLetter(Number(id), body.force === '1')
         : { success: false, message: 'Dead-letter reprocessing is not available.' };
-      return { url: `${this.base}/dead-letters${toQuery({ flash: result.message })}` };
+      return { url: `${this.base}/dead-letters${flashQuery(result)}` };
     }
 
     @Post('messages/:key/retry')
@@ -175,7 +180,7 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       const result = this.operations
         ? await this.operations.retryNow(key)
         : { success: false, message: 'Manual retry is not available.' };
-      return { url: `${this.base}/messages/${encodeURIComponent(key)}${toQuery({ flash: result.message })}` };
+      return { url: `${this.base}/messages/${encodeURIComponent(key)}${flashQuery(result)}` };
     }
 
     private checkCsrf(req: PanelRequest, body: Record<string, string>) {
@@ -192,7 +197,7 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
         res.header?.('Set-Cookie', `${CSRF_COOKIE}=${csrf}; Path=${this.base}; HttpOnly; SameSite=Strict`);
       }
       const flash = typeof raw.flash === 'string' ? raw.flash.slice(0, 200) : null;
-      return { base: this.base, service: this.options.service, csrf, flash };
+      return { base: this.base, service: this.options.service, csrf, flash, flashFailed: raw.failed === '1' };
     }
 
     private payloadOf(payload: string | null): unknown {

@@ -11,6 +11,8 @@ export interface PageContext {
   service: string;
   csrf: string;
   flash?: string | null;
+  /** The flash reports a refused action. */
+  flashFailed?: boolean;
 }
 
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1f2933;background:#f5f7fa}
@@ -20,8 +22,9 @@ table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1p
 th{background:#f0f4f8}.s{padding:1px 6px;border-radius:8px;background:#e4e7eb;font-size:12px}
 .s-failed_final,.s-failing{background:#facdcd}.s-failed_retryable,.s-degraded{background:#fce588}
 .s-succeeded,.s-completed,.s-healthy,.s-destination_received{background:#c6f7e2}
-form.filters{display:flex;gap:8px;flex-wrap:wrap;margin-bottom:12px}pre{background:#fff;padding:10px;overflow:auto;border:1px solid #e4e7eb}
-.flash{padding:8px 12px;background:#dceefb;margin-bottom:12px}button{cursor:pointer}`;
+form.filters{display:flex;gap:8px;flex-wrap:wrap;align-items:center;margin-bottom:12px}form.filters input{width:9em}form.filters input[type=datetime-local]{width:13em}pre{background:#fff;padding:10px;overflow:auto;border:1px solid #e4e7eb}
+.flash{padding:8px 12px;background:#dceefb;margin-bottom:12px}.flash.failed{background:#facdcd}
+.empty{color:#616e7c;font-style:italic}button{cursor:pointer}`;
 
 function status(value: string | null | undefined): SafeHtml {
   return html`<span class="s s-${value ?? ''}">${value ?? '—'}</span>`;
@@ -45,11 +48,11 @@ export function layout(ctx: PageContext, title: string, body: SafeHtml): string 
       <body>
         <header>
           <strong>Talkto · ${ctx.service}</strong>
-          ${nav('/messages', 'Messages')}${nav('/dead-letters', 'Dead letters')}${nav('/retries', 'Due retries')}${nav('/connections', 'Connections')}
+          ${nav('/messages', 'Messages')}${nav('/dead-letters', 'Dead letters')}${nav('/retries', 'Retries')}${nav('/connections', 'Connections')}
         </header>
         <main>
           <h1>${title}</h1>
-          ${ctx.flash ? html`<div class="flash" role="status">${ctx.flash}</div>` : ''}${body}
+          ${ctx.flash ? html`<div class="flash${ctx.flashFailed ? ' failed' : ''}" role="status">${ctx.flash}</div>` : ''}${body}
         </main>
       </body>
     </html>`.value;
@@ -253,71 +256,79 @@ export function deadLetterList(
   return layout(
     ctx,
     'Dead letters',
-    html`<table>
-      <thead>
-        <tr>
-          <th>#</th>
-          <th>Message</th>
-          <th>Direction</th>
-          <th>Command</th>
-          <th>Reason</th>
-          <th>Status</th>
-          <th>Reprocessed</th>
-          <th></th>
-        </tr>
-      </thead>
-      <tbody>
-        ${rows.map(
-          (d) =>
-            html`<tr>
-              <td>${d.id}</td>
-              <td>${d.messageId ? messageLink(ctx, { messageId: d.messageId }) : ''}</td>
-              <td>${d.direction}</td>
-              <td>${d.command}</td>
-              <td>${d.failureReason ?? ''}</td>
-              <td>${status(d.status)}</td>
-              <td>${d.reprocessCount}</td>
-              <td>
-                ${d.status === 'open' || d.status === 'failed_reprocess' ? actionForm(ctx, `/dead-letters/${d.id}/reprocess`, 'Reprocess') : ''}
-              </td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`,
+    rows.length === 0
+      ? html`<p class="empty">No dead letters.</p>`
+      : html`<table>
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>Message</th>
+              <th>Direction</th>
+              <th>Command</th>
+              <th>Reason</th>
+              <th>Status</th>
+              <th>Reprocessed</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            ${rows.map(
+              (d) =>
+                html`<tr>
+                  <td>${d.id}</td>
+                  <td>${d.messageId ? messageLink(ctx, { messageId: d.messageId }) : ''}</td>
+                  <td>${d.direction}</td>
+                  <td>${d.command}</td>
+                  <td>${d.failureReason ?? ''}</td>
+                  <td>${status(d.status)}</td>
+                  <td>${d.reprocessCount}</td>
+                  <td>
+                    ${d.status === 'open' || d.status === 'failed_reprocess' ? actionForm(ctx, `/dead-letters/${d.id}/reprocess`, 'Reprocess') : ''}
+                  </td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`,
   );
 }
 
 export function retryList(ctx: PageContext, rows: Awaited2<ReturnType<PanelQueries['dueRetries']>>): string {
   return layout(
     ctx,
-    'Due retries',
-    html`<table>
-      <thead>
-        <tr>
-          <th>Message</th>
-          <th>Direction</th>
-          <th>Command</th>
-          <th>Retries</th>
-          <th>Next retry</th>
-          <th>Last error</th>
-          <th></th>
-        </tr>
-      </thead>
-      <tbody>
-        ${rows.map(
-          ({ row, due }) =>
-            html`<tr>
-              <td>${messageLink(ctx, row)}</td>
-              <td>${row.direction}</td>
-              <td>${row.command}</td>
-              <td>${row.retryCount} / ${row.maxAttempts}</td>
-              <td>${when(row.nextRetryAt)}${due ? ' (due)' : ''}</td>
-              <td>${row.lastError ?? ''}</td>
-              <td>${actionForm(ctx, `/messages/${encodeURIComponent(row.messageId)}/retry`, 'Retry now')}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`,
+    'Retries',
+    rows.length === 0
+      ? html`<p class="empty">No message is waiting for a retry.</p>`
+      : html`<table>
+          <thead>
+            <tr>
+              <th>Message</th>
+              <th>Direction</th>
+              <th>Command</th>
+              <th>Retries</th>
+              <th>Next retry</th>
+              <th>Last error</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            ${rows.map(
+              ({ row, due }) =>
+                html`<tr>
+                  <td>${messageLink(ctx, row)}</td>
+                  <td>${row.direction}</td>
+                  <td>${row.command}</td>
+                  <td>${row.retryCount} / ${row.maxAttempts}</td>
+                  <td>
+                    ${when(row.nextRetryAt)} ${due ? html`<span class="s s-failed_retryable">due</span>` : ''}
+                  </td>
+                  <td>${row.lastError ?? ''}</td>
+                  <td>
+                    ${actionForm(ctx, `/messages/${encodeURIComponent(row.messageId)}/retry`, 'Retry now')}
+                  </td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`,
   );
 }
 

@@ -155,7 +155,7 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
     await shot('trace');
   });
 
-  it('retries a waiting message now through RetryService', async () => {
+  it('retries a waiting message now through RetryService, before its retry is due', async () => {
     const before = await messages().findOneByOrFail({ messageId: syncId });
     await page.goto(`${warehouse.url}/talkto/retries`);
     await shot('retries');
@@ -181,12 +181,23 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
     await expect(row.locator('.s').textContent()).resolves.toBe('open');
     await shot('dead-letters');
 
+    // A second operator has the same page open.
+    const stale = await browser.context.newPage();
+    await stale.goto(`${warehouse.url}/talkto/dead-letters`);
+
     warehouse.app.get(WarehouseSwitch).broken = false;
     await row.locator('button:text-is("Reprocess")').click();
     await page.waitForURL('**/talkto/dead-letters?flash=*');
     await expect(page.locator('.flash').textContent()).resolves.toMatch(/queued for reprocessing/);
 
     await waitFor(async () => (await statusOf(reserveId)) === 'succeeded', 'the reprocessed command');
+
+    // The second click finds it claimed or done, and says so instead of reprocessing twice.
+    await stale.locator('tbody tr', { hasText: reserveId }).locator('button:text-is("Reprocess")').click();
+    await stale.waitForURL('**/talkto/dead-letters?flash=*');
+    await expect(stale.locator('.flash.failed').textContent()).resolves.toMatch(/closed/);
+    await stale.screenshot({ path: `${SHOTS}/dead-letters-refused.png`, fullPage: true });
+    await stale.close();
     const deadLetter = await warehouse.dataSource
       .getRepository(TalktoDeadLetterEntity)
       .findOneByOrFail({ messageId: reserveId });
