@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { TALKTO_ENTITIES, TALKTO_MIGRATIONS } from '../../lib/index.js';
+import { TalktoDeadLetterEntity } from '../../lib/persistence/entities/dead-letter.entity.js';
+import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { seedAttempt, seedDeadLetter, seedEvent, seedMessage } from '../operations/operations-fixtures.js';
@@ -120,6 +122,43 @@ describe.each(['sqlite', 'postgres'] as const)('talkto CLI as a child process on
     expect(JSON.parse(production.stdout).findings.map((f: { code: string }) => f.code)).toContain(
       'outgoing_target_without_tls',
     );
+  });
+
+  it('retries, reprocesses and prunes through the services; dry runs change nothing', async () => {
+    const events = (type: string) =>
+      dataSource.getRepository(TalktoEventEntity).countBy({ eventType: type, messageId: 'order-2' });
+    const dry = await cli('retry-failed', '--dry-run', '--json');
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ scanned: 1, eligible: 1, dispatched: 0, dryRun: true });
+    expect(await events('retry_dispatched')).toBe(0);
+    const retry = await cli('retry-failed', '--direction=outgoing');
+    expect(retry.code).toBe(0);
+    expect(retry.stdout).toContain('scanned=1 eligible=1 dispatched=1');
+    expect(await events('retry_dispatched')).toBe(1);
+
+    const reprocess = await cli('dlq-reprocess', '--message-id=order-1', '--json');
+    expect(reprocess.code).toBe(0);
+    expect(JSON.parse(reprocess.stdout)).toMatchObject({ scanned: 1, dispatched: 1 });
+    const deadLetter = await dataSource
+      .getRepository(TalktoDeadLetterEntity)
+      .findOneByOrFail({ messageId: 'order-1' });
+    expect(deadLetter.reprocessCount).toBe(1);
+
+    const old = await seedMessage(dataSource, {
+      messageId: 'ancient',
+      overallStatus: 'completed',
+      createdAt: minutesAgo(200 * 24 * 60),
+    });
+    const pruneDry = await cli('prune', '--type=messages', '--older-than=100d', '--dry-run');
+    expect(pruneDry.stdout).toContain('Messages: 1 candidates');
+    expect(await dataSource.getRepository(TalktoMessageEntity).countBy({ id: old.id })).toBe(1);
+    const prune = await cli('prune', '--type=messages', '--older-than=100d');
+    expect(prune.code).toBe(0);
+    expect(prune.stdout).toContain('Messages deleted: 1');
+    expect(await dataSource.getRepository(TalktoMessageEntity).countBy({ id: old.id })).toBe(0);
+
+    const badPrune = await cli('prune', '--older-than=soon');
+    expect(badPrune.code).toBe(1);
   });
 
   it('exits 1 on invalid usage without touching anything', async () => {
