@@ -12,6 +12,7 @@ import { freezePayload } from '../protocol/json/payload-freezer.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { type CallbackReport, callbackPayload, isCallbackStatus } from './callback-payload.js';
+import { RetryPolicy } from '../retry/retry.policy.js';
 
 const MAX_EXCEPTION_MESSAGE = 500;
 const DEFAULT_EXCEPTION_MESSAGE = 'Unexpected handler exception.';
@@ -42,6 +43,7 @@ export class ResultCallbackSender {
     private readonly clock: TalktoClock,
     private readonly ledger: MessageLedger,
     private readonly dispatcher: TalktoDispatcher,
+    private readonly retryPolicy: RetryPolicy,
   ) {
     this.secrets = collectSecrets(options);
   }
@@ -94,7 +96,11 @@ export class ResultCallbackSender {
       idempotencyKey: callbackIdempotencyKey(stored.messageId, report.status),
       payload: frozen.json,
       payloadHash: frozen.hash,
-      maxAttempts: this.options.maxAttempts,
+      maxAttempts: this.retryPolicy.settingsFor(
+        'outgoing',
+        stored.sourceService,
+        this.options.callbacks.command,
+      ).maxAttempts,
       // The report continues the command's trace, so one trace id spans command and callback.
       traceparent: stored.traceparent,
       eventMeta: { result_callback: true, original_message_id: stored.messageId },

@@ -18,6 +18,7 @@ import { TALKTO_DATA_SOURCE, TALKTO_MODULE_OPTIONS, TALKTO_RESOLVED_OPTIONS } fr
 import type { TalktoSendOptions, TalktoSentMessage } from './send-options.interface.js';
 import { TalktoFlow, type TalktoFlowMessageWriter } from './talkto-flow.builder.js';
 import { TalktoTransactionScope } from './talkto-transaction.scope.js';
+import { RetryPolicy } from '../retry/retry.policy.js';
 
 const LIMITS = {
   messageId: 100,
@@ -63,6 +64,7 @@ export class TalktoClient {
     private readonly scope: TalktoTransactionScope,
     @Inject(TALKTO_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(TALKTO_MODULE_OPTIONS) private readonly moduleOptions: TalktoModuleOptions,
+    private readonly retryPolicy: RetryPolicy,
   ) {}
 
   send(
@@ -179,7 +181,9 @@ export class TalktoClient {
       businessKey: options.businessKey ?? null,
       idempotencyKey: options.idempotencyKey ?? null,
       schemaVersion: options.schemaVersion ?? 1,
-      maxAttempts: options.maxAttempts ?? this.options.maxAttempts,
+      // The layered retry settings (retry.maxAttempts, outgoing, peer, command) set the row's budget.
+      maxAttempts:
+        options.maxAttempts ?? this.retryPolicy.settingsFor('outgoing', target, command).maxAttempts,
       traceparent: traceparentFor(options.traceparent),
       now: this.clock.now(),
     };
