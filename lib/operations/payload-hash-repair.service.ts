@@ -4,6 +4,7 @@ import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TalktoAttemptEntity } from '../persistence/entities/attempt.entity.js';
 import { TalktoDeadLetterEntity } from '../persistence/entities/dead-letter.entity.js';
+import { TalktoEventEntity } from '../persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
 import { insertEvent } from '../persistence/message-history.writer.js';
 import { runInTransaction } from '../persistence/run-in-transaction.util.js';
@@ -134,6 +135,12 @@ export class PayloadHashRepairService {
     });
     if (
       attempts.some((a) => mentions(a.errorClass) || mentions(a.errorMessage) || mentions(a.responseExcerpt))
+    ) {
+      return true;
+    }
+    const events = await this.dataSource.manager.findBy(TalktoEventEntity, { talktoMessageId: message.id });
+    if (
+      events.some((e) => mentions(e.eventType) || mentions(e.meta == null ? null : JSON.stringify(e.meta)))
     ) {
       return true;
     }
