@@ -124,33 +124,42 @@ function casesFor(payload: Record<string, unknown>) {
   return { bodyBytes: bodyBytes.length, cases: [send, sendBaseline, receive, receiveBaseline, rawHmac] };
 }
 
-/** Nanoseconds per call, measured over one time slice. */
-function timeSlice(item: Case): number {
-  const end = process.hrtime.bigint() + BigInt(SLICE_MS) * 1_000_000n;
-  const start = process.hrtime.bigint();
+/** Calls per batch so one batch takes about `BATCH_MS` (measured once, after a warm-up). */
+const BATCH_MS = 2;
+
+function calibrate(item: Case): number {
+  const until = performance.now() + SLICE_MS; // warm-up: let the JIT settle
   let calls = 0;
-  let now = start;
-  while (now < end) {
-    for (let i = 0; i < 8; i++) {
-      item.run();
-    }
-    calls += 8;
-    now = process.hrtime.bigint();
+  while (performance.now() < until) {
+    item.run();
+    calls++;
   }
-  return Number(now - start) / calls;
+  return Math.max(1, Math.round((calls * BATCH_MS) / SLICE_MS));
 }
 
+/**
+ * Nanoseconds per call of every case, per round. Within a round the cases take turns in small
+ * batches (about 2 ms each), so load changes on the shared machine hit all of them alike and the
+ * same-round ratios stay meaningful.
+ */
 function measure(cases: Case[]): number[][] {
-  for (const item of cases) {
-    timeSlice(item); // warm-up: let the JIT settle
-  }
+  const batches = cases.map(calibrate);
   const perCase: number[][] = cases.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    // Rotate the order each round so drift on the shared machine hits every case alike.
-    for (let k = 0; k < cases.length; k++) {
-      const index = (k + round) % cases.length;
-      perCase[index].push(timeSlice(cases[index]));
+    const spent = cases.map(() => 0n);
+    const calls = cases.map(() => 0);
+    const until = performance.now() + SLICE_MS * cases.length;
+    while (performance.now() < until) {
+      for (let index = 0; index < cases.length; index++) {
+        const start = process.hrtime.bigint();
+        for (let i = 0; i < batches[index]; i++) {
+          cases[index].run();
+        }
+        spent[index] += process.hrtime.bigint() - start;
+        calls[index] += batches[index];
+      }
     }
+    cases.forEach((_, index) => perCase[index].push(Number(spent[index]) / calls[index]));
   }
   return perCase;
 }
@@ -163,7 +172,9 @@ for (const size of [1024, 64 * 1024]) {
   const [send, sendBase, receive, receiveBase, raw] = times;
   const ratio = (a: number[], b: number[]) => a.map((value, i) => value / b[i]);
   const label = size === 1024 ? '1 KiB' : '64 KiB';
-  console.log(`\n${label} payload (body ${bodyBytes} bytes), ${ROUNDS} rounds × ${SLICE_MS} ms per case`);
+  console.log(
+    `\n${label} payload (body ${bodyBytes} bytes), ${ROUNDS} rounds × ${SLICE_MS} ms per case, cases interleaved in ~${BATCH_MS} ms batches`,
+  );
   printTable(
     ['case', 'median µs/op', 'min–max µs/op', '× raw HMAC'],
     cases.map((item, i) => {
