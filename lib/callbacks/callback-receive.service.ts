@@ -5,6 +5,7 @@ import type { ReceivedRequest } from '../incoming/receive.service.js';
 import type { TalktoHttpAnswer } from '../incoming/receive-response.js';
 import { decodeEnvelopeBody } from '../incoming/request-body.decoder.js';
 import { createVerifierConfig } from '../incoming/verifier-config.factory.js';
+import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
 import { MessageLedger } from '../persistence/message.ledger.js';
 import { NonceStore } from '../persistence/nonce.store.js';
@@ -58,9 +59,30 @@ export class CallbackReceiveService {
     private readonly ledger: MessageLedger,
     private readonly nonces: NonceStore,
     private readonly hooks: ResultHandlerExplorer,
+    private readonly metrics: TalktoMetrics,
   ) {}
 
   async receive(request: ReceivedRequest): Promise<TalktoHttpAnswer> {
+    const verified: { source?: string } = {};
+    const answer = await this.answer(request, verified);
+    this.countCallback(verified.source, answer);
+    return answer;
+  }
+
+  /**
+   * `talkto_callbacks_total` by outcome. The source is a peer label only once the signature checked
+   * out; anything earlier is counted under `unverified`, a value the caller cannot choose.
+   */
+  private countCallback(source: string | undefined, answer: TalktoHttpAnswer): void {
+    const status = answer.body.error ?? answer.body.status;
+    this.metrics.count('callback', {
+      peer: source ?? 'unverified',
+      command: this.options.callbacks.command,
+      status: typeof status === 'string' ? status : String(answer.status),
+    });
+  }
+
+  private async answer(request: ReceivedRequest, verified: { source?: string }): Promise<TalktoHttpAnswer> {
     let body: PhpArray;
     try {
       body = decodeEnvelopeBody(request.headers, request.rawBody);
@@ -89,6 +111,7 @@ export class CallbackReceiveService {
     let envelope: VerifiedEnvelope;
     try {
       envelope = this.verify(body, request);
+      verified.source = envelope.source;
     } catch (error) {
       if (error instanceof TalktoVerificationError) {
         // Field errors name the field, not the ids (PROTOCOL §11.5).

@@ -8,6 +8,7 @@ import { type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js'
 import { waitFor } from '../support/wait-for.js';
 
 const SECRET = 'inventory-to-website-secret-0123456789';
+const CALLBACK_SECRET = 'website-to-inventory-secret-9876543210';
 
 /** The value of one sample line of a Prometheus text exposition, or undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -47,6 +48,7 @@ describe('Prometheus metrics over HTTP', () => {
         incoming: {
           inventory: { secret: SECRET, allowedCommands: ['orders.reserve', 'orders.reject'] },
         },
+        outgoing: { inventory: { baseUrl: `http://127.0.0.1:${inventoryPort}`, secret: CALLBACK_SECRET } },
       },
     });
     inventory = await startTalktoApp({
@@ -58,6 +60,9 @@ describe('Prometheus metrics over HTTP', () => {
         service: 'inventory',
         metrics: { enabled: true, commands: ['orders.reserve'] },
         outgoing: { website: { baseUrl: `http://127.0.0.1:${websitePort}`, secret: SECRET } },
+        incoming: {
+          website: { secret: CALLBACK_SECRET, allowedCommands: { 'talkto.result': { driver: 'none' } } },
+        },
       },
     });
     plain = await startTalktoApp({
@@ -148,7 +153,27 @@ describe('Prometheus metrics over HTTP', () => {
       sample(receiver, 'talkto_messages_dead_lettered_total', { ...from, command: 'orders.reject' }),
     ).toBe(1);
 
-    for (const text of [sender, receiver]) {
+    // Both outcomes were reported back and applied on the sender.
+    const callbacks = await waitFor(async () => {
+      const text = await scrape(inventory);
+      return sample(text, 'talkto_callbacks_total', {
+        peer: 'website',
+        command: 'talkto.result',
+        status: 'applied',
+      }) === 2
+        ? text
+        : undefined;
+    }, 'both result callbacks counted');
+    const receiverAfter = await scrape(website);
+    expect(
+      sample(receiverAfter, 'talkto_send_duration_seconds_count', {
+        ...from,
+        command: 'talkto.result',
+        status: '200',
+      }),
+    ).toBe(2);
+
+    for (const text of [sender, receiver, callbacks, receiverAfter]) {
       expect(text).not.toContain(reserve.messageId);
       expect(text).not.toContain(reject.messageId);
     }
