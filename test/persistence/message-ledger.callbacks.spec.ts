@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
+import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
+import { MessageLedger } from '../../lib/persistence/message.ledger.js';
+import { DATABASE_KINDS } from '../support/databases.js';
+import { outgoingInput } from './ledger-fixtures.js';
+import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
+
+const T0 = new Date('2026-04-01T12:00:00.000Z');
+
+describe.each(DATABASE_KINDS)('MessageLedger result callbacks on %s', (kind) => {
+  let db: MigratedDatabase;
+  let ledger: MessageLedger;
+
+  beforeAll(async () => {
+    db = await openMigratedDatabase(kind);
+    ledger = new MessageLedger(db.dataSource);
+  });
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  const reload = (id: number) => db.dataSource.manager.findOneByOrFail(TalktoMessageEntity, { id });
+  const eventTypes = async (id: number) =>
+    (
+      await db.dataSource.manager.find(TalktoEventEntity, {
+        where: { talktoMessageId: id },
+        order: { id: 'ASC' },
+      })
+    ).map((event) => event.eventType);
+  const apply = (originalId: number, status: string, errorMessage: string | null = null) =>
+    ledger.applyCallback({
+      originalId,
+      callbackMessageId: `cb-${status}`,
+      status,
+      source: 'billing',
+      command: 'talkto.result',
+      errorMessage,
+      result: {},
+      meta: {},
+      now: T0,
+    });
+
+  it('finds only outgoing messages as callback originals', async () => {
+    const sent = await ledger.createOutgoing(outgoingInput({ now: T0 }));
+    expect((await ledger.findOutgoingByMessageId(sent.messageId))?.id).toBe(sent.id);
+    expect(await ledger.findOutgoingByMessageId('never-sent')).toBeNull();
+  });
+
+  it('applies a failure, then lets a later success complete the message and clear the error', async () => {
+    const sent = await ledger.createOutgoing(outgoingInput({ now: T0 }));
+    const failed = await apply(sent.id, 'failed_retryable', 'busy');
+    expect(failed.application).toBe('applied');
+    expect(await reload(sent.id)).toMatchObject({
+      overallStatus: 'failed_retryable',
+      destinationActionStatus: 'failed_retryable',
+      lastError: 'busy',
+      completedAt: null,
+    });
+    expect((await apply(sent.id, 'succeeded')).application).toBe('applied');
+    const row = await reload(sent.id);
+    expect(row).toMatchObject({
+      overallStatus: 'completed',
+      destinationActionStatus: 'succeeded',
+      lastError: null,
+    });
+    expect(row.failedAt).toBeNull();
+    expect(row.completedAt).not.toBeNull();
+    expect(await eventTypes(sent.id)).toEqual([
+      'message_created',
+      'result_callback_received',
+      'result_callback_applied',
+      'result_callback_received',
+      'result_callback_applied',
+    ]);
+  });
+
+  it('lets exactly one of two racing reports of the same status apply; the other is a duplicate', async () => {
+    const sent = await ledger.createOutgoing(outgoingInput({ now: T0 }));
+    const other = kind === 'sqlite' ? ledger : new MessageLedger(await db.connectAgain());
+    const results = await Promise.all([
+      apply(sent.id, 'failed_final', 'x'),
+      other.applyCallback({
+        originalId: sent.id,
+        callbackMessageId: 'cb-failed_final',
+        status: 'failed_final',
+        source: 'billing',
+        command: 'talkto.result',
+        errorMessage: 'x',
+        result: {},
+        meta: {},
+        now: T0,
+      }),
+    ]);
+    expect(results.map((result) => result.application).sort()).toEqual(['applied', 'duplicate']);
+    expect((await eventTypes(sent.id)).filter((type) => type === 'result_callback_applied')).toHaveLength(1);
+  });
+
+  it('keeps a success when a failure races it', async () => {
+    const sent = await ledger.createOutgoing(outgoingInput({ now: T0 }));
+    const other = kind === 'sqlite' ? ledger : new MessageLedger(await db.connectAgain());
+    await Promise.all([
+      apply(sent.id, 'succeeded'),
+      other.applyCallback({
+        originalId: sent.id,
+        callbackMessageId: 'cb-failed_final',
+        status: 'failed_final',
+        source: 'billing',
+        command: 'talkto.result',
+        errorMessage: 'late',
+        result: {},
+        meta: {},
+        now: T0,
+      }),
+    ]);
+    // Whichever ran first, success wins: it overrides a failure and a failure after it is stale.
+    expect(await reload(sent.id)).toMatchObject({
+      overallStatus: 'completed',
+      destinationActionStatus: 'succeeded',
+    });
+  });
+});
