@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { DeadLetterService } from '../../lib/index.js';
-import { TalktoDeadLetterEntity } from '../../lib/persistence/entities/dead-letter.entity.js';
+import {
+  type DeadLetterStatus,
+  TalktoDeadLetterEntity,
+} from '../../lib/persistence/entities/dead-letter.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { TalktoDispatcher } from '../../lib/queue/talkto.dispatcher.js';
 import { type ReliabilityContext, startReliabilityContext } from '../retry/reliability-context.js';
@@ -25,7 +28,7 @@ describe.each(DATABASE_KINDS)('DeadLetterService.markIgnored on %s (BEHAVIOR §9
     await context?.close();
   });
 
-  async function letter(status: string) {
+  async function letter(status: DeadLetterStatus) {
     const message = await seedMessage(context.dataSource, {
       messageId: nextId(),
       sourceService: 'billing',
@@ -38,7 +41,7 @@ describe.each(DATABASE_KINDS)('DeadLetterService.markIgnored on %s (BEHAVIOR §9
     context.dataSource.manager.findOneByOrFail(TalktoDeadLetterEntity, { id });
 
   it('closes an open, failed or reprocessed letter and leaves its message alone', async () => {
-    for (const status of ['open', 'failed_reprocess', 'reprocessed']) {
+    for (const status of ['open', 'failed_reprocess', 'reprocessed'] as const) {
       const { message, deadLetter } = await letter(status);
       const before = await context.dataSource.manager.findOneByOrFail(TalktoMessageEntity, {
         id: message.id,
