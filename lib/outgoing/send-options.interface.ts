@@ -13,7 +13,7 @@ export interface TalktoSendOptions {
   idempotencyKey?: string;
   /** Payload schema version (default 1). */
   schemaVersion?: number;
-  /** Attempts for this message, first send included (default: the module's `maxAttempts`). */
+  /** Attempts for this message, first send included (default: the retry layers for target and command, else 5). */
   maxAttempts?: number;
   /**
    * W3C `traceparent` sent with the message (never signed). Default: the active OpenTelemetry span
