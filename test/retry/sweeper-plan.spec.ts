@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DataSource, type DataSourceOptions, type Logger } from 'typeorm';
+import { DataSource, type DataSourceOptions, type EntityManager, type Logger } from 'typeorm';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { TALKTO_ENTITIES } from '../../lib/persistence/entities/talkto.entities.js';
 import { MessageLedger } from '../../lib/persistence/message.ledger.js';
@@ -55,6 +55,10 @@ function row(index: number, overrides: Partial<TalktoMessageEntity>): Partial<Ta
     payloadHash: 'h'.repeat(64),
     overallStatus: 'completed',
     transportStatus: 'sent',
+    schemaVersion: 1,
+    attempts: 1,
+    retryCount: 0,
+    maxAttempts: 5,
     createdAt: at(-600),
     updatedAt: at(-600),
     ...overrides,
@@ -133,14 +137,41 @@ function dueRows(start: number): Partial<TalktoMessageEntity>[] {
   return rows;
 }
 
+/**
+ * Inserts rows in large multi-row statements, about twice as fast here as the ORM's insert; the
+ * table and its indexes end up the same either way.
+ */
+async function insertRows(manager: EntityManager, rows: Partial<TalktoMessageEntity>[]): Promise<void> {
+  const dataSource = manager.connection;
+  const metadata = dataSource.getMetadata(TalktoMessageEntity);
+  const columns = metadata.columns.filter((column) => rows.some((row) => column.propertyName in row));
+  const postgres = dataSource.options.type === 'postgres';
+  const parameters: unknown[] = [];
+  const tuples = rows.map(
+    (row) =>
+      `(${columns
+        .map((column) => {
+          parameters.push(row[column.propertyName as keyof TalktoMessageEntity] ?? null);
+          return postgres ? `$${parameters.length}` : '?';
+        })
+        .join(', ')})`,
+  );
+  const names = columns.map((column) => dataSource.driver.escape(column.databaseName)).join(', ');
+  await manager.query(
+    `INSERT INTO ${dataSource.driver.escape(metadata.tableName)} (${names}) VALUES ${tuples.join(', ')}`,
+    parameters,
+  );
+}
+
 async function seed(dataSource: DataSource): Promise<void> {
-  const repository = dataSource.getRepository(TalktoMessageEntity);
-  const chunk = 500;
-  for (let start = 0; start < BACKGROUND_ROWS; start += chunk) {
-    const rows = Array.from({ length: chunk }, (_, offset) => backgroundRow(start + offset));
-    await repository.insert(rows);
-  }
-  await repository.insert(dueRows(BACKGROUND_ROWS));
+  const chunk = 1000;
+  await dataSource.transaction(async (manager) => {
+    for (let start = 0; start < BACKGROUND_ROWS; start += chunk) {
+      const rows = Array.from({ length: chunk }, (_, offset) => backgroundRow(start + offset));
+      await insertRows(manager, rows);
+    }
+    await insertRows(manager, dueRows(BACKGROUND_ROWS));
+  });
 }
 
 async function captureQuery(
