@@ -1,6 +1,7 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { resolveTalktoOptions } from '../../lib/config/resolve-options.js';
 import { TalktoConfigurationError } from '../../lib/errors/talkto-configuration.error.js';
+import { TalktoModule } from '../../lib/talkto.module.js';
 import type { TalktoRetryOptions } from '../../lib/retry/retry-options.interface.js';
 import { type JitterSource, RetryPolicy, type RetryableMessage } from '../../lib/retry/retry.policy.js';
 
@@ -113,6 +114,12 @@ describe('RetryPolicy settings', () => {
       'retry.commands.invoice.create.maxAttempt',
     );
     expect(configurationKey({ peers: [] })).toBe('retry.peers');
+  });
+
+  it('fails TalktoModule.forRoot itself, before the application starts', () => {
+    expect(() =>
+      TalktoModule.forRoot({ service: 'shop', retry: { peers: { billing: { jitterSeconds: -1 } } } }),
+    ).toThrow('Invalid Talkto option [retry.peers.billing.jitterSeconds]');
   });
 });
 
