@@ -41,7 +41,8 @@ describe.each<DatabaseKind>(['postgres', 'mariadb'])('crash survival on %s with 
         }
         receiver = await scenario.start('receiver');
       }
-      const verdict = await settle(scenario, total);
+      // A row whose queued job died with the sender waits out its dispatch claim (60 s at least).
+      const verdict = await settle(scenario, total, 100_000);
       expectExactlyOnce(verdict, total, scenario);
       console.log(
         `[resilience] crash-kill ${database}: messages=${verdict.messages} kills=${kills} delivered=${verdict.delivered} ` +

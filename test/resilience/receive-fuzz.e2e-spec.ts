@@ -278,10 +278,12 @@ function monsterBodies(route: 'receive' | 'callback'): FuzzRequest[] {
   const attacker = baseRequest(route, ATTACKER_SECRET);
   const withPayload = (payload: string) =>
     Buffer.from(JSON.stringify({ ...attacker.body, payload: '__P__' }).replace('"__P__"', payload));
-  const deep = (depth: number, open: string, close: string) => open.repeat(depth) + close.repeat(depth);
+  const deep = (depth: number, open: string, close: string, inner = '') =>
+    open.repeat(depth) + inner + close.repeat(depth);
   const bodies = [
     withPayload(deep(600, '[', ']')),
-    withPayload(deep(600, '{"a":', '}').replace(/}$/, '1}'.slice(1))),
+    withPayload(deep(600, '{"a":', '}', '1')),
+    withPayload(deep(500, '{"a":', '}', '1')),
     withPayload(`[${deep(100_000, '[', ']')}]`),
     withPayload(`{"v":1e400}`),
     withPayload(`{"v":-1e999,"w":[1e400]}`),
