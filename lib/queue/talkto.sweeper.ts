@@ -108,31 +108,50 @@ export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationS
 
     for (const row of await this.ledger.findStaleClaims(now, batchSize, filter)) {
       if (this.stopped || row.lockedBy === null) continue;
-      const release = await this.ledger.releaseStaleClaim(row.id, row.lockedBy, now, { deadLetter });
-      if (release === 'exhausted') summary.staleExhausted += 1;
-      if (release !== 'released') continue;
-      const claim = await this.ledger.claimOrphanDispatch(row.id, 'sweeper', {
-        ...claimOptions,
-        waitedBefore: now,
+      const lockedBy = row.lockedBy;
+      await this.perRow(row.id, async () => {
+        const release = await this.ledger.releaseStaleClaim(row.id, lockedBy, now, { deadLetter });
+        if (release === 'exhausted') summary.staleExhausted += 1;
+        if (release !== 'released') return;
+        const claim = await this.ledger.claimOrphanDispatch(row.id, 'sweeper', {
+          ...claimOptions,
+          waitedBefore: now,
+        });
+        if (claim && (await this.hand(claim, summary))) summary.staleClaims += 1;
       });
-      if (claim && (await this.hand(claim, summary))) summary.staleClaims += 1;
     }
 
     for (const row of await this.ledger.findDueRetries(waitedBefore, batchSize, filter)) {
       if (this.stopped || !this.retryPolicy.decisionFor(row, { now }).retryable) continue;
-      const claim = await this.ledger.claimRetryDispatch(row.id, 'sweeper', claimOptions);
-      if (claim && (await this.hand(claim, summary))) summary.dueRetries += 1;
+      await this.perRow(row.id, async () => {
+        const claim = await this.ledger.claimRetryDispatch(row.id, 'sweeper', claimOptions);
+        if (claim && (await this.hand(claim, summary))) summary.dueRetries += 1;
+      });
     }
 
     for (const row of await this.ledger.findDispatchable(now, batchSize, { ...filter, waitedBefore })) {
       if (this.stopped) continue;
-      const claim = await this.ledger.claimOrphanDispatch(row.id, 'sweeper', {
-        ...claimOptions,
-        waitedBefore,
+      await this.perRow(row.id, async () => {
+        const claim = await this.ledger.claimOrphanDispatch(row.id, 'sweeper', {
+          ...claimOptions,
+          waitedBefore,
+        });
+        if (claim && (await this.hand(claim, summary))) summary.lostJobs += 1;
       });
-      if (claim && (await this.hand(claim, summary))) summary.lostJobs += 1;
     }
     return summary;
+  }
+
+  /**
+   * One row's recovery. A failure there (a deadlock with a worker touching the same row, say)
+   * must not cost the rest of the pass: the row is simply tried again on the next sweep.
+   */
+  private async perRow(id: number, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.logger.warn(`Talkto sweep skipped message #${id} this time: ${(error as Error).message}`);
+    }
   }
 
   private async hand(claim: DispatchClaim, summary: SweepSummary): Promise<boolean> {
