@@ -25,6 +25,7 @@ describe('resolveTalktoOptions', () => {
       requireNonceForV2: true,
       nonceHeader: 'X-Talkto-Nonce',
       signatureVersionHeader: 'X-Talkto-Signature-Version',
+      redactedKeys: [],
     });
     expect(resolved.queue).toEqual({ driver: 'in-process' });
     expect(resolved.routes).toEqual({

@@ -22,11 +22,8 @@ export class CreateTalktoEntityEventTables1767312000000 implements MigrationInte
     const flavor = databaseFlavor(queryRunner);
     const events = TALKTO_ENTITY_EVENT_TABLES.events;
     const deliveries = TALKTO_ENTITY_EVENT_TABLES.deliveries;
-    const bigId = {
-      name: 'entity_event_id',
-      type: flavor === 'sqlite' ? 'integer' : 'bigint',
-      isNullable: false,
-    };
+    // A plain reference, not a key: bigint everywhere, as the entity declares it.
+    const bigId = { name: 'entity_event_id', type: 'bigint', isNullable: false };
     const tables = [
       new Table({
         name: events,
