@@ -9,6 +9,8 @@ import { StockEntity } from './stock.entity.js';
 @Module({
   imports: [
     TypeOrmModule.forRoot({
+      // Named, so both services can run in one process (the sample runner does that).
+      name: 'inventory',
       ...sampleDatabase('inventory'),
       entities: [...TALKTO_ENTITIES, StockEntity],
       migrations: [...TALKTO_MIGRATIONS, CreateStockTable1767312000000],
@@ -17,6 +19,14 @@ import { StockEntity } from './stock.entity.js';
     TalktoModule.forRoot({
       service: 'inventory',
       queue: sampleQueue('inventory'),
+      dataSource: 'inventory',
+      outgoing: {
+        // Where inventory signs its result callbacks to.
+        website: {
+          baseUrl: `http://127.0.0.1:${SAMPLE.websitePort}`,
+          secret: SAMPLE.inventoryToWebsiteSecret,
+        },
+      },
       incoming: {
         website: {
           secret: SAMPLE.websiteToInventorySecret,

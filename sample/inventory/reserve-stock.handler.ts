@@ -10,7 +10,7 @@ import { StockEntity } from './stock.entity.js';
 export class ReserveStockHandler {
   private readonly logger = new Logger('inventory');
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectDataSource('inventory') private readonly dataSource: DataSource) {}
 
   async handle(payload: ReserveStockDto, message: IncomingMessage<ReserveStockDto>) {
     const stock = this.dataSource.getRepository(StockEntity);
