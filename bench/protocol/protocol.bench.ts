@@ -84,6 +84,7 @@ function casesFor(payload: Record<string, unknown>) {
       const request = buildOutgoingRequest({
         ...ENVELOPE,
         payload: frozen.value,
+        payloadJson: frozen.json,
         payloadHash: frozen.hash,
         secret: SECRET,
         signatureVersion: 'v2',

@@ -218,6 +218,8 @@ export class SendPipeline {
         schemaVersion: message.schemaVersion,
         createdAt: message.createdAt ? formatTalktoTimestamp(message.createdAt) : null,
         payload,
+        // The stored text is the frozen body JSON, a fixed point of decode + encode: send it as is.
+        payloadJson: message.payload ?? undefined,
         payloadHash: message.payloadHash ?? '',
         secret,
         signatureVersion: target.signatureVersion,

@@ -30,6 +30,11 @@ export interface OutgoingRequestInput {
   createdAt?: string | null;
   /** The frozen payload value and its hash, computed once when the message was created. */
   payload: PhpValue;
+  /**
+   * The payload's body JSON when it is already encoded (a frozen payload's stored `json`), so it
+   * is embedded as is rather than encoded again. Must equal `encodeBodyJson(payload)`.
+   */
+  payloadJson?: string;
   payloadHash: string;
   secret: string;
   signatureVersion: 'v1' | 'v2';
@@ -137,8 +142,12 @@ export function buildOutgoingRequest(input: OutgoingRequestInput): OutgoingReque
     .set('idempotency_key', input.idempotencyKey ?? null)
     .set('schema_version', normalizedSchemaVersion(input.schemaVersion))
     .set('created_at', input.createdAt ?? null)
-    .set('payload_hash', input.payloadHash)
-    .set('payload', input.payload);
+    .set('payload_hash', input.payloadHash);
 
-  return { body: encodeBodyJson(envelope), headers: [...custom, ...protocolHeaders] };
+  const headers = [...custom, ...protocolHeaders];
+  if (input.payloadJson === undefined) {
+    return { body: encodeBodyJson(envelope.set('payload', input.payload)), headers };
+  }
+  // `payload` is the last key, so the encoded payload closes the object the other keys opened.
+  return { body: `${encodeBodyJson(envelope).slice(0, -1)},"payload":${input.payloadJson}}`, headers };
 }

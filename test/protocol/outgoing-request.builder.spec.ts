@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { TalktoEnvelopeFieldError } from '../../lib/protocol/errors/envelope-field.error.js';
+import { encodeBodyJson } from '../../lib/protocol/json/body-json.js';
 import { decodeTalktoJson } from '../../lib/protocol/json/json-reader.js';
 import { freezePayload } from '../../lib/protocol/json/payload-freezer.js';
 import { PhpArray, type PhpValue } from '../../lib/protocol/json/php-value.js';
@@ -176,7 +178,7 @@ describe('buildOutgoingRequest against requests captured from PHP', () => {
       const custom = headerList.filter(
         ([name]) => !SINGULAR_HEADER_FIELDS.has(name.toLowerCase()) && name.toLowerCase() !== 'content-type',
       );
-      const rebuilt = buildOutgoingRequest({
+      const input: OutgoingRequestInput = {
         messageId: text('message_id')!,
         correlationId: text('correlation_id'),
         parentMessageId: text('parent_message_id'),
@@ -194,10 +196,35 @@ describe('buildOutgoingRequest against requests captured from PHP', () => {
         timestamp: header('X-Talkto-Timestamp')!,
         nonce: header('X-Talkto-Nonce') ?? null,
         customHeaders: custom,
-      });
+      };
+      const rebuilt = buildOutgoingRequest(input);
       expect(payloadHash((body.get('payload') ?? null) as PhpValue)).toBe(text('payload_hash'));
       expect(rebuilt.body).toBe(vector.request.body);
       expect(rebuilt.headers).toEqual(headerList);
+      const withText = buildOutgoingRequest({ ...input, payloadJson: encodeBodyJson(input.payload) });
+      expect(withText.body).toBe(vector.request.body);
     },
   );
+});
+
+describe('buildOutgoingRequest with the payload already encoded', () => {
+  it('embeds a frozen payload text to give the body the value would give', () => {
+    fc.assert(
+      fc.property(fc.json({ depthSize: 'small', stringUnit: 'binary' }), (text) => {
+        const payload = freezePayload(JSON.parse(text));
+        const input = { ...BASE, payload: payload.value, payloadHash: payload.hash };
+        // What the send pipeline relies on: the stored text is a fixed point of decode + encode.
+        expect(encodeBodyJson(decodeTalktoJson(payload.json))).toBe(payload.json);
+        expect(buildOutgoingRequest({ ...input, payloadJson: payload.json }).body).toBe(
+          buildOutgoingRequest(input).body,
+        );
+      }),
+    );
+  });
+
+  it('embeds the text it is given instead of encoding the value', () => {
+    const body = buildOutgoingRequest({ ...BASE, payloadJson: '{"status":"other"}' }).body;
+    expect(body.endsWith(',"payload":{"status":"other"}}')).toBe(true);
+    expect(decodeTalktoJson(body)).toBeInstanceOf(PhpArray);
+  });
 });
