@@ -49,6 +49,8 @@ function takeModuleArgument(argv: string[]): { module: string | undefined; rest:
 }
 
 async function main(): Promise<void> {
+  // A CLI run does its one job; the app's own instances run queues, the sweeper and timers.
+  process.env.TALKTO_BACKGROUND_WORK ??= 'off';
   const { module, rest } = takeModuleArgument(process.argv.slice(2));
   let rootModule: Type<unknown> | DynamicModule | null = null;
   if (module !== undefined) {

@@ -14,6 +14,7 @@ import { TALKTO_MODULE_OPTIONS } from '../talkto.constants.js';
 import { EntityEventCatalog } from './entity-event.catalog.js';
 import { EntityEventPipeline } from './entity-event.pipeline.js';
 import { EntityEventStore } from './entity-event.store.js';
+import { isBackgroundWorkEnabled } from '../config/background-work.util.js';
 
 const RECOVERY_BATCH = 100;
 
@@ -37,7 +38,7 @@ export class EntityEventWorkers implements OnApplicationBootstrap, BeforeApplica
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.catalog.hasWatches()) return;
+    if (!this.catalog.hasWatches() || !isBackgroundWorkEnabled()) return;
     const delivery = this.options.entityEventDelivery ?? {};
     this.driver.process('event', (id) => this.pipeline.run(id), delivery.concurrency ?? 4);
     const everyMs = (delivery.recoveryIntervalSeconds ?? 5) * 1000;

@@ -13,6 +13,7 @@ import { RetryPolicy } from '../retry/retry.policy.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { dispatchClaimLeaseMs, queueFor } from './dispatch-target.util.js';
 import { TalktoDispatcher } from './talkto.dispatcher.js';
+import { isBackgroundWorkEnabled } from '../config/background-work.util.js';
 
 /** What one sweep did. */
 export interface SweepSummary {
@@ -55,7 +56,7 @@ export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationS
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.options.sweeper.enabled) {
+    if (this.options.sweeper.enabled && isBackgroundWorkEnabled()) {
       this.arm();
     }
   }

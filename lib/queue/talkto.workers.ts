@@ -11,6 +11,7 @@ import { SendPipeline } from '../outgoing/send.pipeline.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { TALKTO_QUEUE_DRIVER } from './queue.constants.js';
 import type { TalktoQueueDriver } from './talkto-queue.port.js';
+import { isBackgroundWorkEnabled } from '../config/background-work.util.js';
 
 /** Connects the queues to the pipelines and follows the application's lifecycle. */
 @Injectable()
@@ -25,6 +26,7 @@ export class TalktoWorkers
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    if (!isBackgroundWorkEnabled()) return;
     const { sendConcurrency, processConcurrency } = this.options.workers;
     this.driver.process('send', (id) => this.sendPipeline.run(id), sendConcurrency);
     this.driver.process('callback', (id) => this.sendPipeline.run(id), sendConcurrency);
