@@ -102,6 +102,7 @@ export class ReceiveService {
       payloadHash: envelope.payloadHash,
       traceparent,
       now: this.clock.now(),
+      messageIdChecked: true,
     });
     if (outcome.kind === 'duplicate') {
       return receiveAnswers.duplicate(outcome.status, outcome.messageId);

@@ -4,6 +4,7 @@ import { TalktoAttemptEntity } from './entities/attempt.entity.js';
 import { TalktoDeadLetterEntity } from './entities/dead-letter.entity.js';
 import { TalktoEventEntity } from './entities/event.entity.js';
 import type { TalktoMessageEntity } from './entities/message.entity.js';
+import { insertRow } from './insert-row.util.js';
 import type { DeadLetterInput, RecordAttemptInput, RecordEventInput } from './message-ledger.interfaces.js';
 import { limitText } from './text-limit.util.js';
 
@@ -25,8 +26,7 @@ export async function insertEvent(manager: EntityManager, input: RecordEventInpu
     createdAt: now,
     updatedAt: now,
   };
-  const result = await manager.insert(TalktoEventEntity, asRow(values));
-  return Number(result.identifiers[0]!.id);
+  return insertRow(manager, TalktoEventEntity, asRow(values));
 }
 
 export async function insertAttempt(manager: EntityManager, input: RecordAttemptInput): Promise<number> {
@@ -45,8 +45,7 @@ export async function insertAttempt(manager: EntityManager, input: RecordAttempt
     createdAt: now,
     updatedAt: now,
   };
-  const result = await manager.insert(TalktoAttemptEntity, asRow(values));
-  return Number(result.identifiers[0]!.id);
+  return insertRow(manager, TalktoAttemptEntity, asRow(values));
 }
 
 /**

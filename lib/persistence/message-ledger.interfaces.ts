@@ -40,6 +40,8 @@ export interface InsertIncomingInput {
   /** The sender's W3C trace context, when it sent a valid one. */
   traceparent?: string | null;
   now?: Date;
+  /** The caller found no row with this message id just before (PROTOCOL §8.1 step 4): skip that lookup. */
+  messageIdChecked?: boolean;
 }
 
 export type InsertIncomingResult =

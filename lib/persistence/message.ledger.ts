@@ -45,6 +45,7 @@ import type {
 import { duplicateStatusFor, MessageStatus as S, NOT_PROCESSABLE, NOT_SENDABLE } from './message.statuses.js';
 import { runInTransaction } from './run-in-transaction.util.js';
 import { limitText } from './text-limit.util.js';
+import { insertRow } from './insert-row.util.js';
 import { isUniqueViolation } from './unique-violation.util.js';
 
 type MessageChanges = QueryDeepPartialEntity<TalktoMessageEntity>;
@@ -198,7 +199,10 @@ export class MessageLedger {
       input.command,
       input.idempotencyKey,
     );
-    const duplicate = await this.findIncomingDuplicate(input.messageId, fingerprint);
+    const duplicate = await this.findIncomingDuplicate(
+      input.messageIdChecked ? null : input.messageId,
+      fingerprint,
+    );
     if (duplicate) return duplicate;
     try {
       const message = await runInTransaction(this.dataSource, undefined, async (tx) => {
@@ -246,6 +250,7 @@ export class MessageLedger {
       stage: 'transport',
       eventType: 'message_sending_started',
       changes: { transportStatus: S.sending },
+      held: () => ({ transportStatus: S.sending }),
       eligible: (update) =>
         update
           .andWhere('direction = :outgoing', { outgoing: 'outgoing' })
@@ -276,6 +281,10 @@ export class MessageLedger {
         destinationActionStatus: S.processing,
         processingStartedAt: () => 'COALESCE(processing_started_at, :now)',
       },
+      held: (before) => ({
+        destinationActionStatus: S.processing,
+        processingStartedAt: before.processingStartedAt ?? now,
+      }),
       eligible: (update) =>
         update
           .andWhere('direction = :incoming', { incoming: 'incoming' })
@@ -926,11 +935,12 @@ export class MessageLedger {
     return result.affected === 1;
   }
 
+  /** A `messageId` of null skips the lookup by id (the caller has just done it). */
   private async findIncomingDuplicate(
-    messageId: string,
+    messageId: string | null,
     fingerprint: string | null,
   ): Promise<InsertIncomingResult | null> {
-    const byId = await this.findByMessageId(messageId);
+    const byId = messageId === null ? null : await this.findByMessageId(messageId);
     if (byId) return { kind: 'duplicate', status: 'already_received', messageId: byId.messageId };
     if (fingerprint === null) return null;
     const byKey = await this.dataSource.manager.findOneBy(TalktoMessageEntity, {
@@ -941,9 +951,23 @@ export class MessageLedger {
       : null;
   }
 
+  /** Inserts a message and returns the row without reading it back: every column is known. */
   private async insertMessage(tx: EntityManager, values: MessageChanges): Promise<TalktoMessageEntity> {
-    const result = await tx.insert(TalktoMessageEntity, values);
-    return tx.findOneByOrFail(TalktoMessageEntity, { id: Number(result.identifiers[0]!.id) });
+    const id = await insertRow(tx, TalktoMessageEntity, values);
+    const written = values as Record<string, unknown>;
+    const row: Record<string, unknown> = { id };
+    for (const column of tx.connection.getMetadata(TalktoMessageEntity).columns) {
+      if (column.propertyName === 'id') continue;
+      const value = written[column.propertyName];
+      // What a re-read returns: the written value, else the column's literal default, else null.
+      row[column.propertyName] =
+        value !== undefined
+          ? value
+          : typeof column.default === 'function'
+            ? undefined
+            : (column.default ?? null);
+    }
+    return tx.create(TalktoMessageEntity, row);
   }
 
   private claim(
@@ -956,32 +980,42 @@ export class MessageLedger {
       stage: RecordAttemptInput['stage'];
       eventType: string;
       changes: MessageChanges;
+      /** What `changes` leave in the row, given the row before them. */
+      held: (before: TalktoMessageEntity) => Partial<TalktoMessageEntity>;
       eligible: (update: UpdateQueryBuilder<TalktoMessageEntity>) => UpdateQueryBuilder<TalktoMessageEntity>;
     },
   ): Promise<ClaimedMessage | null> {
     return runInTransaction(this.dataSource, undefined, async (tx) => {
       const before = await tx.findOneBy(TalktoMessageEntity, { id });
       if (!before) return null;
+      const lock = {
+        overallStatus: spec.heldStatus,
+        lastAttemptedAt: now,
+        nextRetryAt: null,
+        nextAttemptAt: null,
+        lockedAt: now,
+        lockedBy: workerId,
+        lockedUntil: new Date(now.getTime() + leaseMs),
+        updatedAt: now,
+      };
       const update = tx
         .createQueryBuilder()
         .update(TalktoMessageEntity)
-        .set({
-          ...spec.changes,
-          overallStatus: spec.heldStatus,
-          attempts: () => 'attempts + 1',
-          lastAttemptedAt: now,
-          nextRetryAt: null,
-          nextAttemptAt: null,
-          lockedAt: now,
-          lockedBy: workerId,
-          lockedUntil: new Date(now.getTime() + leaseMs),
-          updatedAt: now,
-        })
+        .set({ ...spec.changes, ...lock, attempts: () => 'attempts + 1' })
         .where('id = :id', { id })
+        // The row must still be the one read above, so the claimed row is known without a re-read.
+        .andWhere('overall_status = :seenStatus', { seenStatus: before.overallStatus })
+        .andWhere('attempts = :seenAttempts', { seenAttempts: before.attempts })
+        .andWhere('retry_count = :seenRetryCount', { seenRetryCount: before.retryCount })
         .setParameter('now', now);
       const result = await spec.eligible(update).execute();
       if (result.affected !== 1) return null;
-      const message = await tx.findOneByOrFail(TalktoMessageEntity, { id });
+      const message = tx.create(TalktoMessageEntity, {
+        ...before,
+        ...spec.held(before),
+        ...lock,
+        attempts: before.attempts + 1,
+      });
       const attemptId = await insertAttempt(tx, {
         talktoMessageId: id,
         messageId: message.messageId,

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { TalktoNonceEntity } from './entities/nonce.entity.js';
+import { insertRow } from './insert-row.util.js';
 import { isUniqueViolation } from './unique-violation.util.js';
 
 export interface ConsumeNonceInput {
@@ -27,7 +28,7 @@ export class NonceStore {
     const now = input.now ?? new Date();
     const days = input.retentionDays > 0 ? input.retentionDays : DEFAULT_RETENTION_DAYS;
     try {
-      await this.dataSource.manager.insert(TalktoNonceEntity, {
+      await insertRow(this.dataSource.manager, TalktoNonceEntity, {
         nonceHash: input.nonceHash,
         sourceService: input.source,
         targetService: input.target,
