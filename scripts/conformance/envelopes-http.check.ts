@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { CaseFailure, CheckResult } from './check-result.js';
 import { parsePrecondition, storeSentMessage } from './http/preconditions.js';
 import { type RawRequest, sendRaw } from './http/raw-http.client.js';
-import { ReceiverApp } from './http/receiver-app.js';
+import { type ReceiverAdapter, ReceiverApp } from './http/receiver-app.js';
 import { receiverOptionsFor } from './http/receiver-options.js';
 
 type Json = Record<string, unknown>;
@@ -87,6 +87,7 @@ class HttpConformanceRun {
   constructor(
     private readonly configuration: Json,
     cases: Json[],
+    private readonly adapter: ReceiverAdapter,
   ) {
     this.cases = new Map(cases.map((vector) => [vector.name as string, vector]));
   }
@@ -127,7 +128,7 @@ class HttpConformanceRun {
     const key = JSON.stringify(options);
     let app = this.apps.get(key);
     if (!app) {
-      app = await ReceiverApp.start(options);
+      app = await ReceiverApp.start(options, this.adapter);
       this.apps.set(key, app);
     }
     return app;
@@ -171,10 +172,13 @@ class HttpConformanceRun {
  * envelopes.json over real HTTP: every case's exact request bytes posted to a Nest app running the
  * library as the case's receiver, answers compared by status, error, field, body and outcome.
  */
-export async function checkEnvelopesOverHttp(doc: unknown): Promise<CheckResult> {
+export async function checkEnvelopesOverHttp(
+  doc: unknown,
+  adapter: ReceiverAdapter = 'express',
+): Promise<CheckResult> {
   const document = doc as Json;
   const cases = document.cases as Json[];
-  const run = new HttpConformanceRun(document.receiver_configuration as Json, cases);
+  const run = new HttpConformanceRun(document.receiver_configuration as Json, cases, adapter);
   const failures: CaseFailure[] = [];
   try {
     for (const vector of cases) {
@@ -186,5 +190,9 @@ export async function checkEnvelopesOverHttp(doc: unknown): Promise<CheckResult>
   } finally {
     await run.close();
   }
-  return { file: 'envelopes (http)', passed: cases.length - failures.length, failures };
+  return {
+    file: adapter === 'express' ? 'envelopes (http)' : `envelopes (http, ${adapter})`,
+    passed: cases.length - failures.length,
+    failures,
+  };
 }

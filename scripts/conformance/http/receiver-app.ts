@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import {
@@ -19,17 +20,25 @@ import {
 import { TALKTO_QUEUE_DRIVER } from '../../../lib/queue/queue.constants.js';
 import type { TalktoQueueDriver } from '../../../lib/queue/talkto-queue.port.js';
 
+export type ReceiverAdapter = 'express' | 'fastify';
+
+// Lenient parsing lets a control character in a header value reach the verifier, as a permissive
+// front server would; Node's default parser answers 400 before any app code runs.
+const lenientServer = (handler: RequestListener): Server =>
+  createServer({ insecureHTTPParser: true }, handler);
+
 /** A Nest app running the library as one of the vectors' services, on its own SQLite file. */
 export class ReceiverApp {
   private constructor(
     readonly app: INestApplication,
-    private readonly server: Server,
+    /** Our own server, when the adapter's was not used. */
+    private readonly server: Server | null,
     readonly port: number,
     readonly clock: FixedTalktoClock,
     private readonly file: string,
   ) {}
 
-  static async start(options: TalktoModuleOptions): Promise<ReceiverApp> {
+  static async start(options: TalktoModuleOptions, adapter: ReceiverAdapter): Promise<ReceiverApp> {
     const file = join(tmpdir(), `talkto-conformance-${process.pid}-${randomBytes(4).toString('hex')}.sqlite`);
     const clock = new FixedTalktoClock(new Date(0));
 
@@ -49,19 +58,27 @@ export class ReceiverApp {
     })
     class ConformanceReceiverModule {}
 
-    const adapter = new ExpressAdapter();
-    const app = await NestFactory.create(ConformanceReceiverModule, adapter, {
+    const httpAdapter =
+      adapter === 'fastify'
+        ? new FastifyAdapter({ serverFactory: (handler: RequestListener) => lenientServer(handler) })
+        : new ExpressAdapter();
+    const app = await NestFactory.create(ConformanceReceiverModule, httpAdapter, {
       rawBody: true,
       logger: false,
     });
-    await app.init();
-    // Lenient parsing lets a control character in a header value reach the verifier, as a
-    // permissive front server would; Node's default parser answers 400 before any app code.
-    const server = createServer({ insecureHTTPParser: true }, adapter.getInstance<RequestListener>());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    let server: Server;
+    if (adapter === 'express') {
+      // Nest's Express adapter builds its own server; serve the app from a lenient one instead.
+      await app.init();
+      server = lenientServer(httpAdapter.getInstance<RequestListener>());
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    } else {
+      await app.listen(0, '127.0.0.1');
+      server = app.getHttpServer() as Server;
+    }
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    return new ReceiverApp(app, server, port, clock, file);
+    return new ReceiverApp(app, adapter === 'express' ? server : null, port, clock, file);
   }
 
   /** Lets queued work finish, then empties every table so the next case starts from nothing. */
@@ -75,7 +92,10 @@ export class ReceiverApp {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const server = this.server;
+    if (server) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
     await this.app.close();
     await Promise.all(
       ['', '-wal', '-shm', '-journal'].map((suffix) => rm(this.file + suffix, { force: true })),
