@@ -80,6 +80,23 @@ function view(status: number, body: Json, outcome: string, withRules: boolean, r
   };
 }
 
+/**
+ * Where the PHP receiver crashed (outcome `exception`: an uncaught error, its status only what a
+ * framework would answer, see `http_status_source`), we answer a documented rejection instead of a
+ * 5xx that the sender would retry for nothing. Such a case passes when the request is refused with
+ * a 4xx and a protocol error code.
+ */
+function crashedCase(vector: Json, answer: { status: number; body: Json }): CaseFailure | null {
+  const refused = answer.status >= 400 && answer.status < 500 && outcomeOf(answer.body) === 'rejected';
+  return refused && typeof answer.body.error === 'string'
+    ? null
+    : {
+        name: vector.name as string,
+        expected: { outcome: 'rejected with a 4xx protocol error (PHP crashed here)' },
+        got: { http_status: answer.status, body: answer.body },
+      };
+}
+
 class HttpConformanceRun {
   private readonly apps = new Map<string, ReceiverApp>();
   private readonly cases: Map<string, Json>;
@@ -101,6 +118,9 @@ class HttpConformanceRun {
       await app.reset();
       await this.prepare(app, vector, 0);
       const answer = await this.deliver(app, vector);
+      if (expected.outcome === 'exception') {
+        return crashedCase(vector, answer);
+      }
       got = view(answer.status, answer.body, outcomeOf(answer.body), withRules, answer.body.details);
     } catch (error) {
       got = { thrown: String(error) };
