@@ -13,7 +13,12 @@ export {
   type StaleRecoveryInput,
   type StaleRecoverySummary,
 } from './operations/stale-recovery.service.js';
-export { PruneService, type PruneInput, type PruneSummary, type PruneType } from './operations/prune.service.js';
+export {
+  PruneService,
+  type PruneInput,
+  type PruneSummary,
+  type PruneType,
+} from './operations/prune.service.js';
 export {
   PayloadHashRepairService,
   type PayloadHashRepairInput,
