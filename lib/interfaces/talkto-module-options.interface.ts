@@ -7,7 +7,10 @@ import type {
 import type { TalktoTransportOption } from '../outgoing/talkto-transport-option.interface.js';
 import type { TalktoQueueOptions } from '../queue/interfaces/talkto-queue-options.interface.js';
 import type { TalktoHealthOptions } from '../health/talkto-health-options.interface.js';
-import type { TalktoMetricsOptions, TalktoMetricsRegistry } from '../metrics/talkto-metrics-options.interface.js';
+import type {
+  TalktoMetricsOptions,
+  TalktoMetricsRegistry,
+} from '../metrics/talkto-metrics-options.interface.js';
 import type { TalktoPanelOptions } from '../panel/talkto-panel-options.interface.js';
 import type { TalktoRateLimitOptions } from '../rate-limit/talkto-rate-limit-options.interface.js';
 import type { TalktoRetryOptions } from '../retry/retry-options.interface.js';

@@ -67,11 +67,7 @@ describe.each(DATABASE_KINDS)('transactional handlers and incoming retries on %s
   let pipeline: ProcessPipeline;
 
   beforeAll(async () => {
-    context = await startReliabilityContext(
-      kind,
-      { retry: { incoming: { enabled: true } } },
-      HANDLERS,
-    );
+    context = await startReliabilityContext(kind, { retry: { incoming: { enabled: true } } }, HANDLERS);
     await context.dataSource.query('CREATE TABLE host_effects (message_id varchar(100) NOT NULL)');
     ledger = context.module.get(MessageLedger);
     pipeline = context.module.get(ProcessPipeline);
@@ -101,7 +97,10 @@ describe.each(DATABASE_KINDS)('transactional handlers and incoming retries on %s
     ).length;
   const reload = (id: number) => context.dataSource.manager.findOneByOrFail(TalktoMessageEntity, { id });
   const eventsOf = async (id: number) =>
-    context.dataSource.manager.find(TalktoEventEntity, { where: { talktoMessageId: id }, order: { id: 'ASC' } });
+    context.dataSource.manager.find(TalktoEventEntity, {
+      where: { talktoMessageId: id },
+      order: { id: 'ASC' },
+    });
 
   it('commits the handler write and the success together, exactly once', async () => {
     const message = await receive('effect.ok');
