@@ -56,6 +56,9 @@ export interface MessageClaim {
   attemptNo: number;
   /** `sending` for sends, `processing` for handler runs. */
   heldStatus: 'sending' | 'processing';
+  /** The claimed row's message id and the service whose log it is (set by the ledger's claims). */
+  messageId?: string;
+  service?: string;
 }
 
 export interface ClaimedMessage {

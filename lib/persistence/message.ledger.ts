@@ -1043,7 +1043,15 @@ export class MessageLedger {
       });
       return {
         message,
-        claim: { id, workerId, attemptId, attemptNo: message.attempts, heldStatus: spec.heldStatus },
+        claim: {
+          id,
+          workerId,
+          attemptId,
+          attemptNo: message.attempts,
+          heldStatus: spec.heldStatus,
+          messageId: message.messageId,
+          service: localServiceOf(message),
+        },
       };
     });
   }
@@ -1083,22 +1091,43 @@ export class MessageLedger {
         .set(asRow<TalktoAttemptEntity>({ ...spec.attempt, updatedAt: now }))
         .where('id = :id', { id: claim.attemptId })
         .execute();
-      const message = await tx.findOneByOrFail(TalktoMessageEntity, { id: claim.id });
+      // A dead letter copies the whole row; otherwise the claim and the changes say all we need.
+      const newStatus = spec.changes.overallStatus;
+      const message =
+        spec.deadLetter ||
+        claim.messageId === undefined ||
+        claim.service === undefined ||
+        typeof newStatus !== 'string'
+          ? await tx.findOneByOrFail(TalktoMessageEntity, { id: claim.id })
+          : null;
+      const row: LoggedRow = message
+        ? {
+            id: claim.id,
+            messageId: message.messageId,
+            service: localServiceOf(message),
+            overallStatus: message.overallStatus,
+          }
+        : {
+            id: claim.id,
+            messageId: claim.messageId!,
+            service: claim.service!,
+            overallStatus: newStatus as string,
+          };
       for (const event of spec.events) {
         await insertEvent(tx, {
           talktoMessageId: claim.id,
-          messageId: message.messageId,
-          serviceName: localServiceOf(message),
+          messageId: row.messageId,
+          serviceName: row.service,
           oldStatus: claim.heldStatus,
           ...event,
           now,
         });
       }
-      if (spec.deadLetter) {
+      if (spec.deadLetter && message) {
         await this.deadLetterIn(tx, message, spec.deadLetter);
       }
       if (spec.succeeded) {
-        await this.closeReprocessedDeadLetter(tx, message, now);
+        await this.closeReprocessedDeadLetter(tx, row, now);
       }
       return true;
     });
@@ -1127,27 +1156,31 @@ export class MessageLedger {
   }
 
   /** A success after a DLQ reprocess closes the dead letter (BEHAVIOR §9.3). */
-  private async closeReprocessedDeadLetter(
-    tx: EntityManager,
-    message: TalktoMessageEntity,
-    now: Date,
-  ): Promise<void> {
+  private async closeReprocessedDeadLetter(tx: EntityManager, row: LoggedRow, now: Date): Promise<void> {
     const result = await tx.update(
       TalktoDeadLetterEntity,
-      { talktoMessageId: message.id, status: 'reprocessing' },
+      { talktoMessageId: row.id, status: 'reprocessing' },
       { status: 'reprocessed', updatedAt: now },
     );
     if (result.affected === 1) {
       await insertEvent(tx, {
-        talktoMessageId: message.id,
-        messageId: message.messageId,
-        serviceName: localServiceOf(message),
+        talktoMessageId: row.id,
+        messageId: row.messageId,
+        serviceName: row.service,
         eventType: 'dead_letter_reprocessed',
-        newStatus: message.overallStatus,
+        newStatus: row.overallStatus,
         now,
       });
     }
   }
+}
+
+/** What an event about a row needs: its ids, the service whose log it is, its status now. */
+interface LoggedRow {
+  id: number;
+  messageId: string;
+  service: string;
+  overallStatus: string;
 }
 
 /** Thrown inside a claim transaction to roll it back when the second conditional update loses. */
