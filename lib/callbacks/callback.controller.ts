@@ -1,20 +1,13 @@
 import { Controller, HttpCode, Inject, Post, Req, Res, type Type, UseGuards } from '@nestjs/common';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
-import { setStatus } from '../incoming/receive.controller.js';
+import {
+  answerSignedRequest,
+  type SignedHttpRequest,
+  type SignedHttpResponse,
+} from '../incoming/signed-request.util.js';
 import { TalktoRateLimitGuard } from '../rate-limit/rate-limit.guard.js';
-import { isJsonContentType, readRawBody } from '../incoming/raw-body.util.js';
-import { type HeaderSource, requestHeaders } from '../incoming/request-headers.util.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { CallbackReceiveService } from './callback-receive.service.js';
-
-interface CallbackRequestLike extends HeaderSource {
-  rawBody?: Buffer;
-}
-
-interface HttpResponseLike {
-  status?: (code: number) => unknown;
-  code?: (code: number) => unknown;
-}
 
 export abstract class CallbackControllerBase {
   constructor(
@@ -25,22 +18,13 @@ export abstract class CallbackControllerBase {
   @Post()
   @HttpCode(200)
   @UseGuards(TalktoRateLimitGuard)
-  async receive(
-    @Req() request: CallbackRequestLike,
-    @Res({ passthrough: true }) response: HttpResponseLike,
+  receive(
+    @Req() request: SignedHttpRequest,
+    @Res({ passthrough: true }) response: SignedHttpResponse,
   ): Promise<Record<string, unknown>> {
-    const headers = requestHeaders(request, [
-      this.options.security.nonceHeader,
-      this.options.security.signatureVersionHeader,
-    ]);
-    const contentType = headers['content-type'];
-    const json = isJsonContentType(typeof contentType === 'string' ? contentType : undefined);
-    const answer = await this.receiver.receive({
-      headers,
-      rawBody: json ? await readRawBody(request as Parameters<typeof readRawBody>[0]) : null,
-    });
-    setStatus(response, answer.status);
-    return answer.body;
+    return answerSignedRequest(request, response, this.options.security, (received) =>
+      this.receiver.receive(received),
+    );
   }
 }
 

@@ -2,27 +2,12 @@ import { Controller, HttpCode, Inject, Post, Req, Res, type Type, UseGuards } fr
 import { TalktoRateLimitGuard } from '../rate-limit/rate-limit.guard.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
-import { readRawBody, isJsonContentType } from './raw-body.util.js';
 import { ReceiveService } from './receive.service.js';
-import { type HeaderSource, requestHeaders } from './request-headers.util.js';
-
-interface HttpRequestLike extends HeaderSource {
-  rawBody?: Buffer;
-}
-
-interface HttpResponseLike {
-  status?: (code: number) => unknown;
-  code?: (code: number) => unknown;
-}
-
-/** Sets the status on Express (`status`) and Fastify (`code`) responses alike. */
-export function setStatus(response: HttpResponseLike, status: number): void {
-  if (typeof response.code === 'function') {
-    response.code(status);
-  } else {
-    response.status?.(status);
-  }
-}
+import {
+  answerSignedRequest,
+  type SignedHttpRequest,
+  type SignedHttpResponse,
+} from './signed-request.util.js';
 
 export abstract class ReceiveControllerBase {
   constructor(
@@ -33,22 +18,13 @@ export abstract class ReceiveControllerBase {
   @Post()
   @HttpCode(202)
   @UseGuards(TalktoRateLimitGuard)
-  async receive(
-    @Req() request: HttpRequestLike,
-    @Res({ passthrough: true }) response: HttpResponseLike,
+  receive(
+    @Req() request: SignedHttpRequest,
+    @Res({ passthrough: true }) response: SignedHttpResponse,
   ): Promise<Record<string, unknown>> {
-    const headers = requestHeaders(request, [
-      this.options.security.nonceHeader,
-      this.options.security.signatureVersionHeader,
-    ]);
-    const contentType = headers['content-type'];
-    const json = isJsonContentType(typeof contentType === 'string' ? contentType : undefined);
-    const answer = await this.receiver.receive({
-      headers,
-      rawBody: json ? await readRawBody(request as Parameters<typeof readRawBody>[0]) : null,
-    });
-    setStatus(response, answer.status);
-    return answer.body;
+    return answerSignedRequest(request, response, this.options.security, (received) =>
+      this.receiver.receive(received),
+    );
   }
 }
 

@@ -1,0 +1,47 @@
+import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
+import { isJsonContentType, readRawBody } from './raw-body.util.js';
+import type { TalktoHttpAnswer } from './receive-response.js';
+import type { ReceivedRequest } from './receive.service.js';
+import { type HeaderSource, requestHeaders } from './request-headers.util.js';
+
+/** The parts of an Express or Fastify request a signed route reads. */
+export interface SignedHttpRequest extends HeaderSource {
+  rawBody?: Buffer;
+}
+
+/** Express sets the status with `status`, Fastify with `code`. */
+export interface SignedHttpResponse {
+  status?: (code: number) => unknown;
+  code?: (code: number) => unknown;
+}
+
+/** Sets the status on Express (`status`) and Fastify (`code`) responses alike. */
+function setStatus(response: SignedHttpResponse, status: number): void {
+  if (typeof response.code === 'function') {
+    response.code(status);
+  } else {
+    response.status?.(status);
+  }
+}
+
+/**
+ * Serves one signed request on either route (command or callback): reads the headers with the
+ * singular ones rebuilt, keeps the exact body bytes only for a JSON body, hands both to the
+ * route's receiver and sets the status it answered with.
+ */
+export async function answerSignedRequest(
+  request: SignedHttpRequest,
+  response: SignedHttpResponse,
+  security: ResolvedTalktoOptions['security'],
+  receive: (received: ReceivedRequest) => Promise<TalktoHttpAnswer>,
+): Promise<Record<string, unknown>> {
+  const headers = requestHeaders(request, [security.nonceHeader, security.signatureVersionHeader]);
+  const contentType = headers['content-type'];
+  const json = isJsonContentType(typeof contentType === 'string' ? contentType : undefined);
+  const answer = await receive({
+    headers,
+    rawBody: json ? await readRawBody(request as Parameters<typeof readRawBody>[0]) : null,
+  });
+  setStatus(response, answer.status);
+  return answer.body;
+}
