@@ -3,13 +3,13 @@ import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import type { ReceivedRequest } from '../incoming/receive.service.js';
 import type { TalktoHttpAnswer } from '../incoming/receive-response.js';
+import { consumeEnvelopeNonce } from '../incoming/consume-nonce.util.js';
 import { decodeEnvelopeBody } from '../incoming/request-body.decoder.js';
 import { createVerifierConfig } from '../incoming/verifier-config.factory.js';
 import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
 import { MessageLedger } from '../persistence/message.ledger.js';
 import { NonceStore } from '../persistence/nonce.store.js';
-import { nonceLedgerHash } from '../protocol/derived-ids.util.js';
 import { type VerifiedEnvelope, verifyEnvelope } from '../protocol/envelope.verifier.js';
 import { TalktoEnvelopeFieldError } from '../protocol/errors/envelope-field.error.js';
 import { TalktoJsonDecodeError } from '../protocol/errors/json-decode.error.js';
@@ -125,7 +125,8 @@ export class CallbackReceiveService {
       }
       throw error;
     }
-    if (!(await this.consumeNonce(envelope))) {
+    // No message-id pre-check here: callbacks are not stored, repeats are settled by status rules.
+    if (!(await consumeEnvelopeNonce(envelope, this.nonces, this.clock, this.options))) {
       return callbackAnswers.rejected(409, 'replay_nonce_reused', ids);
     }
     const status = payload.get('status');
@@ -171,25 +172,6 @@ export class CallbackReceiveService {
       throw error;
     }
     return envelope;
-  }
-
-  /** No message-id pre-check here: callbacks are not stored, repeats are settled by status rules. */
-  private async consumeNonce(envelope: VerifiedEnvelope): Promise<boolean> {
-    if (envelope.nonceAction === 'reject') {
-      return false;
-    }
-    if (envelope.nonceAction !== 'consume' || !this.options.security.replayProtection) {
-      return true;
-    }
-    return this.nonces.consume({
-      nonceHash: nonceLedgerHash(envelope.source, envelope.target, envelope.nonce!),
-      source: envelope.source,
-      target: envelope.target,
-      messageId: envelope.messageId,
-      signedTimestamp: envelope.signedTimestamp,
-      now: this.clock.now(),
-      retentionDays: this.options.nonceRetentionDays,
-    });
   }
 
   /** §11.4 steps 8–10: the report must be about that command and come from where it was sent. */

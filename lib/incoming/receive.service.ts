@@ -10,12 +10,12 @@ import { TalktoJsonEncodeError } from '../protocol/errors/json-encode.error.js';
 import { TalktoRequestValidationError } from '../protocol/errors/request-validation.error.js';
 import { TalktoVerificationError } from '../protocol/errors/verification.error.js';
 import { encodeBodyJson } from '../protocol/json/body-json.js';
-import { nonceLedgerHash } from '../protocol/derived-ids.util.js';
 import { validateEnvelopeRequest } from '../protocol/request.validator.js';
 import type { TalktoHeaders } from '../protocol/talkto.headers.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { readTraceparent } from '../tracing/traceparent.util.js';
+import { consumeEnvelopeNonce } from './consume-nonce.util.js';
 import { decodeEnvelopeBody } from './request-body.decoder.js';
 import { receiveAnswers, type TalktoHttpAnswer } from './receive-response.js';
 import { createVerifierConfig } from './verifier-config.factory.js';
@@ -85,7 +85,7 @@ export class ReceiveService {
     if (existing) {
       return receiveAnswers.duplicate('already_received', existing.messageId);
     }
-    if (envelope.nonceAction === 'reject' || !(await this.consumeNonce(envelope))) {
+    if (!(await consumeEnvelopeNonce(envelope, this.nonces, this.clock, this.options))) {
       return receiveAnswers.rejected(409, 'replay_nonce_reused');
     }
     const outcome = await this.ledger.insertIncoming({
@@ -109,21 +109,6 @@ export class ReceiveService {
     }
     await this.dispatcher.dispatch('process', outcome.message.id);
     return receiveAnswers.queued(envelope.messageId);
-  }
-
-  private async consumeNonce(envelope: VerifiedEnvelope): Promise<boolean> {
-    if (envelope.nonceAction !== 'consume' || !this.options.security.replayProtection) {
-      return true;
-    }
-    return this.nonces.consume({
-      nonceHash: nonceLedgerHash(envelope.source, envelope.target, envelope.nonce!),
-      source: envelope.source,
-      target: envelope.target,
-      messageId: envelope.messageId,
-      signedTimestamp: envelope.signedTimestamp,
-      now: this.clock.now(),
-      retentionDays: this.options.nonceRetentionDays,
-    });
   }
 
   private rejection(error: unknown): TalktoHttpAnswer {
