@@ -1,3 +1,4 @@
+import { parseJsonObject } from '../outgoing/parse-json-object.util.js';
 import type { TalktoTransportResponse } from '../outgoing/talkto.transport.js';
 
 export type CallbackDeliveryOutcome =
@@ -5,17 +6,6 @@ export type CallbackDeliveryOutcome =
   | { kind: 'rejected'; code: string; status: string | null }
   /** Not a 2xx: classified exactly like a command answer. */
   | { kind: 'http_failure' };
-
-function parseObject(body: string): Record<string, unknown> | null {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
-  }
-}
 
 const filled = (value: unknown): value is string => typeof value === 'string' && value !== '';
 
@@ -27,7 +17,7 @@ export function interpretCallbackResponse(response: TalktoTransportResponse): Ca
   if (response.status < 200 || response.status > 299) {
     return { kind: 'http_failure' };
   }
-  const json = parseObject(response.body) ?? {};
+  const json = parseJsonObject(response.body) ?? {};
   const status = filled(json.status) ? json.status : null;
   if (json.accepted === true) {
     return {
