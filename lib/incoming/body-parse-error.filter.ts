@@ -1,23 +1,13 @@
 import { type ArgumentsHost, Catch, HttpException, Inject } from '@nestjs/common';
 import { BaseExceptionFilter, ModuleRef } from '@nestjs/core';
+import { callbackAnswers } from '../callbacks/callback-answers.js';
 import { CallbackReceiveService } from '../callbacks/callback-receive.service.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { receiveAnswers, type TalktoHttpAnswer } from './receive-response.js';
 import { ReceiveService } from './receive.service.js';
-import { type HeaderSource, requestHeaders } from './request-headers.util.js';
-
-const INVALID_JSON_CALLBACK: TalktoHttpAnswer = {
-  status: 422,
-  body: {
-    accepted: false,
-    status: 'rejected',
-    message_id: null,
-    original_message_id: null,
-    duplicate: false,
-    error: 'invalid_json',
-  },
-};
+import type { HeaderSource } from './request-headers.util.js';
+import { signedRequestHeaders } from './signed-request.util.js';
 
 /** Fastify refuses a content type it has no parser for (415) before any route runs. */
 function isUnsupportedMediaType(exception: HttpException): boolean {
@@ -80,10 +70,7 @@ export class BodyParseErrorFilter extends BaseExceptionFilter {
       return false;
     }
     const request = host.switchToHttp().getRequest<HeaderSource>();
-    const headers = requestHeaders(request, [
-      this.options.security.nonceHeader,
-      this.options.security.signatureVersionHeader,
-    ]);
+    const headers = signedRequestHeaders(request, this.options.security);
     const response = host.switchToHttp().getResponse<unknown>();
     service.receive({ headers, rawBody: null }).then(
       (answer) => adapter.reply(response, answer.body, answer.status),
@@ -116,6 +103,6 @@ export class BodyParseErrorFilter extends BaseExceptionFilter {
     if (path === 'receive') {
       return receiveAnswers.rejected(422, 'invalid_json');
     }
-    return path === 'callback' ? INVALID_JSON_CALLBACK : null;
+    return path === 'callback' ? callbackAnswers.invalidJson() : null;
   }
 }

@@ -1,4 +1,5 @@
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
+import type { TalktoHeaders } from '../protocol/talkto.headers.js';
 import { isJsonContentType, readRawBody } from './raw-body.util.js';
 import type { TalktoHttpAnswer } from './receive-response.js';
 import type { ReceivedRequest } from './receive.service.js';
@@ -24,6 +25,14 @@ function setStatus(response: SignedHttpResponse, status: number): void {
   }
 }
 
+/** The request's headers with the singular ones, the configured nonce and version headers included, rebuilt. */
+export function signedRequestHeaders(
+  request: HeaderSource,
+  security: ResolvedTalktoOptions['security'],
+): TalktoHeaders {
+  return requestHeaders(request, [security.nonceHeader, security.signatureVersionHeader]);
+}
+
 /**
  * Serves one signed request on either route (command or callback): reads the headers with the
  * singular ones rebuilt, keeps the exact body bytes only for a JSON body, hands both to the
@@ -35,7 +44,7 @@ export async function answerSignedRequest(
   security: ResolvedTalktoOptions['security'],
   receive: (received: ReceivedRequest) => Promise<TalktoHttpAnswer>,
 ): Promise<Record<string, unknown>> {
-  const headers = requestHeaders(request, [security.nonceHeader, security.signatureVersionHeader]);
+  const headers = signedRequestHeaders(request, security);
   const contentType = headers['content-type'];
   const json = isJsonContentType(typeof contentType === 'string' ? contentType : undefined);
   const answer = await receive({
