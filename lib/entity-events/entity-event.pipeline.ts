@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { TalktoModuleOptions } from '../interfaces/talkto-module-options.interface.js';
@@ -11,6 +9,7 @@ import { TALKTO_MODULE_OPTIONS } from '../talkto.constants.js';
 import { EntityEventCatalog, type EntityEventRecipient } from './entity-event.catalog.js';
 import type { TalktoEntityEvent } from './entity-event.interface.js';
 import { EntityEventStore } from './entity-event.store.js';
+import { createWorkerId } from '../queue/worker-id.util.js';
 
 const DEFAULT_BACKOFF_SECONDS = [10, 30, 60, 120, 300];
 const DEFAULT_MAX_ATTEMPTS = 5;
@@ -23,7 +22,7 @@ const LEASE_MS = 300_000;
  */
 @Injectable()
 export class EntityEventPipeline {
-  private readonly workerId = `events:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly workerId = createWorkerId('events');
 
   constructor(
     @Inject(TALKTO_MODULE_OPTIONS) private readonly options: TalktoModuleOptions,

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ResultCallbackSender } from '../callbacks/result-callback.sender.js';
@@ -18,6 +16,7 @@ import { TALKTO_DATA_SOURCE, TALKTO_RESOLVED_OPTIONS } from '../talkto.constants
 import { TalktoResult } from './handler-result.js';
 import { HandlerInvoker, type InvocationInput } from './handler.invoker.js';
 import type { RegisteredHandler } from './handler.registry.js';
+import { createWorkerId } from '../queue/worker-id.util.js';
 
 /** Rolls a transactional handler's writes back; the failure is recorded afterwards. */
 class HandlerFailed extends Error {
@@ -77,7 +76,7 @@ function toOutcome(result: TalktoResult): ProcessOutcome {
  */
 @Injectable()
 export class ProcessPipeline {
-  private readonly workerId = `processor:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly workerId = createWorkerId('processor');
 
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { interpretCallbackResponse } from '../callbacks/callback-delivery.interpreter.js';
 import { isCallbackRow } from '../callbacks/callback-payload.js';
@@ -21,6 +20,7 @@ import { RetryPolicy, retryEventMeta } from '../retry/retry.policy.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { interpretSendResponse } from './send-response.interpreter.js';
 import { TalktoTransport, type TalktoTransportResponse } from './talkto.transport.js';
+import { createWorkerId } from '../queue/worker-id.util.js';
 
 /** A failure found before anything was sent; retrying cannot fix it (PROTOCOL §10, last row). */
 class LocalIntegrityFailure {
@@ -46,7 +46,7 @@ function withTraceparent(
 @Injectable()
 export class SendPipeline {
   private readonly logger = new Logger('Talkto');
-  private readonly workerId = `sender:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly workerId = createWorkerId('sender');
 
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
