@@ -1,18 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-
-interface FastifyLike {
-  hasContentTypeParser(type: string | RegExp): boolean;
-  addContentTypeParser(
-    type: RegExp,
-    options: { parseAs: 'buffer' },
-    parser: (
-      request: { rawBody?: Buffer },
-      body: Buffer,
-      done: (error: Error | null, value?: unknown) => void,
-    ) => void,
-  ): void;
-}
+import { addFastifyBodyParser } from './add-fastify-body-parser.util.js';
 
 // `application/vnd.example+json` and friends: JSON to a PHP receiver, unknown (415) to Fastify.
 const STRUCTURED_JSON = /^application\/[^;\s]+\+json\b/i;
@@ -26,16 +14,7 @@ export class FastifyJsonSupport implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   onModuleInit(): void {
-    const adapter = this.adapterHost.httpAdapter;
-    if (adapter?.getType() !== 'fastify') {
-      return;
-    }
-    const fastify = adapter.getInstance<FastifyLike>();
-    if (fastify.hasContentTypeParser(STRUCTURED_JSON)) {
-      return;
-    }
-    fastify.addContentTypeParser(STRUCTURED_JSON, { parseAs: 'buffer' }, (request, body, done) => {
-      request.rawBody = body;
+    addFastifyBodyParser(this.adapterHost, STRUCTURED_JSON, (body, done) => {
       try {
         done(null, body.length === 0 ? undefined : JSON.parse(body.toString('utf8')));
       } catch (error) {
