@@ -6,6 +6,7 @@ import type { CliCommand } from './cli-command.interface.js';
 import { CliExitCode } from './cli.constants.js';
 import { CliOutput, type CliStreams } from './cli.output.js';
 import { TALKTO_CLI_COMMANDS } from './cli.commands.js';
+import { CliLogger } from './cli-logger.js';
 
 export interface RunTalktoCliOptions {
   /** Where output goes (default the process's stdout and stderr). */
@@ -37,7 +38,8 @@ export async function runTalktoCli(
   argv: readonly string[],
   options: RunTalktoCliOptions = {},
 ): Promise<number> {
-  const output = new CliOutput(options.streams ?? { stdout: process.stdout, stderr: process.stderr });
+  const streams = options.streams ?? { stdout: process.stdout, stderr: process.stderr };
+  const output = new CliOutput(streams);
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     help(output, TALKTO_CLI_COMMANDS);
@@ -75,7 +77,7 @@ export async function runTalktoCli(
         );
         return CliExitCode.failure;
       }
-      app = await NestFactory.createApplicationContext(rootModule, { logger: ['error', 'warn'] });
+      app = await NestFactory.createApplicationContext(rootModule, { logger: new CliLogger(streams) });
     }
     return await command.run({ app, output, cwd: options.cwd ?? process.cwd() }, args);
   } catch (error) {
