@@ -88,7 +88,44 @@ export class MessageLedger {
    * manager to write it atomically with the business change (transactional outbox). A reused
    * idempotency key returns the existing row untouched, also when two callers race.
    */
-  async createOutgoing(input: CreateOutgoingInput, manager?: EntityManager): Promise<TalktoMessageEntity> {
+  createOutgoing(input: CreateOutgoingInput, manager?: EntityManager): Promise<TalktoMessageEntity> {
+    return this.storeOutgoing(
+      input,
+      {
+        sourceActionStatus: input.sourceActionStatus ?? S.succeededAssumed,
+        transportStatus: S.pending,
+        overallStatus: S.waitingToSend,
+      },
+      manager,
+    );
+  }
+
+  /**
+   * Records an outgoing message whose source action failed (BEHAVIOR §4.3, flow `run()`): no
+   * payload, nothing to send, `failed` at once. A reused idempotency key returns the existing row.
+   */
+  createFailedOutgoing(
+    input: Omit<CreateOutgoingInput, 'payload' | 'payloadHash' | 'sourceActionStatus'> & { error: string },
+  ): Promise<TalktoMessageEntity> {
+    const now = input.now ?? new Date();
+    return this.storeOutgoing(
+      { ...input, payload: null, payloadHash: null, now },
+      {
+        sourceActionStatus: S.failed,
+        transportStatus: null,
+        overallStatus: S.failed,
+        lastError: limitText(input.error),
+        failedAt: now,
+      },
+    );
+  }
+
+  /** One outgoing row in its starting state, with its creation event; idempotent by fingerprint. */
+  private async storeOutgoing(
+    input: CreateOutgoingInput,
+    state: MessageChanges,
+    manager?: EntityManager,
+  ): Promise<TalktoMessageEntity> {
     const now = input.now ?? new Date();
     const reader = manager ?? this.dataSource.manager;
     const fingerprint = idempotencyFingerprint(
@@ -107,9 +144,7 @@ export class MessageLedger {
         const message = await this.insertMessage(tx, {
           ...identity(input, 'outgoing', fingerprint, now),
           maxAttempts: input.maxAttempts,
-          sourceActionStatus: input.sourceActionStatus ?? S.succeededAssumed,
-          transportStatus: S.pending,
-          overallStatus: S.waitingToSend,
+          ...state,
         });
         await insertEvent(tx, {
           talktoMessageId: message.id,
@@ -135,55 +170,6 @@ export class MessageLedger {
       if (!winner) throw error;
       return winner;
     }
-  }
-
-  /**
-   * Records an outgoing message whose source action failed (BEHAVIOR §4.3, flow `run()`): no
-   * payload, nothing to send, `failed` at once. A reused idempotency key returns the existing row.
-   */
-  async createFailedOutgoing(
-    input: Omit<CreateOutgoingInput, 'payload' | 'payloadHash' | 'sourceActionStatus'> & { error: string },
-  ): Promise<TalktoMessageEntity> {
-    const now = input.now ?? new Date();
-    const fingerprint = idempotencyFingerprint(
-      'outgoing',
-      input.source,
-      input.target,
-      input.command,
-      input.idempotencyKey,
-    );
-    if (fingerprint !== null) {
-      const existing = await this.dataSource.manager.findOneBy(TalktoMessageEntity, {
-        idempotencyFingerprint: fingerprint,
-      });
-      if (existing) return existing;
-    }
-    return runInTransaction(this.dataSource, undefined, async (tx) => {
-      const message = await this.insertMessage(tx, {
-        ...identity({ ...input, payload: null, payloadHash: null }, 'outgoing', fingerprint, now),
-        maxAttempts: input.maxAttempts,
-        sourceActionStatus: S.failed,
-        transportStatus: null,
-        overallStatus: S.failed,
-        lastError: limitText(input.error),
-        failedAt: now,
-      });
-      await insertEvent(tx, {
-        talktoMessageId: message.id,
-        messageId: message.messageId,
-        serviceName: message.sourceService,
-        eventType: 'message_created',
-        newStatus: message.overallStatus,
-        meta: withoutNulls({
-          ...input.eventMeta,
-          source: input.source,
-          target: input.target,
-          command: input.command,
-        }),
-        now,
-      });
-      return message;
-    });
   }
 
   /**
