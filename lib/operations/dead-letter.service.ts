@@ -169,12 +169,14 @@ export class DeadLetterService {
       }
       summary.claimed += 1;
       const deps = { ledger: this.ledger, dispatcher: this.dispatcher, options: this.options };
-      if (await dispatchClaimed(deps, claimed.claim, now, 'dead_letter_reprocess_dispatch_failed')) {
+      // The panel's actions carry their own event names (BEHAVIOR §2.5).
+      const prefix = input.operation === 'panel-dlq-reprocess' ? 'panel_' : '';
+      if (await dispatchClaimed(deps, claimed.claim, now, `${prefix}dead_letter_reprocess_dispatch_failed`)) {
         summary.dispatched += 1;
         await this.event(
           deadLetter,
           original.id,
-          'dead_letter_reprocess_dispatched',
+          `${prefix}dead_letter_reprocess_dispatched`,
           { claim_id: claimed.claim.claimId },
           now,
         );

@@ -772,7 +772,8 @@ export class MessageLedger {
         talktoMessageId: id,
         messageId: message.messageId,
         serviceName: localServiceOf(message),
-        eventType: 'retry_dispatched',
+        // The panel's retries are told apart by event type, as BEHAVIOR §2.5 names them.
+        eventType: operation === 'panel-retry' ? 'panel_retry_dispatched' : 'retry_dispatched',
         oldStatus: message.overallStatus,
         newStatus,
         meta: { operation, claim_id: claimId, direction: message.direction, retry_count: message.retryCount },

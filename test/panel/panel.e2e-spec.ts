@@ -171,7 +171,7 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
     expect(retried.attempts).toBeGreaterThan(before.attempts);
     const events = await warehouse.dataSource
       .getRepository(TalktoEventEntity)
-      .findBy({ talktoMessageId: before.id, eventType: 'retry_dispatched' });
+      .findBy({ talktoMessageId: before.id, eventType: 'panel_retry_dispatched' });
     expect(events.map((event) => (event.meta as Record<string, unknown>).operation)).toContain('panel-retry');
   });
 
@@ -204,7 +204,7 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
     expect(deadLetter.reprocessCount).toBe(1);
     const events = await warehouse.dataSource
       .getRepository(TalktoEventEntity)
-      .findBy({ messageId: reserveId, eventType: 'dead_letter_reprocess_dispatched' });
+      .findBy({ messageId: reserveId, eventType: 'panel_dead_letter_reprocess_dispatched' });
     expect(events).toHaveLength(1);
     await page.reload();
     await expect(
