@@ -83,7 +83,6 @@ function casesFor(payload: Record<string, unknown>) {
       const frozen = freezePayload(payload);
       const request = buildOutgoingRequest({
         ...ENVELOPE,
-        payload: frozen.value,
         payloadJson: frozen.json,
         payloadHash: frozen.hash,
         secret: SECRET,

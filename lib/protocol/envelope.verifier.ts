@@ -139,7 +139,7 @@ export function verifyEnvelope(
         validateIdentifier(value as string, field);
       }
     }
-    validateTalktoHeaders(headers, {
+    validateTalktoHeaders(merged, {
       signature_version_header_name: config.signatureVersionHeader,
       nonce_header_name: config.nonceHeader,
     });

@@ -1,7 +1,8 @@
 import { TalktoEnvelopeFieldError } from './errors/envelope-field.error.js';
-import { validateIdentifier } from './identifier.validator.js';
+import { isPrintableAscii, validateIdentifier } from './identifier.validator.js';
 import {
   headerValueBytes,
+  type MergedHeader,
   mergeHeaders,
   SINGULAR_HEADER_FIELDS,
   type TalktoHeaders,
@@ -27,7 +28,10 @@ export function validateHeaderName(name: string, field = 'header_name'): void {
  * singular protocol headers (built-in plus the configured version/nonce names) carry exactly one
  * value. Names differing only in case count as one header. The first failure is thrown.
  */
-export function validateTalktoHeaders(headers: TalktoHeaders, names: ConfiguredHeaderNames = {}): void {
+export function validateTalktoHeaders(
+  headers: TalktoHeaders | Map<string, MergedHeader>,
+  names: ConfiguredHeaderNames = {},
+): void {
   const configured = new Map<string, string>();
   for (const [field, headerName] of Object.entries(names)) {
     if (headerName === undefined) {
@@ -36,7 +40,7 @@ export function validateTalktoHeaders(headers: TalktoHeaders, names: ConfiguredH
     validateHeaderName(headerName, field);
     configured.set(headerName.toLowerCase(), field === 'nonce_header_name' ? 'nonce' : 'signature_version');
   }
-  for (const [key, header] of mergeHeaders(headers)) {
+  for (const [key, header] of headers instanceof Map ? headers : mergeHeaders(headers)) {
     header.names.forEach((name) => validateHeaderName(name));
     const field = configured.get(key) ?? SINGULAR_HEADER_FIELDS.get(key);
     if (field !== undefined && header.values.length !== 1) {
@@ -45,6 +49,9 @@ export function validateTalktoHeaders(headers: TalktoHeaders, names: ConfiguredH
     for (const value of header.values) {
       if (typeof value !== 'string' && typeof value !== 'number') {
         throw new TalktoEnvelopeFieldError(field ?? 'header_value', 'header_value_type');
+      }
+      if (typeof value === 'string' && isPrintableAscii(value)) {
+        continue;
       }
       validateIdentifier(headerValueBytes(value), field ?? 'header_value');
     }

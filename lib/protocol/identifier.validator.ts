@@ -8,6 +8,13 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 // eslint-disable-next-line no-control-regex -- C0 controls are exactly what the rule forbids
 const FORBIDDEN = /[\u0000-\u001F\u007F\u2028\u2029]/;
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/** Text that passes the rule whatever else is checked: the common case, answered by one test. */
+export function isPrintableAscii(value: string): boolean {
+  return PRINTABLE_ASCII.test(value);
+}
+
 /**
  * Decodes an identifier to text, or throws the identifier-rule failure for `field` (§7.1).
  * UTF-8 validity is judged before forbidden characters, as PHP does. Anything that is not a
@@ -15,6 +22,9 @@ const FORBIDDEN = /[\u0000-\u001F\u007F\u2028\u2029]/;
  */
 export function identifierText(value: unknown, field: string): string {
   let text: string;
+  if (typeof value === 'string' && isPrintableAscii(value)) {
+    return value;
+  }
   if (typeof value === 'string') {
     if (LONE_SURROGATE.test(value)) {
       throw new TalktoEnvelopeFieldError(field, 'invalid_utf8');

@@ -2,7 +2,8 @@ import { TalktoEnvelopeFieldError } from './errors/envelope-field.error.js';
 import { validateHeaderName } from './headers.validator.js';
 import { identifierText, validateNullableIdentifier } from './identifier.validator.js';
 import { encodeBodyJson } from './json/body-json.js';
-import { PhpArray, type PhpValue } from './json/php-value.js';
+import { encodePhpString } from './json/php-string.js';
+import type { PhpValue } from './json/php-value.js';
 import { signTalkto, v1SigningString, v2SigningString } from './signature.signer.js';
 import {
   MESSAGE_ID_HEADER,
@@ -28,13 +29,14 @@ export interface OutgoingRequestInput {
   schemaVersion?: number | bigint | null;
   /** ISO-8601 creation time of the outgoing row. */
   createdAt?: string | null;
-  /** The frozen payload value and its hash, computed once when the message was created. */
-  payload: PhpValue;
+  /** The frozen payload value; only read when `payloadJson` is absent (absent too: `null`). */
+  payload?: PhpValue;
   /**
-   * The payload's body JSON when it is already encoded (a frozen payload's stored `json`), so it
-   * is embedded as is rather than encoded again. Must equal `encodeBodyJson(payload)`.
+   * The payload's body JSON when it is already encoded (a frozen payload's `json`), so it is
+   * embedded as is rather than encoded again. Must equal `encodeBodyJson(payload)`.
    */
   payloadJson?: string;
+  /** The hash of the frozen payload, computed once when the message was created. */
   payloadHash: string;
   secret: string;
   signatureVersion: 'v1' | 'v2';
@@ -130,24 +132,29 @@ export function buildOutgoingRequest(input: OutgoingRequestInput): OutgoingReque
     identifierText(value, 'header_value');
   }
 
-  const envelope = new PhpArray()
-    .set('protocol_version', BigInt(PROTOCOL_VERSION))
-    .set('message_id', input.messageId)
-    .set('correlation_id', input.correlationId ?? null)
-    .set('parent_message_id', input.parentMessageId ?? null)
-    .set('source', input.source)
-    .set('target', input.target)
-    .set('command', input.command)
-    .set('business_key', input.businessKey ?? null)
-    .set('idempotency_key', input.idempotencyKey ?? null)
-    .set('schema_version', normalizedSchemaVersion(input.schemaVersion))
-    .set('created_at', input.createdAt ?? null)
-    .set('payload_hash', input.payloadHash);
+  const payloadJson = input.payloadJson ?? encodeBodyJson(input.payload ?? null);
+  return { body: envelopeJson(input, payloadJson), headers: [...custom, ...protocolHeaders] };
+}
 
-  const headers = [...custom, ...protocolHeaders];
-  if (input.payloadJson === undefined) {
-    return { body: encodeBodyJson(envelope.set('payload', input.payload)), headers };
-  }
-  // `payload` is the last key, so the encoded payload closes the object the other keys opened.
-  return { body: `${encodeBodyJson(envelope).slice(0, -1)},"payload":${input.payloadJson}}`, headers };
+/** The 13 envelope keys in PHP's order, written field by field as PHP's encoder would. */
+function envelopeJson(input: OutgoingRequestInput, payloadJson: string): string {
+  return (
+    `{"protocol_version":${PROTOCOL_VERSION}` +
+    `,"message_id":${encodePhpString(input.messageId)}` +
+    `,"correlation_id":${nullableString(input.correlationId)}` +
+    `,"parent_message_id":${nullableString(input.parentMessageId)}` +
+    `,"source":${encodePhpString(input.source)}` +
+    `,"target":${encodePhpString(input.target)}` +
+    `,"command":${encodePhpString(input.command)}` +
+    `,"business_key":${nullableString(input.businessKey)}` +
+    `,"idempotency_key":${nullableString(input.idempotencyKey)}` +
+    `,"schema_version":${normalizedSchemaVersion(input.schemaVersion)}` +
+    `,"created_at":${nullableString(input.createdAt)}` +
+    `,"payload_hash":${encodePhpString(input.payloadHash)}` +
+    `,"payload":${payloadJson}}`
+  );
+}
+
+function nullableString(value: string | null | undefined): string {
+  return value === null || value === undefined ? 'null' : encodePhpString(value);
 }

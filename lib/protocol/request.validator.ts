@@ -52,9 +52,9 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 /** Dotted lookup like Laravel's `data_get`: `undefined` when any step is missing or not an array. */
-function lookup(body: PhpArray, path: string): PhpValue | undefined {
+function lookup(body: PhpArray, path: readonly string[]): PhpValue | undefined {
   let current: PhpValue | undefined = body;
-  for (const segment of path.split('.')) {
+  for (const segment of path) {
     if (!(current instanceof PhpArray)) {
       return undefined;
     }
@@ -111,29 +111,69 @@ function sizeOf(value: PhpValue, numericRule: boolean): number {
   if (value === null || value === false) {
     return 0;
   }
-  return [...(value === true ? '1' : String(value))].length;
+  return codePointLength(value === true ? '1' : String(value));
 }
 
-function failedRules(value: PhpValue | undefined, rules: Rule[]): string[] {
-  const failed: string[] = [];
-  const nullable = rules.includes('nullable');
-  const numericRule = rules.includes('integer');
-  const sizeKind = numericRule ? 'numeric' : rules.includes('array') ? 'array' : 'string';
-  for (const rule of rules) {
-    if (rule === 'nullable') {
-      continue;
+function codePointLength(text: string): number {
+  let length = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        length--;
+        i++;
+      }
     }
-    if (rule === 'required') {
+  }
+  return length;
+}
+
+/** A field's rules, split once: the order of `checks` is the order the validator reports. */
+interface FieldRules {
+  field: string;
+  path: readonly string[];
+  nullable: boolean;
+  numeric: boolean;
+  sizeKind: 'numeric' | 'array' | 'string';
+  checks: ReadonlyArray<{ name: string; limit: number }>;
+}
+
+function compileRules(table: Record<string, Rule[]>): FieldRules[] {
+  return Object.entries(table).map(([field, rules]) => {
+    const numeric = rules.includes('integer');
+    return {
+      field,
+      path: field.split('.'),
+      nullable: rules.includes('nullable'),
+      numeric,
+      sizeKind: numeric ? 'numeric' : rules.includes('array') ? 'array' : 'string',
+      checks: rules
+        .filter((rule) => rule !== 'nullable')
+        .map((rule) => {
+          const [name, argument] = rule.split(':');
+          return { name, limit: Number(argument) };
+        }),
+    };
+  });
+}
+
+const COMMAND_FIELDS = compileRules(COMMAND_RULES);
+const CALLBACK_FIELDS = compileRules(CALLBACK_RULES);
+
+function failedRules(value: PhpValue | undefined, rules: FieldRules): string[] {
+  const failed: string[] = [];
+  for (const { name, limit } of rules.checks) {
+    if (name === 'required') {
       if (!passesRequired(value)) {
         return ['required'];
       }
       continue;
     }
     // Non-implicit rules only run on a present, non-blank value, and not on null when nullable.
-    if (value === undefined || isBlankString(value) || (nullable && value === null)) {
+    if (value === undefined || isBlankString(value) || (rules.nullable && value === null)) {
       continue;
     }
-    const [name, argument] = rule.split(':');
     let ok: boolean;
     let key = name;
     switch (name) {
@@ -150,11 +190,8 @@ function failedRules(value: PhpValue | undefined, rules: Rule[]): string[] {
         ok = passesBoolean(value);
         break;
       default:
-        key = `${name}.${sizeKind}`;
-        ok =
-          name === 'max'
-            ? sizeOf(value, numericRule) <= Number(argument)
-            : sizeOf(value, numericRule) >= Number(argument);
+        key = `${name}.${rules.sizeKind}`;
+        ok = name === 'max' ? sizeOf(value, rules.numeric) <= limit : sizeOf(value, rules.numeric) >= limit;
     }
     if (!ok) {
       failed.push(key);
@@ -169,10 +206,10 @@ function failedRules(value: PhpValue | undefined, rules: Rule[]): string[] {
  */
 export function validateEnvelopeRequest(body: PhpArray, kind: 'command' | 'callback'): void {
   const details: Record<string, string[]> = {};
-  for (const [field, rules] of Object.entries(kind === 'command' ? COMMAND_RULES : CALLBACK_RULES)) {
-    const failed = failedRules(lookup(body, field), rules);
+  for (const rules of kind === 'command' ? COMMAND_FIELDS : CALLBACK_FIELDS) {
+    const failed = failedRules(lookup(body, rules.path), rules);
     if (failed.length > 0) {
-      details[field] = failed;
+      details[rules.field] = failed;
     }
   }
   if (Object.keys(details).length > 0) {

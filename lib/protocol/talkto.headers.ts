@@ -1,3 +1,5 @@
+import { isPrintableAscii } from './identifier.validator.js';
+
 /**
  * HTTP headers as Node hands them over: names in any case, values as byte strings (one char per
  * byte, i.e. latin1 — how Node decodes header bytes). A list holds separately delivered values;
@@ -80,6 +82,9 @@ export function readTalktoHeader(
   const first = merged.get(name.toLowerCase())?.values[0];
   if (first === undefined) {
     return null;
+  }
+  if (typeof first === 'string' && isPrintableAscii(first)) {
+    return first === '' ? null : first; // the same text whichever way the bytes are read
   }
   const text = Buffer.from(headerValueBytes(first)).toString('utf8');
   return text === '' ? null : text;

@@ -157,7 +157,7 @@ export class TalktoTesting implements OnModuleInit {
       command,
       businessKey: options.businessKey ?? null,
       idempotencyKey: options.idempotencyKey ?? null,
-      payload: frozen.value,
+      payloadJson: frozen.json,
       payloadHash: frozen.hash,
       secret,
       signatureVersion: version,

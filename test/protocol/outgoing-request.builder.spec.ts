@@ -201,7 +201,7 @@ describe('buildOutgoingRequest against requests captured from PHP', () => {
       expect(payloadHash((body.get('payload') ?? null) as PhpValue)).toBe(text('payload_hash'));
       expect(rebuilt.body).toBe(vector.request.body);
       expect(rebuilt.headers).toEqual(headerList);
-      const withText = buildOutgoingRequest({ ...input, payloadJson: encodeBodyJson(input.payload) });
+      const withText = buildOutgoingRequest({ ...input, payloadJson: encodeBodyJson(input.payload ?? null) });
       expect(withText.body).toBe(vector.request.body);
     },
   );

@@ -1,4 +1,5 @@
 import { TalktoJsonEncodeError } from '../errors/json-encode.error.js';
+import { NATIVE_MAX_NESTING } from './native-json.js';
 import { encodePhpString } from './php-string.js';
 import { encodePhpScalar, PHP_ENCODE_MAX_DEPTH } from './php-scalar.js';
 import { PhpArray, type PhpValue } from './php-value.js';
@@ -15,6 +16,10 @@ export function encodeBodyJson(value: PhpValue): string {
 function encode(value: PhpValue, depth: number): string {
   if (!(value instanceof PhpArray)) {
     return encodePhpScalar(value);
+  }
+  const source = value.untouchedSource;
+  if (source !== null && depth <= PHP_ENCODE_MAX_DEPTH - NATIVE_MAX_NESTING) {
+    return JSON.stringify(source.parsed);
   }
   if (depth >= PHP_ENCODE_MAX_DEPTH) {
     throw new TalktoJsonEncodeError('depth');

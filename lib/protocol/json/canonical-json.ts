@@ -1,7 +1,9 @@
 import { TalktoJsonEncodeError } from '../errors/json-encode.error.js';
+import { NATIVE_MAX_NESTING } from './native-json.js';
 import { encodePhpString } from './php-string.js';
 import { encodePhpScalar, PHP_ENCODE_MAX_DEPTH } from './php-scalar.js';
 import { PhpArray, type PhpKey, type PhpValue } from './php-value.js';
+import { compareUtf8 } from './utf8-order.js';
 
 /**
  * Canonical JSON of a payload (PROTOCOL §5.2): lists keep their order, every other array has its
@@ -15,6 +17,10 @@ export function encodeCanonicalJson(value: PhpValue): string {
 function encode(value: PhpValue, depth: number): string {
   if (!(value instanceof PhpArray)) {
     return encodePhpScalar(value);
+  }
+  const source = value.untouchedSource;
+  if (source !== null && depth <= PHP_ENCODE_MAX_DEPTH - NATIVE_MAX_NESTING) {
+    return JSON.stringify(source.sorted);
   }
   if (depth >= PHP_ENCODE_MAX_DEPTH) {
     throw new TalktoJsonEncodeError('depth');
@@ -49,27 +55,4 @@ function encodeList(items: PhpValue[], depth: number): string {
     out += (i === 0 ? '' : ',') + encode(items[i], depth);
   }
   return out + ']';
-}
-
-/**
- * Orders two strings by their UTF-8 bytes without encoding them. UTF-16 order only disagrees with
- * code point order when a surrogate meets a unit in U+E000..U+FFFF, so those two ranges are swapped.
- */
-export function compareUtf8(a: string, b: string): number {
-  const shorter = Math.min(a.length, b.length);
-  for (let i = 0; i < shorter; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) {
-      return codePointRank(x) - codePointRank(y);
-    }
-  }
-  return a.length - b.length;
-}
-
-function codePointRank(unit: number): number {
-  if (unit >= 0xe000) {
-    return unit - 0x800;
-  }
-  return unit >= 0xd800 ? unit + 0x2000 : unit;
 }

@@ -1,4 +1,5 @@
 import { TalktoJsonDecodeError, type JsonDecodeFailure } from '../errors/json-decode.error.js';
+import { NATIVE_MAX_NESTING, readNativeJson } from './native-json.js';
 import { isWellFormedString } from './php-string.js';
 import { PhpArray, type PhpValue } from './php-value.js';
 
@@ -48,11 +49,12 @@ export function decodeTalktoJson(input: Uint8Array | string, options: TalktoJson
   if (text.length === 0) {
     throw new TalktoJsonDecodeError('empty');
   }
-  return new Reader(
-    text,
-    options.rejectNulPropertyNames === true,
-    options.maxNesting ?? PHP_DECODE_MAX_NESTING,
-  ).document();
+  const maxNesting = options.maxNesting ?? PHP_DECODE_MAX_NESTING;
+  const native = maxNesting >= NATIVE_MAX_NESTING ? readNativeJson(text) : undefined;
+  if (native !== undefined) {
+    return PhpArray.fromSource(native);
+  }
+  return new Reader(text, options.rejectNulPropertyNames === true, maxNesting).document();
 }
 
 const QUOTE = 0x22;

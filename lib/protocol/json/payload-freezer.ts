@@ -1,9 +1,10 @@
 import { TalktoJsonDecodeError } from '../errors/json-decode.error.js';
 import { TalktoJsonEncodeError } from '../errors/json-encode.error.js';
 import { TalktoPayloadValueError, type PayloadValueErrorCode } from '../errors/payload-value.error.js';
-import { payloadHash } from '../payload-hash.js';
+import { payloadHash, sha256Hex } from '../payload-hash.js';
 import { encodeBodyJson } from './body-json.js';
-import { PHP_DECODE_MAX_NESTING } from './json-reader.js';
+import { decodeTalktoJson, PHP_DECODE_MAX_NESTING } from './json-reader.js';
+import { nativeTextsOf, type NativeTexts } from './native-json.js';
 import { encodePhpString, isWellFormedString } from './php-string.js';
 import { isInt64, PhpArray, type PhpKey, type PhpValue } from './php-value.js';
 import { TalktoFloat } from './talkto-float.js';
@@ -49,6 +50,10 @@ interface PathNode {
  * PHP float, so a payload received from PHP can be re-sent with the same hash.
  */
 export function freezePayload(input: unknown): FrozenPayload {
+  const texts = typeof input === 'object' && input !== null ? nativeTextsOf(input) : undefined;
+  if (texts !== undefined) {
+    return frozenFromTexts(texts);
+  }
   const value = new Freezer().root(input);
   let json: string;
   try {
@@ -70,6 +75,18 @@ export function freezePayload(input: unknown): FrozenPayload {
   // The walk already produced what decoding `json` would give (integral floats as ints, keys
   // normalized, -0 gone), so the body round trip the PHP freezer does is not repeated here.
   return { value, json, hash: payloadHash(value) };
+}
+
+/** The texts are a fixed point of decode + encode, so the value is only decoded if asked for. */
+function frozenFromTexts(texts: NativeTexts): FrozenPayload {
+  let value: PhpValue | undefined;
+  return {
+    json: texts.body,
+    hash: sha256Hex(texts.canonical),
+    get value() {
+      return (value ??= decodeTalktoJson(texts.body));
+    },
+  };
 }
 
 /** Deepest array nesting of a tree (a scalar is 0). */

@@ -11,6 +11,15 @@ export type PhpKey = bigint | string;
 export type PhpScalar = null | boolean | bigint | number | string;
 export type PhpValue = PhpScalar | PhpArray;
 
+/**
+ * A container `JSON.parse` produced and the native fast path vouched for (native-json.ts), with
+ * its key-sorted copy. Neither is ever modified.
+ */
+export interface PhpArraySource {
+  parsed: object;
+  sorted: object;
+}
+
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const CANONICAL_INT_KEY = /^(0|-?[1-9][0-9]*)$/;
@@ -42,6 +51,8 @@ export function isInt64(value: bigint): boolean {
 export class PhpArray {
   private items: PhpValue[] | null = [];
   private map: Map<PhpKey, PhpValue> | null = null;
+  /** Set while the array still stands for a parsed container nobody has looked into. */
+  private source: PhpArraySource | null = null;
 
   static list(values: Iterable<PhpValue>): PhpArray {
     const array = new PhpArray();
@@ -49,12 +60,32 @@ export class PhpArray {
     return array;
   }
 
+  /**
+   * An array read lazily from a vouched-for parsed container: its entries are built on first
+   * access, level by level. Until then the encoders write it with `JSON.stringify`.
+   */
+  static fromSource(source: PhpArraySource): PhpArray {
+    const array = new PhpArray();
+    array.source = source;
+    return array;
+  }
+
+  /**
+   * The parsed container behind an array that was neither read nor written since it was decoded
+   * (so nothing below it was either: reaching a nested array means reading this one).
+   */
+  get untouchedSource(): PhpArraySource | null {
+    return this.source;
+  }
+
   get size(): number {
+    this.load();
     return this.items !== null ? this.items.length : this.map!.size;
   }
 
   /** Writes like PHP `$a[$key] = $value`: a repeated key keeps its first position, takes the last value. */
   set(key: PhpKey, value: PhpValue): this {
+    this.load();
     const normalized = normalizePhpKey(key);
     const items = this.items;
     if (items !== null) {
@@ -71,6 +102,7 @@ export class PhpArray {
   }
 
   get(key: PhpKey): PhpValue | undefined {
+    this.load();
     const normalized = normalizePhpKey(key);
     if (this.items !== null) {
       const index = listIndex(normalized, this.items.length);
@@ -84,21 +116,54 @@ export class PhpArray {
   }
 
   entries(): IterableIterator<[PhpKey, PhpValue]> {
+    this.load();
     return this.items !== null ? listEntries(this.items) : this.map!.entries();
   }
 
   keys(): PhpKey[] {
+    this.load();
     return this.items !== null ? this.items.map((_, i) => BigInt(i)) : [...this.map!.keys()];
   }
 
   values(): PhpValue[] {
+    this.load();
     return this.items !== null ? this.items.slice() : [...this.map!.values()];
   }
 
   /** PHP's `array_is_list`: keys are exactly 0..n-1 in this order. */
   isList(): boolean {
+    this.load();
     return this.items !== null;
   }
+
+  private load(): void {
+    const source = this.source;
+    if (source === null) {
+      return;
+    }
+    this.source = null;
+    const { parsed, sorted } = source as { parsed: Record<string, unknown>; sorted: Record<string, unknown> };
+    if (Array.isArray(parsed)) {
+      this.items = parsed.map((item, i) => fromParsed(item, (sorted as unknown as unknown[])[i]));
+      return;
+    }
+    // Vouched-for keys are never integer-like, so they stay strings and the array is not a list.
+    this.items = null;
+    this.map = new Map();
+    for (const key of Object.keys(parsed)) {
+      this.map.set(key, fromParsed(parsed[key], sorted[key]));
+    }
+  }
+}
+
+function fromParsed(value: unknown, sorted: unknown): PhpValue {
+  if (typeof value === 'number') {
+    return Number.isInteger(value) ? BigInt(value) : value;
+  }
+  if (typeof value === 'object' && value !== null) {
+    return PhpArray.fromSource({ parsed: value, sorted: sorted as object });
+  }
+  return value as PhpValue;
 }
 
 /** The list position an integer key names, when it is below `limit`; otherwise -1. */

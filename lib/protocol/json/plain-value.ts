@@ -14,6 +14,11 @@ export function toPlainValue(value: PhpValue): unknown {
   if (!(value instanceof PhpArray)) {
     return value;
   }
+  const source = value.untouchedSource;
+  if (source !== null) {
+    // Vouched-for JSON is already what this function would build; the copy keeps it private.
+    return structuredClone(source.parsed);
+  }
   if (value.isList()) {
     return value.values().map(toPlainValue);
   }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { TalktoJsonEncodeError } from '../../../lib/protocol/errors/json-encode.error.js';
-import { compareUtf8, encodeCanonicalJson } from '../../../lib/protocol/json/canonical-json.js';
+import { encodeCanonicalJson } from '../../../lib/protocol/json/canonical-json.js';
+import { compareUtf8 } from '../../../lib/protocol/json/utf8-order.js';
 import { decodeTalktoJson } from '../../../lib/protocol/json/json-reader.js';
 import { PhpArray, type PhpValue } from '../../../lib/protocol/json/php-value.js';
 

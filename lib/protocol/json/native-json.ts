@@ -1,0 +1,160 @@
+import type { PhpArraySource } from './php-value.js';
+import { compareUtf8 } from './utf8-order.js';
+
+/**
+ * The fast path of the JSON core. For most documents V8's `JSON.parse` and `JSON.stringify` read
+ * and write exactly what PHP does; this module recognises those documents (conservatively) and
+ * builds the key-sorted copy whose `JSON.stringify` is the canonical JSON (PROTOCOL §5.2). A
+ * document it is unsure of gets `undefined`, and the caller takes the exact path.
+ *
+ * Eligible means: containers nested at most `NATIVE_MAX_NESTING` deep; no empty object (PHP
+ * writes `[]`); no key that PHP turns into an integer or that starts with NUL, no `__proto__`;
+ * integers within ±(2^53 − 1); every other number finite and at least 1e-4 in magnitude (below,
+ * PHP switches to exponent form); no U+2028/U+2029 or unpaired surrogate in any string.
+ */
+export const NATIVE_MAX_NESTING = 64;
+
+/** Texts of a host value: `body` as the exact body encoder writes it, `canonical` for the hash. */
+export interface NativeTexts {
+  body: string;
+  canonical: string;
+}
+
+const INELIGIBLE = Symbol('ineligible');
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** Raw line separators, and escapes a writer or reader may disagree on (surrogates, U+2028/9). */
+const UNSAFE_TEXT = /[\u2028\u2029]|\\u(?:[dD][89a-fA-F]|202[89])/;
+/** `JSON.stringify` leaves U+2028/U+2029 raw and writes an unpaired surrogate as a lowercase escape. */
+const UNSAFE_OUTPUT = /[\u2028\u2029]|\\ud[89a-f]/;
+/** A number literal with a fraction or exponent, i.e. one PHP reads as a float. */
+const FLOAT_LITERAL = /[:,[][ \t\n\r]*-?[0-9]+[.eE]/g;
+/** Characters whose UTF-16 order differs from their UTF-8 byte order. */
+const HIGH_UNIT = /[\ud800-\uffff]/;
+
+interface CopyState {
+  /** Host values (not parser output): also refuse what `JSON.stringify` would skip or convert. */
+  host: boolean;
+  /** Numbers that are not integers, i.e. floats for PHP. */
+  fractions: number;
+}
+
+/**
+ * Reads a JSON object or array text natively when that gives PHP's reading. An integral number
+ * is only safe when its literal had no fraction or exponent, which holds when the literals that
+ * look like floats are exactly as many as the fractional numbers parsed (a false match inside a
+ * string can only make the first count larger, and sends the document to the exact path).
+ */
+export function readNativeJson(text: string): PhpArraySource | undefined {
+  const first = text.charCodeAt(0);
+  if ((first !== 0x7b && first !== 0x5b) || UNSAFE_TEXT.test(text)) {
+    return undefined;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined; // the exact reader explains the error
+  }
+  const state: CopyState = { host: false, fractions: 0 };
+  const sorted = sortedCopy(parsed, 0, state);
+  if (sorted === INELIGIBLE || state.fractions !== (text.match(FLOAT_LITERAL)?.length ?? 0)) {
+    return undefined;
+  }
+  return { parsed: parsed as object, sorted: sorted as object };
+}
+
+/**
+ * Body and canonical JSON of a host object or array, or `undefined` when the exact freezer must
+ * handle it. Getters are read twice (once here, once by `JSON.stringify`) and must agree.
+ */
+export function nativeTextsOf(value: object): NativeTexts | undefined {
+  let sorted: unknown;
+  let body: string;
+  try {
+    sorted = sortedCopy(value, 0, { host: true, fractions: 0 });
+    if (sorted === INELIGIBLE) {
+      return undefined;
+    }
+    body = JSON.stringify(value);
+  } catch {
+    return undefined; // a throwing getter: the freezer reports it with its path
+  }
+  return UNSAFE_OUTPUT.test(body) ? undefined : { body, canonical: JSON.stringify(sorted) };
+}
+
+function sortedCopy(value: unknown, depth: number, state: CopyState): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (Number.isInteger(value)) {
+        return value <= MAX_SAFE && value >= -MAX_SAFE ? value : INELIGIBLE;
+      }
+      state.fractions++;
+      return Number.isFinite(value) && Math.abs(value) >= 1e-4 ? value : INELIGIBLE;
+    case 'object':
+      if (value === null) {
+        return null;
+      }
+      if (depth >= NATIVE_MAX_NESTING) {
+        return INELIGIBLE;
+      }
+      return Array.isArray(value) ? sortedList(value, depth, state) : sortedMap(value, depth, state);
+    default:
+      return INELIGIBLE;
+  }
+}
+
+function sortedList(value: unknown[], depth: number, state: CopyState): unknown {
+  const out = new Array<unknown>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const item = sortedCopy(value[i], depth + 1, state);
+    if (item === INELIGIBLE) {
+      return INELIGIBLE;
+    }
+    out[i] = item;
+  }
+  return out;
+}
+
+function sortedMap(value: object, depth: number, state: CopyState): unknown {
+  if (state.host && !isPlainData(value)) {
+    return INELIGIBLE;
+  }
+  const keys = Object.keys(value);
+  let utf16OrderSafe = true;
+  for (const key of keys) {
+    const unit = key.charCodeAt(0);
+    // A digit, '-' or NUL first may make a PHP integer key or a refused property name.
+    if ((unit <= 0x39 && (unit >= 0x30 || unit === 0x2d || unit === 0)) || key === '__proto__') {
+      return INELIGIBLE;
+    }
+    utf16OrderSafe &&= !HIGH_UNIT.test(key);
+  }
+  keys.sort(utf16OrderSafe ? undefined : compareUtf8);
+  const out: Record<string, unknown> = {};
+  let kept = 0;
+  for (const key of keys) {
+    const item: unknown = (value as Record<string, unknown>)[key];
+    if (item === undefined && state.host) {
+      continue; // left out, as JSON.stringify and the freezer both do
+    }
+    const copy = sortedCopy(item, depth + 1, state);
+    if (copy === INELIGIBLE) {
+      return INELIGIBLE;
+    }
+    out[key] = copy;
+    kept++;
+  }
+  return kept === 0 ? INELIGIBLE : out;
+}
+
+/** A plain object `JSON.stringify` writes as its own keys, with no `toJSON` to call. */
+function isPlainData(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return (
+    (proto === Object.prototype || proto === null) &&
+    typeof (value as { toJSON?: unknown }).toJSON !== 'function'
+  );
+}
