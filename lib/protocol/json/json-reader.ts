@@ -14,6 +14,11 @@ export interface TalktoJsonReadOptions {
    * reading back text PHP itself wrote, which may nest up to 512.
    */
   maxNesting?: number;
+  /**
+   * Try the native fast path first (native-json.ts); default true. Off forces the exact reader,
+   * which the fast path is tested against.
+   */
+  native?: boolean;
 }
 
 /**
@@ -50,7 +55,8 @@ export function decodeTalktoJson(input: Uint8Array | string, options: TalktoJson
     throw new TalktoJsonDecodeError('empty');
   }
   const maxNesting = options.maxNesting ?? PHP_DECODE_MAX_NESTING;
-  const native = maxNesting >= NATIVE_MAX_NESTING ? readNativeJson(text) : undefined;
+  const native =
+    options.native !== false && maxNesting >= NATIVE_MAX_NESTING ? readNativeJson(text) : undefined;
   if (native !== undefined) {
     return PhpArray.fromSource(native);
   }

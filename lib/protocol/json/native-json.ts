@@ -89,7 +89,9 @@ function sortedCopy(value: unknown, depth: number, state: CopyState): unknown {
       return value;
     case 'number':
       if (Number.isInteger(value)) {
-        return value <= MAX_SAFE && value >= -MAX_SAFE ? value : INELIGIBLE;
+        // A parsed `-0` is PHP's int 0, which host code must see as 0; a host -0 is written "0".
+        const parsedNegativeZero = !state.host && Object.is(value, -0);
+        return value <= MAX_SAFE && value >= -MAX_SAFE && !parsedNegativeZero ? value : INELIGIBLE;
       }
       state.fractions++;
       return Number.isFinite(value) && Math.abs(value) >= 1e-4 ? value : INELIGIBLE;
