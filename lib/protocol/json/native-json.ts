@@ -36,6 +36,8 @@ interface CopyState {
   host: boolean;
   /** Numbers that are not integers, i.e. floats for PHP. */
   fractions: number;
+  /** The last key list seen per first key, with its sorted order: records in a list repeat it. */
+  orders: Map<string, { keys: string[]; sorted: string[] }>;
 }
 
 /**
@@ -55,7 +57,7 @@ export function readNativeJson(text: string): PhpArraySource | undefined {
   } catch {
     return undefined; // the exact reader explains the error
   }
-  const state: CopyState = { host: false, fractions: 0 };
+  const state: CopyState = { host: false, fractions: 0, orders: new Map() };
   const sorted = sortedCopy(parsed, 0, state);
   if (sorted === INELIGIBLE || state.fractions !== (text.match(FLOAT_LITERAL)?.length ?? 0)) {
     return undefined;
@@ -71,7 +73,7 @@ export function nativeTextsOf(value: object): NativeTexts | undefined {
   let sorted: unknown;
   let body: string;
   try {
-    sorted = sortedCopy(value, 0, { host: true, fractions: 0 });
+    sorted = sortedCopy(value, 0, { host: true, fractions: 0, orders: new Map() });
     if (sorted === INELIGIBLE) {
       return undefined;
     }
@@ -124,17 +126,10 @@ function sortedMap(value: object, depth: number, state: CopyState): unknown {
   if (state.host && !isPlainData(value)) {
     return INELIGIBLE;
   }
-  const keys = Object.keys(value);
-  let utf16OrderSafe = true;
-  for (const key of keys) {
-    const unit = key.charCodeAt(0);
-    // A digit, '-' or NUL first may make a PHP integer key or a refused property name.
-    if ((unit <= 0x39 && (unit >= 0x30 || unit === 0x2d || unit === 0)) || key === '__proto__') {
-      return INELIGIBLE;
-    }
-    utf16OrderSafe &&= !HIGH_UNIT.test(key);
+  const keys = sortedKeysOf(Object.keys(value), state);
+  if (keys === undefined) {
+    return INELIGIBLE;
   }
-  keys.sort(utf16OrderSafe ? undefined : compareUtf8);
   const out: Record<string, unknown> = {};
   let kept = 0;
   for (const key of keys) {
@@ -150,6 +145,41 @@ function sortedMap(value: object, depth: number, state: CopyState): unknown {
     kept++;
   }
   return kept === 0 ? INELIGIBLE : out;
+}
+
+/** The keys in canonical order, or `undefined` when one of them rules the object out. */
+function sortedKeysOf(keys: string[], state: CopyState): string[] | undefined {
+  if (keys.length === 0) {
+    return undefined;
+  }
+  const known = state.orders.get(keys[0]);
+  if (known !== undefined && sameKeys(known.keys, keys)) {
+    return known.sorted;
+  }
+  let utf16OrderSafe = true;
+  for (const key of keys) {
+    const unit = key.charCodeAt(0);
+    // A digit, '-' or NUL first may make a PHP integer key or a refused property name.
+    if ((unit <= 0x39 && (unit >= 0x30 || unit === 0x2d || unit === 0)) || key === '__proto__') {
+      return undefined;
+    }
+    utf16OrderSafe &&= !HIGH_UNIT.test(key);
+  }
+  const sorted = keys.slice().sort(utf16OrderSafe ? undefined : compareUtf8);
+  state.orders.set(keys[0], { keys, sorted });
+  return sorted;
+}
+
+function sameKeys(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) {
+    return false;
+  }
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** A plain object `JSON.stringify` writes as its own keys, with no `toJSON` to call. */
