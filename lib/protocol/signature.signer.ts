@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { identifierText, type IdentifierInput } from './identifier.validator.js';
 
 /** The signed components (§6). `nonce` is only signed by v2; `null` there signs an empty line. */
@@ -41,7 +41,23 @@ export function v2SigningString(fields: SigningFields): string {
 
 /** Lowercase hex HMAC-SHA256 of the signing string, keyed with the secret's UTF-8 bytes. */
 export function signTalkto(secret: string, signingString: string): string {
-  return createHmac('sha256', secret).update(signingString, 'utf8').digest('hex');
+  return createHmac('sha256', secretKey(secret)).update(signingString, 'utf8').digest('hex');
+}
+
+/** Key objects for the few secrets a process uses: HMAC setup from one skips the key's encoding. */
+const secretKeys = new Map<string, KeyObject>();
+const SECRET_KEYS_MAX = 64;
+
+function secretKey(secret: string): KeyObject {
+  let key = secretKeys.get(secret);
+  if (key === undefined) {
+    if (secretKeys.size >= SECRET_KEYS_MAX) {
+      secretKeys.clear();
+    }
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    secretKeys.set(secret, key);
+  }
+  return key;
 }
 
 /** Constant-time, case-sensitive string equality; different lengths are simply unequal. */

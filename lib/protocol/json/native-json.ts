@@ -36,9 +36,21 @@ interface CopyState {
   host: boolean;
   /** Numbers that are not integers, i.e. floats for PHP. */
   fractions: number;
-  /** The last key list seen per first key, with its sorted order: records in a list repeat it. */
-  orders: Map<string, { keys: string[]; sorted: string[] }>;
 }
+
+interface KeyOrder {
+  keys: string[];
+  sorted: string[];
+}
+
+/**
+ * The last key list seen per first key, with its sorted order: records in a list, and envelopes
+ * from one peer, repeat the same keys. Bounded in entries and in what one entry may hold.
+ */
+const keyOrders = new Map<string, KeyOrder>();
+const KEY_ORDERS_MAX = 512;
+const KEY_ORDER_MAX_KEYS = 32;
+const KEY_ORDER_MAX_KEY_LENGTH = 64;
 
 /**
  * Reads a JSON object or array text natively when that gives PHP's reading. An integral number
@@ -57,7 +69,7 @@ export function readNativeJson(text: string): PhpArraySource | undefined {
   } catch {
     return undefined; // the exact reader explains the error
   }
-  const state: CopyState = { host: false, fractions: 0, orders: new Map() };
+  const state: CopyState = { host: false, fractions: 0 };
   const sorted = sortedCopy(parsed, 0, state);
   if (sorted === INELIGIBLE || state.fractions !== (text.match(FLOAT_LITERAL)?.length ?? 0)) {
     return undefined;
@@ -73,7 +85,7 @@ export function nativeTextsOf(value: object): NativeTexts | undefined {
   let sorted: unknown;
   let body: string;
   try {
-    sorted = sortedCopy(value, 0, { host: true, fractions: 0, orders: new Map() });
+    sorted = sortedCopy(value, 0, { host: true, fractions: 0 });
     if (sorted === INELIGIBLE) {
       return undefined;
     }
@@ -126,7 +138,7 @@ function sortedMap(value: object, depth: number, state: CopyState): unknown {
   if (state.host && !isPlainData(value)) {
     return INELIGIBLE;
   }
-  const keys = sortedKeysOf(Object.keys(value), state);
+  const keys = sortedKeysOf(Object.keys(value));
   if (keys === undefined) {
     return INELIGIBLE;
   }
@@ -148,15 +160,16 @@ function sortedMap(value: object, depth: number, state: CopyState): unknown {
 }
 
 /** The keys in canonical order, or `undefined` when one of them rules the object out. */
-function sortedKeysOf(keys: string[], state: CopyState): string[] | undefined {
+function sortedKeysOf(keys: string[]): string[] | undefined {
   if (keys.length === 0) {
     return undefined;
   }
-  const known = state.orders.get(keys[0]);
+  const known = keyOrders.get(keys[0]);
   if (known !== undefined && sameKeys(known.keys, keys)) {
     return known.sorted;
   }
   let utf16OrderSafe = true;
+  let cacheable = keys.length <= KEY_ORDER_MAX_KEYS;
   for (const key of keys) {
     const unit = key.charCodeAt(0);
     // A digit, '-' or NUL first may make a PHP integer key or a refused property name.
@@ -164,9 +177,15 @@ function sortedKeysOf(keys: string[], state: CopyState): string[] | undefined {
       return undefined;
     }
     utf16OrderSafe &&= !HIGH_UNIT.test(key);
+    cacheable &&= key.length <= KEY_ORDER_MAX_KEY_LENGTH;
   }
   const sorted = keys.slice().sort(utf16OrderSafe ? undefined : compareUtf8);
-  state.orders.set(keys[0], { keys, sorted });
+  if (cacheable) {
+    if (keyOrders.size >= KEY_ORDERS_MAX) {
+      keyOrders.clear();
+    }
+    keyOrders.set(keys[0], { keys, sorted });
+  }
   return sorted;
 }
 
