@@ -23,6 +23,31 @@ export function validateHeaderName(name: string, field = 'header_name'): void {
   }
 }
 
+/** The last configuration seen, answered again without re-checking: it rarely changes. */
+let lastConfigured: { names: ConfiguredHeaderNames; fields: Map<string, string> } | null = null;
+
+/** Lower-cased configured header names mapped to the field they carry; bad names throw. */
+function configuredHeaderFields(names: ConfiguredHeaderNames): Map<string, string> {
+  const last = lastConfigured;
+  if (
+    last !== null &&
+    last.names.signature_version_header_name === names.signature_version_header_name &&
+    last.names.nonce_header_name === names.nonce_header_name
+  ) {
+    return last.fields;
+  }
+  const fields = new Map<string, string>();
+  for (const [field, headerName] of Object.entries(names)) {
+    if (headerName === undefined) {
+      continue;
+    }
+    validateHeaderName(headerName, field);
+    fields.set(headerName.toLowerCase(), field === 'nonce_header_name' ? 'nonce' : 'signature_version');
+  }
+  lastConfigured = { names: { ...names }, fields };
+  return fields;
+}
+
 /**
  * Validates every header (§7.2): names are tokens, every value passes the identifier rule, and
  * singular protocol headers (built-in plus the configured version/nonce names) carry exactly one
@@ -32,14 +57,7 @@ export function validateTalktoHeaders(
   headers: TalktoHeaders | Map<string, MergedHeader>,
   names: ConfiguredHeaderNames = {},
 ): void {
-  const configured = new Map<string, string>();
-  for (const [field, headerName] of Object.entries(names)) {
-    if (headerName === undefined) {
-      continue;
-    }
-    validateHeaderName(headerName, field);
-    configured.set(headerName.toLowerCase(), field === 'nonce_header_name' ? 'nonce' : 'signature_version');
-  }
+  const configured = configuredHeaderFields(names);
   for (const [key, header] of headers instanceof Map ? headers : mergeHeaders(headers)) {
     header.names.forEach((name) => validateHeaderName(name));
     const field = configured.get(key) ?? SINGULAR_HEADER_FIELDS.get(key);

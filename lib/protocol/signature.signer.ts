@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { identifierText, type IdentifierInput } from './identifier.validator.js';
 
 /** The signed components (§6). `nonce` is only signed by v2; `null` there signs an empty line. */
@@ -60,9 +60,17 @@ function secretKey(secret: string): KeyObject {
   return key;
 }
 
-/** Constant-time, case-sensitive string equality; different lengths are simply unequal. */
+/**
+ * Constant-time, case-sensitive string equality; different lengths are simply unequal. Code units
+ * are compared directly (no early exit), which also keeps two different unpaired surrogates apart.
+ */
 export function safeEqualHex(expected: string, provided: string): boolean {
-  const a = Buffer.from(expected, 'utf8');
-  const b = Buffer.from(provided, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
+  if (expected.length !== provided.length) {
+    return false;
+  }
+  let difference = 0;
+  for (let i = 0; i < expected.length; i++) {
+    difference |= expected.charCodeAt(i) ^ provided.charCodeAt(i);
+  }
+  return difference === 0;
 }

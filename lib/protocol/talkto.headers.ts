@@ -37,8 +37,9 @@ export interface MergedHeader {
 /** Groups headers by lower-cased name; `undefined` values are dropped, lists become separate values. */
 export function mergeHeaders(headers: TalktoHeaders): Map<string, MergedHeader> {
   const merged = new Map<string, MergedHeader>();
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) {
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || !Object.hasOwn(headers, name)) {
       continue;
     }
     const key = name.toLowerCase();

@@ -22,12 +22,15 @@ export interface NativeTexts {
 
 const INELIGIBLE = Symbol('ineligible');
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-/** Raw line separators, and escapes a writer or reader may disagree on (surrogates, U+2028/9). */
-const UNSAFE_TEXT = /[\u2028\u2029]|\\u(?:[dD][89a-fA-F]|202[89])/;
+
 /** `JSON.stringify` leaves U+2028/U+2029 raw and writes an unpaired surrogate as a lowercase escape. */
 const UNSAFE_OUTPUT = /[\u2028\u2029]|\\ud[89a-f]/;
-/** A number literal with a fraction or exponent, i.e. one PHP reads as a float. */
-const FLOAT_LITERAL = /[:,[][ \t\n\r]*-?[0-9]+[.eE]/g;
+/**
+ * One scan for two things: the start of a number literal with a fraction or exponent (one PHP
+ * reads as a float), and raw line separators or escapes a writer and a reader may disagree on
+ * (surrogates, U+2028/U+2029), which rule the text out.
+ */
+const FLOAT_OR_UNSAFE = /[:,[][ \t\n\r]*-?[0-9]+[.eE]|[\u2028\u2029]|\\u(?:[dD][89a-fA-F]|202[89])/g;
 /** Characters whose UTF-16 order differs from their UTF-8 byte order. */
 const HIGH_UNIT = /[\ud800-\uffff]/;
 
@@ -60,7 +63,11 @@ const KEY_ORDER_MAX_KEY_LENGTH = 64;
  */
 export function readNativeJson(text: string): PhpArraySource | undefined {
   const first = text.charCodeAt(0);
-  if ((first !== 0x7b && first !== 0x5b) || UNSAFE_TEXT.test(text)) {
+  if (first !== 0x7b && first !== 0x5b) {
+    return undefined;
+  }
+  const floatLiterals = countFloatLiterals(text);
+  if (floatLiterals < 0) {
     return undefined;
   }
   let parsed: unknown;
@@ -71,10 +78,24 @@ export function readNativeJson(text: string): PhpArraySource | undefined {
   }
   const state: CopyState = { host: false, fractions: 0 };
   const sorted = sortedCopy(parsed, 0, state);
-  if (sorted === INELIGIBLE || state.fractions !== (text.match(FLOAT_LITERAL)?.length ?? 0)) {
+  if (sorted === INELIGIBLE || state.fractions !== floatLiterals) {
     return undefined;
   }
   return { parsed: parsed as object, sorted: sorted as object };
+}
+
+/** Float-looking literals in the text, or -1 when it holds something that rules it out. */
+function countFloatLiterals(text: string): number {
+  FLOAT_OR_UNSAFE.lastIndex = 0;
+  let count = 0;
+  for (let match = FLOAT_OR_UNSAFE.exec(text); match !== null; match = FLOAT_OR_UNSAFE.exec(text)) {
+    const unit = match[0].charCodeAt(0);
+    if (unit !== 0x3a && unit !== 0x2c && unit !== 0x5b) {
+      return -1;
+    }
+    count++;
+  }
+  return count;
 }
 
 /**
@@ -122,16 +143,20 @@ function sortedCopy(value: unknown, depth: number, state: CopyState): unknown {
   }
 }
 
+/** A list is only copied once an element differs from its copy; a list of scalars is its own. */
 function sortedList(value: unknown[], depth: number, state: CopyState): unknown {
-  const out = new Array<unknown>(value.length);
+  let out: unknown[] | null = null;
   for (let i = 0; i < value.length; i++) {
     const item = sortedCopy(value[i], depth + 1, state);
     if (item === INELIGIBLE) {
       return INELIGIBLE;
     }
-    out[i] = item;
+    if (out === null && item !== value[i]) {
+      out = value.slice(0, i);
+    }
+    out?.push(item);
   }
-  return out;
+  return out ?? value;
 }
 
 function sortedMap(value: object, depth: number, state: CopyState): unknown {
