@@ -109,21 +109,37 @@ export function buildOutgoingRequest(input: OutgoingRequestInput): OutgoingReque
   }
   protocolHeaders.push(CONTENT_TYPE);
 
-  const reserved = new Set(
-    [
-      ...[
-        SIGNATURE_HEADER,
-        TIMESTAMP_HEADER,
-        MESSAGE_ID_HEADER,
-        PROTOCOL_VERSION_HEADER,
-        PAYLOAD_HASH_HEADER,
-      ],
-      ...[SIGNATURE_VERSION_HEADER, NONCE_HEADER, versionHeader, nonceHeader, CONTENT_TYPE[0]],
-    ].map((name) => name.toLowerCase()),
-  );
   const custom = Array.isArray(input.customHeaders)
     ? input.customHeaders
     : Object.entries(input.customHeaders ?? {});
+  if (custom.length > 0) {
+    validateCustomHeaders(custom, versionHeader, nonceHeader);
+  }
+
+  const payloadJson = input.payloadJson ?? encodeBodyJson(input.payload ?? null);
+  return { body: envelopeJson(input, payloadJson), headers: [...custom, ...protocolHeaders] };
+}
+
+/** Custom headers must be tokens with identifier values and must not shadow a protocol header. */
+function validateCustomHeaders(
+  custom: ReadonlyArray<readonly [string, string]>,
+  versionHeader: string,
+  nonceHeader: string,
+): void {
+  const reserved = new Set(
+    [
+      SIGNATURE_HEADER,
+      TIMESTAMP_HEADER,
+      MESSAGE_ID_HEADER,
+      PROTOCOL_VERSION_HEADER,
+      PAYLOAD_HASH_HEADER,
+      SIGNATURE_VERSION_HEADER,
+      NONCE_HEADER,
+      versionHeader,
+      nonceHeader,
+      CONTENT_TYPE[0],
+    ].map((name) => name.toLowerCase()),
+  );
   for (const [name, value] of custom) {
     validateHeaderName(name, 'custom_header_name');
     if (reserved.has(name.toLowerCase())) {
@@ -131,9 +147,6 @@ export function buildOutgoingRequest(input: OutgoingRequestInput): OutgoingReque
     }
     identifierText(value, 'header_value');
   }
-
-  const payloadJson = input.payloadJson ?? encodeBodyJson(input.payload ?? null);
-  return { body: envelopeJson(input, payloadJson), headers: [...custom, ...protocolHeaders] };
 }
 
 /** The 13 envelope keys in PHP's order, written field by field as PHP's encoder would. */

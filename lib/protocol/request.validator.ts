@@ -65,7 +65,7 @@ function lookup(body: PhpArray, path: readonly string[]): PhpValue | undefined {
 
 /** PHP's `trim($v) === ''` — what the validator calls a blank string. */
 const isBlankString = (value: PhpValue | undefined): boolean =>
-  typeof value === 'string' && PHP_BLANK.test(value);
+  typeof value === 'string' && (value.length === 0 || value.charCodeAt(0) <= 0x20) && PHP_BLANK.test(value);
 
 function passesRequired(value: PhpValue | undefined): boolean {
   if (value === undefined || value === null) {
@@ -191,7 +191,12 @@ function failedRules(value: PhpValue | undefined, rules: FieldRules): string[] {
         break;
       default:
         key = `${name}.${rules.sizeKind}`;
-        ok = name === 'max' ? sizeOf(value, rules.numeric) <= limit : sizeOf(value, rules.numeric) >= limit;
+        // A string has no more code points than UTF-16 units: a short one passes `max` uncounted.
+        ok =
+          name === 'max'
+            ? (!rules.numeric && typeof value === 'string' && value.length <= limit) ||
+              sizeOf(value, rules.numeric) <= limit
+            : sizeOf(value, rules.numeric) >= limit;
     }
     if (!ok) {
       failed.push(key);

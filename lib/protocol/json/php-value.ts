@@ -144,24 +144,27 @@ export class PhpArray {
     this.source = null;
     const { parsed, sorted } = source as { parsed: Record<string, unknown>; sorted: Record<string, unknown> };
     if (Array.isArray(parsed)) {
-      this.items = parsed.map((item, i) => fromParsed(item, (sorted as unknown as unknown[])[i]));
+      const sortedItems = sorted as unknown as unknown[];
+      this.items = parsed.map((item, i) => fromParsed(item, sortedItems, i));
       return;
     }
     // Vouched-for keys are never integer-like, so they stay strings and the array is not a list.
     this.items = null;
-    this.map = new Map();
-    for (const key of Object.keys(parsed)) {
-      this.map.set(key, fromParsed(parsed[key], sorted[key]));
+    const map = new Map<PhpKey, PhpValue>();
+    for (const key in parsed) {
+      map.set(key, fromParsed(parsed[key], sorted, key));
     }
+    this.map = map;
   }
 }
 
-function fromParsed(value: unknown, sorted: unknown): PhpValue {
+/** A parsed value as a PHP value; a container's sorted copy is looked up only for containers. */
+function fromParsed(value: unknown, sortedParent: object, key: string | number): PhpValue {
   if (typeof value === 'number') {
     return Number.isInteger(value) ? BigInt(value) : value;
   }
   if (typeof value === 'object' && value !== null) {
-    return PhpArray.fromSource({ parsed: value, sorted: sorted as object });
+    return PhpArray.fromSource({ parsed: value, sorted: (sortedParent as Record<string, object>)[key] });
   }
   return value as PhpValue;
 }
