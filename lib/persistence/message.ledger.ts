@@ -43,7 +43,7 @@ import type {
   SentResponse,
 } from './message-ledger.interfaces.js';
 import { duplicateStatusFor, MessageStatus as S, NOT_PROCESSABLE, NOT_SENDABLE } from './message.statuses.js';
-import { runInTransaction } from './run-in-transaction.util.js';
+import { runInTransaction, runStandaloneWrite } from './run-in-transaction.util.js';
 import { limitText } from './text-limit.util.js';
 import { insertRow } from './insert-row.util.js';
 import { isUniqueViolation } from './unique-violation.util.js';
@@ -589,11 +589,15 @@ export class MessageLedger {
   }
 
   recordEvent(input: RecordEventInput, manager?: EntityManager): Promise<number> {
-    return insertEvent(manager ?? this.dataSource.manager, input);
+    return manager
+      ? insertEvent(manager, input)
+      : runStandaloneWrite(this.dataSource, (own) => insertEvent(own, input));
   }
 
   recordAttempt(input: RecordAttemptInput, manager?: EntityManager): Promise<number> {
-    return insertAttempt(manager ?? this.dataSource.manager, input);
+    return manager
+      ? insertAttempt(manager, input)
+      : runStandaloneWrite(this.dataSource, (own) => insertAttempt(own, input));
   }
 
   /** Dead-letters a message (one row per message, BEHAVIOR §9.1) with a `dead_lettered` event when new. */

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { TalktoNonceEntity } from './entities/nonce.entity.js';
 import { insertRow } from './insert-row.util.js';
+import { runStandaloneWrite } from './run-in-transaction.util.js';
 import { isUniqueViolation } from './unique-violation.util.js';
 
 export interface ConsumeNonceInput {
@@ -28,18 +29,20 @@ export class NonceStore {
     const now = input.now ?? new Date();
     const days = input.retentionDays > 0 ? input.retentionDays : DEFAULT_RETENTION_DAYS;
     try {
-      await insertRow(this.dataSource.manager, TalktoNonceEntity, {
-        nonceHash: input.nonceHash,
-        sourceService: input.source,
-        targetService: input.target,
-        messageId: input.messageId,
-        signatureVersion: 'v2',
-        signedTimestamp: input.signedTimestamp,
-        usedAt: now,
-        expiresAt: new Date(now.getTime() + days * DAY_MS),
-        createdAt: now,
-        updatedAt: now,
-      });
+      await runStandaloneWrite(this.dataSource, (manager) =>
+        insertRow(manager, TalktoNonceEntity, {
+          nonceHash: input.nonceHash,
+          sourceService: input.source,
+          targetService: input.target,
+          messageId: input.messageId,
+          signatureVersion: 'v2',
+          signedTimestamp: input.signedTimestamp,
+          usedAt: now,
+          expiresAt: new Date(now.getTime() + days * DAY_MS),
+          createdAt: now,
+          updatedAt: now,
+        }),
+      );
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;

@@ -19,11 +19,27 @@ export function runInTransaction<T>(
   if (dataSource.options.type !== 'better-sqlite3') {
     return dataSource.transaction(work);
   }
+  return inSqliteTurn(dataSource, () => dataSource.transaction(work));
+}
+
+/**
+ * Runs a single write that needs no transaction of its own. On better-sqlite3 it still waits for
+ * the queued transactions: on the one shared connection it would otherwise run inside whichever
+ * transaction is open and be rolled back with it.
+ */
+export function runStandaloneWrite<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  if (dataSource.options.type !== 'better-sqlite3') {
+    return work(dataSource.manager);
+  }
+  return inSqliteTurn(dataSource, () => work(dataSource.manager));
+}
+
+function inSqliteTurn<T>(dataSource: DataSource, task: () => Promise<T>): Promise<T> {
   const previous = sqliteTails.get(dataSource) ?? Promise.resolve();
-  const result = previous.then(
-    () => dataSource.transaction(work),
-    () => dataSource.transaction(work),
-  );
+  const result = previous.then(task, task);
   sqliteTails.set(
     dataSource,
     result.catch(() => undefined),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TalktoNonceEntity } from '../../lib/persistence/entities/nonce.entity.js';
 import { NonceStore } from '../../lib/persistence/nonce.store.js';
+import { runInTransaction } from '../../lib/persistence/run-in-transaction.util.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
 
@@ -44,6 +45,26 @@ describe.each(DATABASE_KINDS)('NonceStore on %s', (kind) => {
       Array.from({ length: 8 }, (_, i) => store.consume(input('c'.repeat(64), `r-${i}`))),
     );
     expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('keeps a nonce recorded while another transaction is open and then rolled back', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let opened!: () => void;
+    const isOpen = new Promise<void>((resolve) => (opened = resolve));
+    const rolledBack = runInTransaction(db.dataSource, undefined, async (manager) => {
+      await manager.query('SELECT 1');
+      opened();
+      await held;
+      throw new Error('roll back');
+    });
+    await isOpen;
+    const consumed = store.consume(input('e'.repeat(64), 'm-4'));
+    release();
+    await expect(rolledBack).rejects.toThrow('roll back');
+    expect(await consumed).toBe(true);
+    expect(await db.dataSource.manager.existsBy(TalktoNonceEntity, { nonceHash: 'e'.repeat(64) })).toBe(true);
+    expect(await store.consume(input('e'.repeat(64), 'm-5'))).toBe(false);
   });
 
   it('propagates database errors that are not reuse', async () => {
