@@ -117,9 +117,10 @@ export class ResultCallbackSender {
       callback_status: report.status,
       durable: true,
     };
-    if (await this.dispatcher.dispatch('callback', callback.id)) {
-      await this.note(stored, 'result_callback_queued', meta);
-    } else {
+    // Recorded before the dispatch (BEHAVIOR §10.1 step 4): a fast queue may deliver and apply the
+    // callback before a later write, and the trace would show it queued after it was applied.
+    await this.note(stored, 'result_callback_queued', meta);
+    if (!(await this.dispatcher.dispatch('callback', callback.id))) {
       await this.note(stored, 'result_callback_queue_failed', { ...meta, error: 'queue_failed' });
     }
   }
