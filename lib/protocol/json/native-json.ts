@@ -163,7 +163,7 @@ function sortedMap(value: object, depth: number, state: CopyState): unknown {
   if (state.host && !isPlainData(value)) {
     return INELIGIBLE;
   }
-  const keys = sortedKeysOf(Object.keys(value));
+  const keys = sortedKeysOf(value);
   if (keys === undefined) {
     return INELIGIBLE;
   }
@@ -185,13 +185,14 @@ function sortedMap(value: object, depth: number, state: CopyState): unknown {
 }
 
 /** The keys in canonical order, or `undefined` when one of them rules the object out. */
-function sortedKeysOf(keys: string[]): string[] | undefined {
+function sortedKeysOf(value: object): string[] | undefined {
+  const known = knownOrderOf(value);
+  if (known !== undefined) {
+    return known;
+  }
+  const keys = Object.keys(value);
   if (keys.length === 0) {
     return undefined;
-  }
-  const known = keyOrders.get(keys[0]);
-  if (known !== undefined && sameKeys(known.keys, keys)) {
-    return known.sorted;
   }
   let utf16OrderSafe = true;
   let cacheable = keys.length <= KEY_ORDER_MAX_KEYS;
@@ -214,16 +215,23 @@ function sortedKeysOf(keys: string[]): string[] | undefined {
   return sorted;
 }
 
-function sameKeys(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) {
-    return false;
-  }
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) {
-      return false;
+/** The cached sorted keys when the object has exactly a cached key list, compared without copying it. */
+function knownOrderOf(value: object): string[] | undefined {
+  let known: KeyOrder | undefined;
+  let index = 0;
+  for (const key in value) {
+    if (index === 0) {
+      known = keyOrders.get(key);
+      if (known === undefined) {
+        return undefined;
+      }
     }
+    if (known!.keys[index] !== key) {
+      return undefined;
+    }
+    index++;
   }
-  return true;
+  return known !== undefined && index === known.keys.length ? known.sorted : undefined;
 }
 
 /** A plain object `JSON.stringify` writes as its own keys, with no `toJSON` to call. */
