@@ -70,6 +70,21 @@ export function headerValueBytes(value: string | number): Uint8Array {
   return /^[\u0000-\u00FF]*$/.test(value) ? Buffer.from(value, 'latin1') : Buffer.from(value, 'utf8');
 }
 
+/** Lower-cased header names the library reads, kept: a fresh copy per read would be hashed anew. */
+const lowerCaseNames = new Map<string, string>();
+const LOWER_CASE_NAMES_MAX = 64;
+
+function lowerCaseName(name: string): string {
+  let lower = lowerCaseNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerCaseNames.size < LOWER_CASE_NAMES_MAX) {
+      lowerCaseNames.set(name, lower);
+    }
+  }
+  return lower;
+}
+
 /**
  * The first value of a header (case-insensitive name), decoded as UTF-8; `null` when absent or
  * empty (§3.2: an empty value counts as absent). Call after `validateTalktoHeaders`, which
@@ -80,7 +95,7 @@ export function readTalktoHeader(
   name: string,
 ): string | null {
   const merged = headers instanceof Map ? headers : mergeHeaders(headers);
-  const first = merged.get(name.toLowerCase())?.values[0];
+  const first = merged.get(lowerCaseName(name))?.values[0];
   if (first === undefined) {
     return null;
   }
