@@ -4,7 +4,7 @@ import { validateTalktoHeaders } from './headers.validator.js';
 import { validateIdentifier, validateNullableIdentifier } from './identifier.validator.js';
 import { PhpArray, type PhpValue } from './json/php-value.js';
 import { payloadHash } from './payload-hash.js';
-import { safeEqualHex, signTalkto, v1SigningString, v2SigningString } from './signature.signer.js';
+import { checkedV2SigningString, safeEqualHex, signTalkto, v1SigningString } from './signature.signer.js';
 import {
   MESSAGE_ID_HEADER,
   PAYLOAD_HASH_HEADER,
@@ -226,7 +226,8 @@ export function verifyEnvelope(
       command,
       payload_hash: claimedHash,
     };
-    const signingString = version === 'v2' ? v2SigningString(signed) : v1SigningString(signed);
+    // Every component passed the identifier rule above (body fields and all headers).
+    const signingString = version === 'v2' ? checkedV2SigningString(signed) : v1SigningString(signed);
     const matches = sourceConfig.secrets.some((secret) =>
       safeEqualHex(signTalkto(secret, signingString), signature!),
     );

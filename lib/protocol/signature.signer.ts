@@ -26,17 +26,31 @@ export function v1SigningString(fields: SigningFields): string {
 
 /** v2: eight LF-joined lines starting with "v2"; components are checked in signing order first. */
 export function v2SigningString(fields: SigningFields): string {
-  const nonce = fields.nonce ?? '';
-  return [
-    identifierText('v2', 'signature_version'),
-    identifierText(fields.timestamp, 'timestamp'),
-    identifierText(nonce, 'nonce'),
-    identifierText(fields.message_id, 'message_id'),
-    identifierText(fields.source, 'source_service'),
-    identifierText(fields.target, 'target_service'),
-    identifierText(fields.command, 'command'),
-    identifierText(fields.payload_hash, 'payload_hash'),
-  ].join('\n');
+  return checkedV2SigningString({
+    timestamp: identifierText(fields.timestamp, 'timestamp'),
+    nonce: identifierText(fields.nonce ?? '', 'nonce'),
+    message_id: identifierText(fields.message_id, 'message_id'),
+    source: identifierText(fields.source, 'source_service'),
+    target: identifierText(fields.target, 'target_service'),
+    command: identifierText(fields.command, 'command'),
+    payload_hash: identifierText(fields.payload_hash, 'payload_hash'),
+  });
+}
+
+/**
+ * The v2 signing string of components that already passed the identifier rule (the verifier has
+ * checked every body field and header before it signs); a missing nonce signs an empty line.
+ */
+export function checkedV2SigningString(fields: {
+  timestamp: string;
+  nonce?: string | null;
+  message_id: string;
+  source: string;
+  target: string;
+  command: string;
+  payload_hash: string;
+}): string {
+  return `v2\n${fields.timestamp}\n${fields.nonce ?? ''}\n${fields.message_id}\n${fields.source}\n${fields.target}\n${fields.command}\n${fields.payload_hash}`;
 }
 
 /** Lowercase hex HMAC-SHA256 of the signing string, keyed with the secret's UTF-8 bytes. */
