@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import Bull from 'bull';
+import { assertHandlerRegistration, assertStartable, knownQueue } from './queue-driver.rules.js';
 import { assertMessageId, isMessageId } from './check-message-id.util.js';
 import { describeError } from './describe-error.util.js';
 import { TalktoQueueUnavailableError } from './errors/queue-unavailable.error.js';
-import { TalktoQueueUsageError } from './errors/queue-usage.error.js';
 import type {
   BullQueueDriverOptions,
   TalktoRedisConnection,
@@ -88,12 +88,7 @@ export class BullQueueDriver implements TalktoQueueDriver {
 
   process(queue: TalktoQueueName, handler: TalktoJobHandler, concurrency: number): void {
     this.queueOf(queue);
-    if (this.handlers.has(queue)) {
-      throw new TalktoQueueUsageError(`The ${queue} queue already has a handler.`, 'queue');
-    }
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-      throw new TalktoQueueUsageError('Queue concurrency must be a positive integer.', 'concurrency');
-    }
+    assertHandlerRegistration(queue, this.handlers.has(queue), concurrency);
     this.handlers.set(queue, { handler, concurrency });
     if (this.started) {
       this.consume(queue);
@@ -101,9 +96,7 @@ export class BullQueueDriver implements TalktoQueueDriver {
   }
 
   async start(): Promise<void> {
-    if (this.stopped) {
-      throw new TalktoQueueUsageError('A stopped queue driver cannot be started again.');
-    }
+    assertStartable(this.stopped);
     this.started = true;
     for (const queue of this.handlers.keys()) {
       this.consume(queue);
@@ -145,11 +138,7 @@ export class BullQueueDriver implements TalktoQueueDriver {
   }
 
   private queueOf(queue: TalktoQueueName): Bull.Queue<TalktoJobData> {
-    const bull = this.queues.get(queue);
-    if (!bull) {
-      throw new TalktoQueueUsageError(`Unknown queue ${String(queue)}.`, 'queue');
-    }
-    return bull;
+    return knownQueue(this.queues, queue);
   }
 
   private async add(bull: Bull.Queue<TalktoJobData>, messageId: number, delayMs: number): Promise<void> {

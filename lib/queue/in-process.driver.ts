@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { assertHandlerRegistration, assertStartable, knownQueue } from './queue-driver.rules.js';
 import { assertMessageId } from './check-message-id.util.js';
 import { describeError } from './describe-error.util.js';
 import { TalktoQueueUsageError } from './errors/queue-usage.error.js';
@@ -73,21 +74,14 @@ export class InProcessQueueDriver implements TalktoQueueDriver {
 
   process(queue: TalktoQueueName, handler: TalktoJobHandler, concurrency: number): void {
     const local = this.queueOf(queue);
-    if (local.handler) {
-      throw new TalktoQueueUsageError(`The ${queue} queue already has a handler.`, 'queue');
-    }
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-      throw new TalktoQueueUsageError('Queue concurrency must be a positive integer.', 'concurrency');
-    }
+    assertHandlerRegistration(queue, local.handler !== undefined, concurrency);
     local.handler = handler;
     local.concurrency = concurrency;
     this.pump(local);
   }
 
   async start(): Promise<void> {
-    if (this.stopped) {
-      throw new TalktoQueueUsageError('A stopped queue driver cannot be started again.');
-    }
+    assertStartable(this.stopped);
     this.started = true;
     for (const local of this.queues.values()) {
       this.pump(local);
@@ -141,11 +135,7 @@ export class InProcessQueueDriver implements TalktoQueueDriver {
   }
 
   private queueOf(queue: TalktoQueueName): LocalQueue {
-    const local = this.queues.get(queue);
-    if (!local) {
-      throw new TalktoQueueUsageError(`Unknown queue ${String(queue)}.`, 'queue');
-    }
-    return local;
+    return knownQueue(this.queues, queue);
   }
 
   private schedule(queue: TalktoQueueName, local: LocalQueue, messageId: number, dueAt: number): void {
