@@ -1,12 +1,11 @@
 import type { DataSource, EntityManager } from 'typeorm';
-
-const sqliteTails = new WeakMap<DataSource, Promise<unknown>>();
+import { SqliteGroupCommit } from './sqlite-group-commit.js';
 
 /**
  * Runs `work` in a transaction. Inside a caller's transaction (`manager`) it becomes a savepoint,
  * so a unique-index race we recover from does not abort the caller's PostgreSQL transaction.
  * better-sqlite3 has one connection per DataSource, and TypeORM would interleave two concurrent
- * transactions on it, so there they run one after another.
+ * transactions on it, so there they take turns in the DataSource's group commit.
  */
 export function runInTransaction<T>(
   dataSource: DataSource,
@@ -19,12 +18,12 @@ export function runInTransaction<T>(
   if (dataSource.options.type !== 'better-sqlite3') {
     return dataSource.transaction(work);
   }
-  return inSqliteTurn(dataSource, () => dataSource.transaction(work));
+  return SqliteGroupCommit.of(dataSource).run(work);
 }
 
 /**
- * Runs a single write that needs no transaction of its own. On better-sqlite3 it still waits for
- * the queued transactions: on the one shared connection it would otherwise run inside whichever
+ * Runs a single write that needs no transaction of its own. On better-sqlite3 it still takes its
+ * turn in the group commit: on the one shared connection it would otherwise run inside whichever
  * transaction is open and be rolled back with it.
  */
 export function runStandaloneWrite<T>(
@@ -34,15 +33,5 @@ export function runStandaloneWrite<T>(
   if (dataSource.options.type !== 'better-sqlite3') {
     return work(dataSource.manager);
   }
-  return inSqliteTurn(dataSource, () => work(dataSource.manager));
-}
-
-function inSqliteTurn<T>(dataSource: DataSource, task: () => Promise<T>): Promise<T> {
-  const previous = sqliteTails.get(dataSource) ?? Promise.resolve();
-  const result = previous.then(task, task);
-  sqliteTails.set(
-    dataSource,
-    result.catch(() => undefined),
-  );
-  return result;
+  return SqliteGroupCommit.of(dataSource).run(work);
 }
