@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { DataSource, EntitySubscriberInterface, TransactionCommitEvent } from 'typeorm';
+import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
+import { insertEvent } from '../../lib/persistence/message-history.writer.js';
+import { runInTransaction, runStandaloneWrite } from '../../lib/persistence/run-in-transaction.util.js';
+import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
+
+/** Counts outermost commits (a released savepoint leaves the transaction active). */
+class CommitCounter implements EntitySubscriberInterface {
+  commits = 0;
+  afterTransactionCommit(event: TransactionCommitEvent): void {
+    if (!event.queryRunner.isTransactionActive) this.commits++;
+  }
+}
+
+const event = (messageId: string) => ({ messageId, serviceName: 'orders', eventType: 'group_commit_test' });
+
+describe('SQLite group commit', () => {
+  let db: MigratedDatabase;
+  let other: DataSource;
+  const counter = new CommitCounter();
+
+  beforeAll(async () => {
+    db = await openMigratedDatabase('sqlite');
+    db.dataSource.subscribers.push(counter);
+    other = await db.connectAgain();
+  });
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  const storedIds = async (prefix: string) =>
+    (await other.manager.findBy(TalktoEventEntity, { eventType: 'group_commit_test' }))
+      .map((row) => row.messageId)
+      .filter((id) => id?.startsWith(prefix))
+      .sort();
+
+  it('commits writes queued together in one transaction', async () => {
+    counter.commits = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        i % 2 === 0
+          ? runInTransaction(db.dataSource, undefined, (tx) => insertEvent(tx, event(`a-${i}`)))
+          : runStandaloneWrite(db.dataSource, (manager) => insertEvent(manager, event(`a-${i}`))),
+      ),
+    );
+    expect(counter.commits).toBe(1);
+    expect(await storedIds('a-')).toHaveLength(10);
+  });
+
+  it('rolls back a failing unit alone and fails only its caller', async () => {
+    const results = await Promise.allSettled(
+      ['b-1', 'b-2', 'b-3'].map((id) =>
+        runInTransaction(db.dataSource, undefined, async (tx) => {
+          await insertEvent(tx, event(id));
+          await insertEvent(tx, event(`${id}-second`));
+          if (id === 'b-2') throw new Error('unit b-2 fails');
+          return id;
+        }),
+      ),
+    );
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toEqual(new Error('unit b-2 fails'));
+    expect(await storedIds('b-')).toEqual(['b-1', 'b-1-second', 'b-3', 'b-3-second']);
+  });
+
+  it('settles a unit only once its write is visible to another connection', async () => {
+    const seen = await Promise.all(
+      ['c-1', 'c-2'].map(async (id) => {
+        await runInTransaction(db.dataSource, undefined, (tx) => insertEvent(tx, event(id)));
+        return storedIds(id);
+      }),
+    );
+    expect(seen).toEqual([['c-1'], ['c-2']]);
+  });
+});
