@@ -69,7 +69,8 @@ function insertStatement(manager: EntityManager, metadata: EntityMetadata, names
       .join('.');
     const list = columns.map((column) => driver.escape(column.databaseName)).join(', ');
     const placeholders = columns.map((_, i) => driver.createParameter(`p${i}`, i)).join(', ');
-    const returning = manager.connection.options.type === 'postgres' ? ` RETURNING ${driver.escape('id')}` : '';
+    const returning =
+      manager.connection.options.type === 'postgres' ? ` RETURNING ${driver.escape('id')}` : '';
     statement = { sql: `INSERT INTO ${table} (${list}) VALUES (${placeholders})${returning}`, columns };
     shapes.set(key, statement);
   }
