@@ -4,7 +4,7 @@ import { TalktoAttemptEntity } from './entities/attempt.entity.js';
 import { TalktoDeadLetterEntity } from './entities/dead-letter.entity.js';
 import { TalktoEventEntity } from './entities/event.entity.js';
 import type { TalktoMessageEntity } from './entities/message.entity.js';
-import { insertRow } from './insert-row.util.js';
+import { insertRow } from './row-statements.js';
 import type { DeadLetterInput, RecordAttemptInput, RecordEventInput } from './message-ledger.interfaces.js';
 import { limitText } from './text-limit.util.js';
 

@@ -1,24 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Brackets,
-  type DataSource,
-  type EntityManager,
-  type SelectQueryBuilder,
-  type UpdateQueryBuilder,
-} from 'typeorm';
+import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { TalktoLedgerConflictError } from '../errors/talkto-ledger-conflict.error.js';
 import { idempotencyFingerprint } from '../protocol/derived-ids.util.js';
 import { TalktoAttemptEntity } from './entities/attempt.entity.js';
 import { TalktoDeadLetterEntity } from './entities/dead-letter.entity.js';
 import { type MessageDirection, TalktoMessageEntity } from './entities/message.entity.js';
-import {
-  asRow,
-  insertAttempt,
-  insertEvent,
-  localServiceOf,
-  upsertDeadLetter,
-} from './message-history.writer.js';
+import { insertAttempt, insertEvent, localServiceOf, upsertDeadLetter } from './message-history.writer.js';
 import { callbackStatusPair, decideCallbackApplication } from './callback-application.rule.js';
 import type {
   ApplyCallbackInput,
@@ -45,7 +33,15 @@ import type {
 import { duplicateStatusFor, MessageStatus as S, NOT_PROCESSABLE, NOT_SENDABLE } from './message.statuses.js';
 import { runInTransaction, runStandaloneWrite } from './run-in-transaction.util.js';
 import { limitText } from './text-limit.util.js';
-import { insertRow } from './insert-row.util.js';
+import {
+  findRowById,
+  INCREMENT,
+  insertRow,
+  type RowChanges,
+  type SqlBinder,
+  SqlExpression,
+  updateRows,
+} from './row-statements.js';
 import { isUniqueViolation } from './unique-violation.util.js';
 
 type MessageChanges = QueryDeepPartialEntity<TalktoMessageEntity>;
@@ -67,7 +63,7 @@ export class MessageLedger {
   constructor(private readonly dataSource: DataSource) {}
 
   findById(id: number): Promise<TalktoMessageEntity | null> {
-    return this.dataSource.manager.findOneBy(TalktoMessageEntity, { id });
+    return findRowById(this.dataSource.manager, TalktoMessageEntity, id);
   }
 
   findByMessageId(messageId: string): Promise<TalktoMessageEntity | null> {
@@ -237,18 +233,12 @@ export class MessageLedger {
       eventType: 'message_sending_started',
       changes: { transportStatus: S.sending },
       held: () => ({ transportStatus: S.sending }),
-      eligible: (update) =>
-        update
-          .andWhere('direction = :outgoing', { outgoing: 'outgoing' })
-          .andWhere('overall_status NOT IN (:...notSendable)', { notSendable: NOT_SENDABLE })
-          .andWhere(
-            new Brackets((any) =>
-              any
-                .where('overall_status = :waitingToSend', { waitingToSend: S.waitingToSend })
-                .orWhere('transport_status = :pending', { pending: S.pending })
-                .orWhere(retryableAndDue()),
-            ),
-          ),
+      eligible: (bind) =>
+        `direction = ${bind('outgoing', 'direction')}` +
+        ` AND overall_status NOT IN (${statusList(bind, NOT_SENDABLE)})` +
+        ` AND (overall_status = ${bind(S.waitingToSend, 'overallStatus')}` +
+        ` OR transport_status = ${bind(S.pending, 'transportStatus')}` +
+        ` OR ${retryableAndDue(bind, now)})`,
     });
   }
 
@@ -265,31 +255,22 @@ export class MessageLedger {
       eventType: 'destination_processing_started',
       changes: {
         destinationActionStatus: S.processing,
-        processingStartedAt: () => 'COALESCE(processing_started_at, :now)',
+        processingStartedAt: new SqlExpression(
+          (column, bind) => `COALESCE(${column}, ${bind(now, 'processingStartedAt')})`,
+        ),
       },
       held: (before) => ({
         destinationActionStatus: S.processing,
         processingStartedAt: before.processingStartedAt ?? now,
       }),
-      eligible: (update) =>
-        update
-          .andWhere('direction = :incoming', { incoming: 'incoming' })
-          .andWhere('overall_status NOT IN (:...notProcessable)', { notProcessable: NOT_PROCESSABLE })
-          .andWhere(
-            new Brackets((destination) =>
-              destination
-                .where('destination_action_status IS NULL')
-                .orWhere('destination_action_status NOT IN (:...notProcessable)'),
-            ),
-          )
-          .andWhere(
-            new Brackets((any) =>
-              any
-                .where('overall_status IN (:...ready)', { ready: [S.queued, S.pending] })
-                .orWhere('destination_action_status IN (:...ready)')
-                .orWhere(retryableAndDue()),
-            ),
-          ),
+      eligible: (bind) =>
+        `direction = ${bind('incoming', 'direction')}` +
+        ` AND overall_status NOT IN (${statusList(bind, NOT_PROCESSABLE)})` +
+        ` AND (destination_action_status IS NULL` +
+        ` OR destination_action_status NOT IN (${statusList(bind, NOT_PROCESSABLE)}))` +
+        ` AND (overall_status IN (${statusList(bind, [S.queued, S.pending])})` +
+        ` OR destination_action_status IN (${statusList(bind, [S.queued, S.pending])})` +
+        ` OR ${retryableAndDue(bind, now)})`,
     });
   }
 
@@ -457,7 +438,7 @@ export class MessageLedger {
       changes: {
         [input.column === 'transport_status' ? 'transportStatus' : 'destinationActionStatus']: S.failed,
         overallStatus: S.failedRetryable,
-        retryCount: () => 'retry_count + 1',
+        retryCount: INCREMENT,
         nextRetryAt: input.nextRetryAt,
         nextAttemptAt: input.nextRetryAt,
         lastAttemptedAt: now,
@@ -970,14 +951,15 @@ export class MessageLedger {
       heldStatus: MessageClaim['heldStatus'];
       stage: RecordAttemptInput['stage'];
       eventType: string;
-      changes: MessageChanges;
+      changes: RowChanges<TalktoMessageEntity>;
       /** What `changes` leave in the row, given the row before them. */
       held: (before: TalktoMessageEntity) => Partial<TalktoMessageEntity>;
-      eligible: (update: UpdateQueryBuilder<TalktoMessageEntity>) => UpdateQueryBuilder<TalktoMessageEntity>;
+      /** The rest of the WHERE clause: the row is in a state this claim may take it from. */
+      eligible: (bind: SqlBinder) => string;
     },
   ): Promise<ClaimedMessage | null> {
     return runInTransaction(this.dataSource, undefined, async (tx) => {
-      const before = await tx.findOneBy(TalktoMessageEntity, { id });
+      const before = await findRowById(tx, TalktoMessageEntity, id);
       if (!before) return null;
       const lock = {
         overallStatus: spec.heldStatus,
@@ -989,18 +971,22 @@ export class MessageLedger {
         lockedUntil: new Date(now.getTime() + leaseMs),
         updatedAt: now,
       };
-      const update = tx
-        .createQueryBuilder()
-        .update(TalktoMessageEntity)
-        .set({ ...spec.changes, ...lock, attempts: () => 'attempts + 1' })
-        .where('id = :id', { id })
-        // The row must still be the one read above, so the claimed row is known without a re-read.
-        .andWhere('overall_status = :seenStatus', { seenStatus: before.overallStatus })
-        .andWhere('attempts = :seenAttempts', { seenAttempts: before.attempts })
-        .andWhere('retry_count = :seenRetryCount', { seenRetryCount: before.retryCount })
-        .setParameter('now', now);
-      const result = await spec.eligible(update).execute();
-      if (result.affected !== 1) return null;
+      const affected = await updateRows(
+        tx,
+        TalktoMessageEntity,
+        { ...spec.changes, ...lock, attempts: INCREMENT },
+        {
+          // The row must still be the one read above, so the claimed row is known without a re-read.
+          equal: {
+            id,
+            overallStatus: before.overallStatus,
+            attempts: before.attempts,
+            retryCount: before.retryCount,
+          },
+          sql: spec.eligible,
+        },
+      );
+      if (affected !== 1) return null;
       const message = tx.create(TalktoMessageEntity, {
         ...before,
         ...spec.held(before),
@@ -1052,7 +1038,7 @@ export class MessageLedger {
     claim: MessageClaim,
     now: Date,
     spec: {
-      changes: MessageChanges;
+      changes: RowChanges<TalktoMessageEntity>;
       attempt: Partial<
         Pick<
           TalktoAttemptEntity,
@@ -1067,21 +1053,19 @@ export class MessageLedger {
     },
   ): Promise<boolean> {
     return runInTransaction(this.dataSource, spec.manager, async (tx) => {
-      const result = await tx
-        .createQueryBuilder()
-        .update(TalktoMessageEntity)
-        .set({ ...spec.changes, ...UNLOCKED, updatedAt: now })
-        .where('id = :id', { id: claim.id })
-        .andWhere('locked_by = :worker', { worker: claim.workerId })
-        .andWhere('overall_status = :held', { held: claim.heldStatus })
-        .execute();
-      if (result.affected !== 1) return false;
-      await tx
-        .createQueryBuilder()
-        .update(TalktoAttemptEntity)
-        .set(asRow<TalktoAttemptEntity>({ ...spec.attempt, updatedAt: now }))
-        .where('id = :id', { id: claim.attemptId })
-        .execute();
+      const affected = await updateRows(
+        tx,
+        TalktoMessageEntity,
+        { ...spec.changes, ...UNLOCKED, updatedAt: now },
+        { equal: { id: claim.id, lockedBy: claim.workerId, overallStatus: claim.heldStatus } },
+      );
+      if (affected !== 1) return false;
+      await updateRows(
+        tx,
+        TalktoAttemptEntity,
+        { ...spec.attempt, updatedAt: now },
+        { equal: { id: claim.attemptId } },
+      );
       // A dead letter copies the whole row; otherwise the claim and the changes say all we need.
       const newStatus = spec.changes.overallStatus;
       const message =
@@ -1089,7 +1073,7 @@ export class MessageLedger {
         claim.messageId === undefined ||
         claim.service === undefined ||
         typeof newStatus !== 'string'
-          ? await tx.findOneByOrFail(TalktoMessageEntity, { id: claim.id })
+          ? await findRowById(tx, TalktoMessageEntity, claim.id)
           : null;
       const row: LoggedRow = message
         ? {
@@ -1148,12 +1132,13 @@ export class MessageLedger {
 
   /** A success after a DLQ reprocess closes the dead letter (BEHAVIOR §9.3). */
   private async closeReprocessedDeadLetter(tx: EntityManager, row: LoggedRow, now: Date): Promise<void> {
-    const result = await tx.update(
+    const affected = await updateRows(
+      tx,
       TalktoDeadLetterEntity,
-      { talktoMessageId: row.id, status: 'reprocessing' },
       { status: 'reprocessed', updatedAt: now },
+      { equal: { talktoMessageId: row.id, status: 'reprocessing' } },
     );
-    if (result.affected === 1) {
+    if (affected === 1) {
       await insertEvent(tx, {
         talktoMessageId: row.id,
         messageId: row.messageId,
@@ -1264,14 +1249,15 @@ function identity(
 }
 
 /** A retryable row whose retry is due; expects the `now` parameter on the query. */
-function retryableAndDue(): Brackets {
-  return new Brackets((due) =>
-    due
-      .where('overall_status = :failedRetryable', { failedRetryable: S.failedRetryable })
-      .andWhere('next_retry_at IS NOT NULL')
-      .andWhere('next_retry_at <= :now')
-      .andWhere('retry_count < max_attempts'),
+function retryableAndDue(bind: SqlBinder, now: Date): string {
+  return (
+    `(overall_status = ${bind(S.failedRetryable, 'overallStatus')} AND next_retry_at IS NOT NULL` +
+    ` AND next_retry_at <= ${bind(now, 'nextRetryAt')} AND retry_count < max_attempts)`
   );
+}
+
+function statusList(bind: SqlBinder, statuses: readonly string[]): string {
+  return statuses.map((status) => bind(status, 'overallStatus')).join(', ');
 }
 
 function failedAttempt(

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { TalktoNonceEntity } from './entities/nonce.entity.js';
-import { insertRow } from './insert-row.util.js';
+import { insertRow } from './row-statements.js';
 import { runStandaloneWrite } from './run-in-transaction.util.js';
 import { isUniqueViolation } from './unique-violation.util.js';
 

@@ -13,7 +13,12 @@ class CommitCounter implements EntitySubscriberInterface {
   }
 }
 
-const event = (messageId: string) => ({ messageId, serviceName: 'orders', eventType: 'group_commit_test' });
+const event = (messageId: string) => ({
+  talktoMessageId: null,
+  messageId,
+  serviceName: 'orders',
+  eventType: 'group_commit_test',
+});
 
 describe('SQLite group commit', () => {
   let db: MigratedDatabase;

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TalktoAttemptEntity } from '../../lib/persistence/entities/attempt.entity.js';
+import { TalktoDeadLetterEntity } from '../../lib/persistence/entities/dead-letter.entity.js';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
-import { insertRow } from '../../lib/persistence/insert-row.util.js';
+import {
+  findRowById,
+  INCREMENT,
+  insertRow,
+  SqlExpression,
+  updateRows,
+} from '../../lib/persistence/row-statements.js';
 import { asRow } from '../../lib/persistence/message-history.writer.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
@@ -75,5 +82,62 @@ describe.each(DATABASE_KINDS)('insertRow on %s', (kind) => {
     await expect(
       insertRow(db.dataSource.manager, TalktoEventEntity, asRow<TalktoEventEntity>({ nope: 1 } as never)),
     ).rejects.toThrow('TalktoEventEntity has no column for "nope"');
+  });
+
+  it('updates only the rows every condition matches and reports how many', async () => {
+    const at2 = new Date('2026-03-02T08:30:00.125Z');
+    const id = await insertRow(
+      db.dataSource.manager,
+      TalktoDeadLetterEntity,
+      asRow<TalktoDeadLetterEntity>({
+        messageId: 'm-4',
+        status: 'reprocessing',
+        createdAt: at,
+        updatedAt: at,
+      }),
+    );
+    const update = (status: string) =>
+      updateRows(
+        db.dataSource.manager,
+        TalktoDeadLetterEntity,
+        {
+          status: 'reprocessed',
+          reprocessCount: INCREMENT,
+          reprocessedAt: new SqlExpression(
+            (column, bind) => `COALESCE(${column}, ${bind(at2, 'reprocessedAt')})`,
+          ),
+          updatedAt: at2,
+        },
+        {
+          equal: { id, status, talktoMessageId: null },
+          sql: (bind) => `created_at < ${bind(at2, 'createdAt')}`,
+        },
+      );
+    expect(await update('open')).toBe(0);
+    expect(await update('reprocessing')).toBe(1);
+    const row = await db.dataSource.manager.findOneByOrFail(TalktoDeadLetterEntity, { id });
+    expect(row).toMatchObject({ status: 'reprocessed', reprocessCount: 1 });
+    expect(row.reprocessedAt?.toISOString()).toBe(at2.toISOString());
+    expect(row.updatedAt?.toISOString()).toBe(at2.toISOString());
+  });
+
+  it('reads a row by id exactly as TypeORM hydrates it, or null', async () => {
+    const id = await insertRow(
+      db.dataSource.manager,
+      TalktoEventEntity,
+      asRow<TalktoEventEntity>({
+        talktoMessageId: 7,
+        messageId: 'm-5',
+        serviceName: 'orders',
+        eventType: 'message_sent',
+        meta: { http_status: 202, list: ['a', null] },
+        createdAt: at,
+        updatedAt: null,
+      }),
+    );
+    const ours = await findRowById(db.dataSource.manager, TalktoEventEntity, id);
+    expect(ours).toBeInstanceOf(TalktoEventEntity);
+    expect(ours).toEqual(await db.dataSource.manager.findOneByOrFail(TalktoEventEntity, { id }));
+    expect(await findRowById(db.dataSource.manager, TalktoEventEntity, id + 1000)).toBeNull();
   });
 });
