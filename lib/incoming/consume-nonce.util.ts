@@ -1,27 +1,26 @@
 import type { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
-import type { NonceStore } from '../persistence/nonce.store.js';
+import type { ConsumeNonceInput, NonceStore } from '../persistence/nonce.store.js';
 import { nonceLedgerHash } from '../protocol/derived-ids.util.js';
 import type { VerifiedEnvelope } from '../protocol/envelope.verifier.js';
 
 /**
- * The nonce step shared by the command and callback routes (§6.4): false when the request is a
- * replay — a v2 request without a nonce under replay protection, or a nonce already used — and
- * true otherwise, recording a new nonce when replay protection is on.
+ * The nonce step shared by the command and callback routes (§6.4): `'replay'` for a v2 request
+ * without a nonce under replay protection, the row to record when replay protection is on and the
+ * request carries a nonce, null when there is nothing to record.
  */
-export async function consumeEnvelopeNonce(
+export function nonceOf(
   envelope: VerifiedEnvelope,
-  nonces: NonceStore,
   clock: TalktoClock,
   options: ResolvedTalktoOptions,
-): Promise<boolean> {
+): ConsumeNonceInput | 'replay' | null {
   if (envelope.nonceAction === 'reject') {
-    return false;
+    return 'replay';
   }
   if (envelope.nonceAction !== 'consume' || !options.security.replayProtection) {
-    return true;
+    return null;
   }
-  return nonces.consume({
+  return {
     nonceHash: nonceLedgerHash(envelope.source, envelope.target, envelope.nonce!),
     source: envelope.source,
     target: envelope.target,
@@ -29,5 +28,16 @@ export async function consumeEnvelopeNonce(
     signedTimestamp: envelope.signedTimestamp,
     now: clock.now(),
     retentionDays: options.nonceRetentionDays,
-  });
+  };
+}
+
+/** The nonce step on its own: false when the request is a replay, true once a new nonce is recorded. */
+export async function consumeEnvelopeNonce(
+  envelope: VerifiedEnvelope,
+  nonces: NonceStore,
+  clock: TalktoClock,
+  options: ResolvedTalktoOptions,
+): Promise<boolean> {
+  const nonce = nonceOf(envelope, clock, options);
+  return nonce === 'replay' ? false : nonce === null || nonces.consume(nonce);
 }

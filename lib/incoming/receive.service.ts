@@ -3,7 +3,6 @@ import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
 import { MessageLedger } from '../persistence/message.ledger.js';
-import { NonceStore } from '../persistence/nonce.store.js';
 import { type VerifiedEnvelope, verifyEnvelope } from '../protocol/envelope.verifier.js';
 import { TalktoJsonDecodeError } from '../protocol/errors/json-decode.error.js';
 import { TalktoJsonEncodeError } from '../protocol/errors/json-encode.error.js';
@@ -15,7 +14,7 @@ import type { TalktoHeaders } from '../protocol/talkto.headers.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { readTraceparent } from '../tracing/traceparent.util.js';
-import { consumeEnvelopeNonce } from './consume-nonce.util.js';
+import { nonceOf } from './consume-nonce.util.js';
 import { decodeEnvelopeBody } from './request-body.decoder.js';
 import { receiveAnswers, type TalktoHttpAnswer } from './receive-response.js';
 import { createVerifierConfig } from './verifier-config.factory.js';
@@ -28,8 +27,8 @@ export interface ReceivedRequest {
 
 /**
  * The command route's pipeline (PROTOCOL §8.1): decode, validate, verify, then the stateful steps —
- * duplicate by message id, nonce, idempotency key — and the durable insert. Nothing is written
- * before verification passes, except the nonce.
+ * duplicate by message id, nonce, idempotency key — and the durable insert, which records the
+ * nonce in the message's own transaction. Nothing is written before verification passes.
  */
 @Injectable()
 export class ReceiveService {
@@ -39,7 +38,6 @@ export class ReceiveService {
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     private readonly clock: TalktoClock,
     private readonly ledger: MessageLedger,
-    private readonly nonces: NonceStore,
     private readonly dispatcher: TalktoDispatcher,
     private readonly metrics: TalktoMetrics,
   ) {}
@@ -85,7 +83,8 @@ export class ReceiveService {
     if (existing) {
       return receiveAnswers.duplicate('already_received', existing.messageId);
     }
-    if (!(await consumeEnvelopeNonce(envelope, this.nonces, this.clock, this.options))) {
+    const nonce = nonceOf(envelope, this.clock, this.options);
+    if (nonce === 'replay') {
       return receiveAnswers.rejected(409, 'replay_nonce_reused');
     }
     const outcome = await this.ledger.insertIncoming({
@@ -103,7 +102,11 @@ export class ReceiveService {
       traceparent,
       now: this.clock.now(),
       messageIdChecked: true,
+      nonce,
     });
+    if (outcome.kind === 'replay') {
+      return receiveAnswers.rejected(409, 'replay_nonce_reused');
+    }
     if (outcome.kind === 'duplicate') {
       return receiveAnswers.duplicate(outcome.status, outcome.messageId);
     }

@@ -1,4 +1,5 @@
 import type { TalktoMessageEntity } from './entities/message.entity.js';
+import type { ConsumeNonceInput } from './nonce.store.js';
 import type { DuplicateStatus } from './message.statuses.js';
 
 /** A new outgoing command or callback; `payload` is body-JSON text from the protocol encoder. */
@@ -42,11 +43,17 @@ export interface InsertIncomingInput {
   now?: Date;
   /** The caller found no row with this message id just before (PROTOCOL §8.1 step 4): skip that lookup. */
   messageIdChecked?: boolean;
+  /**
+   * The request's nonce (PROTOCOL §8.1 step 5), recorded in the message's own transaction; a
+   * nonce used before makes the result `replay`. A duplicate by idempotency key still records it.
+   */
+  nonce?: ConsumeNonceInput | null;
 }
 
 export type InsertIncomingResult =
   | { kind: 'stored'; message: TalktoMessageEntity }
-  | { kind: 'duplicate'; status: DuplicateStatus; messageId: string };
+  | { kind: 'duplicate'; status: DuplicateStatus; messageId: string }
+  | { kind: 'replay' };
 
 /** Proof that one worker owns a message until it records an outcome or the lease runs out. */
 export interface MessageClaim {

@@ -30,6 +30,7 @@ import type {
   RetryableFailureInput,
   SentResponse,
 } from './message-ledger.interfaces.js';
+import { type ConsumeNonceInput, insertNonce, NonceStore } from './nonce.store.js';
 import { duplicateStatusFor, MessageStatus as S, NOT_PROCESSABLE, NOT_SENDABLE } from './message.statuses.js';
 import { runInTransaction, runStandaloneWrite } from './run-in-transaction.util.js';
 import { limitText } from './text-limit.util.js';
@@ -60,7 +61,11 @@ const STALE_EXHAUSTED_ERROR = 'Stale Talkto lock recovered after attempts were e
  * affected row; the loser gets `null`/`false` and must do nothing.
  */
 export class MessageLedger {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly nonces: NonceStore;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.nonces = new NonceStore(dataSource);
+  }
 
   findById(id: number): Promise<TalktoMessageEntity | null> {
     return findRowById(this.dataSource.manager, TalktoMessageEntity, id);
@@ -174,6 +179,7 @@ export class MessageLedger {
    */
   async insertIncoming(input: InsertIncomingInput): Promise<InsertIncomingResult> {
     const now = input.now ?? new Date();
+    const nonce = input.nonce ?? null;
     const fingerprint = idempotencyFingerprint(
       'incoming',
       input.source,
@@ -185,9 +191,10 @@ export class MessageLedger {
       input.messageIdChecked ? null : input.messageId,
       fingerprint,
     );
-    if (duplicate) return duplicate;
+    if (duplicate) return this.afterNonce(nonce, duplicate);
     try {
       const message = await runInTransaction(this.dataSource, undefined, async (tx) => {
+        if (nonce) await insertNonce(tx, nonce);
         const stored = await this.insertMessage(tx, {
           ...identity(input, 'incoming', fingerprint, now),
           destinationReceiveStatus: S.received,
@@ -214,10 +221,19 @@ export class MessageLedger {
       return { kind: 'stored', message };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
+      if (nonce && (await this.nonces.isUsed(nonce.nonceHash))) return { kind: 'replay' };
       const raced = await this.findIncomingDuplicate(input.messageId, fingerprint);
       if (!raced) throw error;
-      return raced;
+      return this.afterNonce(nonce, raced);
     }
+  }
+
+  /** A duplicate is answered only once the nonce step passed, as in PROTOCOL §8.1 (step 5 before 6–7). */
+  private async afterNonce(
+    nonce: ConsumeNonceInput | null,
+    duplicate: InsertIncomingResult,
+  ): Promise<InsertIncomingResult> {
+    return nonce === null || (await this.nonces.consume(nonce)) ? duplicate : { kind: 'replay' };
   }
 
   /** Takes an outgoing message for one send (BEHAVIOR §3.1, §4.4 step 6); null when not sendable. */

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { TalktoNonceEntity } from './entities/nonce.entity.js';
 import { insertRow } from './row-statements.js';
 import { runStandaloneWrite } from './run-in-transaction.util.js';
@@ -20,33 +20,44 @@ export interface ConsumeNonceInput {
 const DEFAULT_RETENTION_DAYS = 7;
 const DAY_MS = 86_400_000;
 
+/**
+ * Records a nonce through `manager`, e.g. in the transaction that stores its message; a used
+ * nonce fails with the engine's unique violation.
+ */
+export async function insertNonce(manager: EntityManager, input: ConsumeNonceInput): Promise<void> {
+  const now = input.now ?? new Date();
+  const days = input.retentionDays > 0 ? input.retentionDays : DEFAULT_RETENTION_DAYS;
+  await insertRow(manager, TalktoNonceEntity, {
+    nonceHash: input.nonceHash,
+    sourceService: input.source,
+    targetService: input.target,
+    messageId: input.messageId,
+    signatureVersion: 'v2',
+    signedTimestamp: input.signedTimestamp,
+    usedAt: now,
+    expiresAt: new Date(now.getTime() + days * DAY_MS),
+    createdAt: now,
+    updatedAt: now,
+  });
+}
+
 /** The replay ledger for v2 nonces (BEHAVIOR §1.5): the unique hash is the check. */
 export class NonceStore {
   constructor(private readonly dataSource: DataSource) {}
 
   /** True when the nonce is new and now recorded; false when it was used before. */
   async consume(input: ConsumeNonceInput): Promise<boolean> {
-    const now = input.now ?? new Date();
-    const days = input.retentionDays > 0 ? input.retentionDays : DEFAULT_RETENTION_DAYS;
     try {
-      await runStandaloneWrite(this.dataSource, (manager) =>
-        insertRow(manager, TalktoNonceEntity, {
-          nonceHash: input.nonceHash,
-          sourceService: input.source,
-          targetService: input.target,
-          messageId: input.messageId,
-          signatureVersion: 'v2',
-          signedTimestamp: input.signedTimestamp,
-          usedAt: now,
-          expiresAt: new Date(now.getTime() + days * DAY_MS),
-          createdAt: now,
-          updatedAt: now,
-        }),
-      );
+      await runStandaloneWrite(this.dataSource, (manager) => insertNonce(manager, input));
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
       throw error;
     }
+  }
+
+  /** Whether a nonce with this hash is recorded. */
+  isUsed(nonceHash: string): Promise<boolean> {
+    return this.dataSource.manager.existsBy(TalktoNonceEntity, { nonceHash });
   }
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { In } from 'typeorm';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
+import { TalktoNonceEntity } from '../../lib/persistence/entities/nonce.entity.js';
 import { MessageLedger } from '../../lib/persistence/message.ledger.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
@@ -174,5 +176,89 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
     expect(
       results.filter((result) => result.kind === 'duplicate' && result.status === 'already_accepted'),
     ).toHaveLength(7);
+  });
+
+  describe('with the request nonce', () => {
+    let nonceCount = 0;
+    const freshNonce = (messageId: string) => ({
+      nonceHash: (++nonceCount).toString(16).padStart(64, '0'),
+      source: 'orders',
+      target: 'billing',
+      messageId,
+      signedTimestamp: '1772359200',
+      retentionDays: 7,
+    });
+    const nonceRows = (nonceHash: string) => db.dataSource.manager.findBy(TalktoNonceEntity, { nonceHash });
+
+    it('records the nonce with the message', async () => {
+      const input = incomingInput();
+      const nonce = freshNonce(input.messageId);
+      expect((await ledger.insertIncoming({ ...input, nonce })).kind).toBe('stored');
+      expect((await nonceRows(nonce.nonceHash)).map((row) => row.messageId)).toEqual([input.messageId]);
+    });
+
+    it('answers a used nonce as a replay and stores nothing', async () => {
+      const first = incomingInput();
+      const nonce = freshNonce(first.messageId);
+      await ledger.insertIncoming({ ...first, nonce });
+      const replay = incomingInput();
+      expect(
+        await ledger.insertIncoming({ ...replay, nonce: { ...nonce, messageId: replay.messageId } }),
+      ).toEqual({
+        kind: 'replay',
+      });
+      expect(await db.dataSource.manager.countBy(TalktoMessageEntity, { messageId: replay.messageId })).toBe(
+        0,
+      );
+      expect(await db.dataSource.manager.countBy(TalktoEventEntity, { messageId: replay.messageId })).toBe(0);
+    });
+
+    it('still records the nonce of a duplicate by idempotency key, and checks it first', async () => {
+      const original = await ledger.insertIncoming(incomingInput({ idempotencyKey: 'nonce-idem' }));
+      const again = incomingInput({ idempotencyKey: 'nonce-idem' });
+      const nonce = freshNonce(again.messageId);
+      expect(await ledger.insertIncoming({ ...again, nonce })).toMatchObject({
+        kind: 'duplicate',
+        status: 'already_accepted',
+        messageId: original.kind === 'stored' ? original.message.messageId : undefined,
+      });
+      expect(await nonceRows(nonce.nonceHash)).toHaveLength(1);
+      const reused = incomingInput({ idempotencyKey: 'nonce-idem' });
+      expect(await ledger.insertIncoming({ ...reused, nonce })).toEqual({ kind: 'replay' });
+    });
+
+    it('lets one of many concurrent messages sharing a nonce in, the others are replays', async () => {
+      const ledgers = await racingLedgers();
+      const nonce = freshNonce('race-nonce');
+      const inputs = Array.from({ length: 8 }, () => incomingInput());
+      const results = await Promise.all(
+        inputs.map((input, i) => ledgers[i % ledgers.length]!.insertIncoming({ ...input, nonce })),
+      );
+      expect(results.filter((result) => result.kind === 'stored')).toHaveLength(1);
+      expect(results.filter((result) => result.kind === 'replay')).toHaveLength(7);
+      const stored = await db.dataSource.manager.findBy(TalktoMessageEntity, {
+        messageId: In(inputs.map((input) => input.messageId)),
+      });
+      expect(stored).toHaveLength(1);
+      expect(await nonceRows(nonce.nonceHash)).toHaveLength(1);
+    });
+
+    it('records every nonce of concurrent deliveries of one message_id', async () => {
+      const ledgers = await racingLedgers();
+      const messageId = nextMessageId('race-nonces');
+      const nonces = Array.from({ length: 6 }, () => freshNonce(messageId));
+      const results = await Promise.all(
+        nonces.map((nonce, i) =>
+          ledgers[i % ledgers.length]!.insertIncoming(incomingInput({ messageId, nonce })),
+        ),
+      );
+      expect(results.filter((result) => result.kind === 'stored')).toHaveLength(1);
+      expect(results.filter((result) => result.kind === 'duplicate')).toHaveLength(5);
+      expect(
+        await db.dataSource.manager.countBy(TalktoNonceEntity, {
+          nonceHash: In(nonces.map((n) => n.nonceHash)),
+        }),
+      ).toBe(6);
+    });
   });
 });
