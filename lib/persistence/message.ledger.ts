@@ -35,7 +35,7 @@ import { duplicateStatusFor, MessageStatus as S, NOT_PROCESSABLE, NOT_SENDABLE }
 import { runInTransaction, runStandaloneWrite } from './run-in-transaction.util.js';
 import { limitText } from './text-limit.util.js';
 import {
-  findRowById,
+  findRow,
   INCREMENT,
   insertRow,
   type RowChanges,
@@ -68,16 +68,16 @@ export class MessageLedger {
   }
 
   findById(id: number): Promise<TalktoMessageEntity | null> {
-    return findRowById(this.dataSource.manager, TalktoMessageEntity, id);
+    return findRow(this.dataSource.manager, TalktoMessageEntity, { id });
   }
 
   findByMessageId(messageId: string): Promise<TalktoMessageEntity | null> {
-    return this.dataSource.manager.findOneBy(TalktoMessageEntity, { messageId });
+    return findRow(this.dataSource.manager, TalktoMessageEntity, { messageId });
   }
 
   /** Only outgoing rows: a callback never matches a message this service received. */
   findOutgoingByMessageId(messageId: string): Promise<TalktoMessageEntity | null> {
-    return this.dataSource.manager.findOneBy(TalktoMessageEntity, { messageId, direction: 'outgoing' });
+    return findRow(this.dataSource.manager, TalktoMessageEntity, { messageId, direction: 'outgoing' });
   }
 
   existsByMessageId(messageId: string): Promise<boolean> {
@@ -137,7 +137,7 @@ export class MessageLedger {
       input.idempotencyKey,
     );
     if (fingerprint !== null) {
-      const existing = await reader.findOneBy(TalktoMessageEntity, { idempotencyFingerprint: fingerprint });
+      const existing = await findRow(reader, TalktoMessageEntity, { idempotencyFingerprint: fingerprint });
       if (existing) return existing;
     }
     try {
@@ -167,7 +167,7 @@ export class MessageLedger {
       });
     } catch (error) {
       if (fingerprint === null || !isUniqueViolation(error)) throw error;
-      const winner = await reader.findOneBy(TalktoMessageEntity, { idempotencyFingerprint: fingerprint });
+      const winner = await findRow(reader, TalktoMessageEntity, { idempotencyFingerprint: fingerprint });
       if (!winner) throw error;
       return winner;
     }
@@ -931,7 +931,7 @@ export class MessageLedger {
     const byId = messageId === null ? null : await this.findByMessageId(messageId);
     if (byId) return { kind: 'duplicate', status: 'already_received', messageId: byId.messageId };
     if (fingerprint === null) return null;
-    const byKey = await this.dataSource.manager.findOneBy(TalktoMessageEntity, {
+    const byKey = await findRow(this.dataSource.manager, TalktoMessageEntity, {
       idempotencyFingerprint: fingerprint,
     });
     return byKey
@@ -975,7 +975,7 @@ export class MessageLedger {
     },
   ): Promise<ClaimedMessage | null> {
     return runInTransaction(this.dataSource, undefined, async (tx) => {
-      const before = await findRowById(tx, TalktoMessageEntity, id);
+      const before = await findRow(tx, TalktoMessageEntity, { id });
       if (!before) return null;
       const lock = {
         overallStatus: spec.heldStatus,
@@ -1089,7 +1089,7 @@ export class MessageLedger {
         claim.messageId === undefined ||
         claim.service === undefined ||
         typeof newStatus !== 'string'
-          ? await findRowById(tx, TalktoMessageEntity, claim.id)
+          ? await findRow(tx, TalktoMessageEntity, { id: claim.id })
           : null;
       const row: LoggedRow = message
         ? {

@@ -94,17 +94,17 @@ export async function updateRows<T extends ObjectLiteral>(
   return result.affected ?? 0;
 }
 
-/** The row with this id as TypeORM would hydrate it, or null. */
-export async function findRowById<T extends ObjectLiteral>(
+/** The first row matching `equal`, hydrated as TypeORM hydrates it, or null. */
+export async function findRow<T extends ObjectLiteral>(
   manager: EntityManager,
   target: EntityTarget<T>,
-  id: number,
+  equal: Record<string, unknown>,
 ): Promise<T | null> {
   const metadata = manager.connection.getMetadata(target);
   const sql = new StatementWriter(manager, metadata);
   const columns = metadata.columns.map((column) => sql.column(column.propertyName)).join(', ');
   const rows = (await manager.query(
-    `SELECT ${columns} FROM ${sql.table} WHERE ${sql.where({ equal: { id } })}`,
+    `SELECT ${columns} FROM ${sql.table} WHERE ${sql.where({ equal })} LIMIT 1`,
     sql.parameters,
   )) as Array<Record<string, unknown>>;
   const raw = rows[0];

@@ -3,7 +3,7 @@ import { TalktoAttemptEntity } from '../../lib/persistence/entities/attempt.enti
 import { TalktoDeadLetterEntity } from '../../lib/persistence/entities/dead-letter.entity.js';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import {
-  findRowById,
+  findRow,
   INCREMENT,
   insertRow,
   SqlExpression,
@@ -121,7 +121,7 @@ describe.each(DATABASE_KINDS)('insertRow on %s', (kind) => {
     expect(row.updatedAt?.toISOString()).toBe(at2.toISOString());
   });
 
-  it('reads a row by id exactly as TypeORM hydrates it, or null', async () => {
+  it('reads a matching row exactly as TypeORM hydrates it, or null', async () => {
     const id = await insertRow(
       db.dataSource.manager,
       TalktoEventEntity,
@@ -135,9 +135,15 @@ describe.each(DATABASE_KINDS)('insertRow on %s', (kind) => {
         updatedAt: null,
       }),
     );
-    const ours = await findRowById(db.dataSource.manager, TalktoEventEntity, id);
+    const ours = await findRow(db.dataSource.manager, TalktoEventEntity, { id });
     expect(ours).toBeInstanceOf(TalktoEventEntity);
     expect(ours).toEqual(await db.dataSource.manager.findOneByOrFail(TalktoEventEntity, { id }));
-    expect(await findRowById(db.dataSource.manager, TalktoEventEntity, id + 1000)).toBeNull();
+    expect(
+      await findRow(db.dataSource.manager, TalktoEventEntity, {
+        messageId: 'm-5',
+        eventType: 'message_sent',
+      }),
+    ).toEqual(ours);
+    expect(await findRow(db.dataSource.manager, TalktoEventEntity, { id: id + 1000 })).toBeNull();
   });
 });
