@@ -79,13 +79,13 @@ export class ReceiveService {
   }
 
   private async store(envelope: VerifiedEnvelope, traceparent: string | null): Promise<TalktoHttpAnswer> {
-    const existing = await this.ledger.findByMessageId(envelope.messageId);
-    if (existing) {
-      return receiveAnswers.duplicate('already_received', existing.messageId);
-    }
     const nonce = nonceOf(envelope, this.clock, this.options);
     if (nonce === 'replay') {
-      return receiveAnswers.rejected(409, 'replay_nonce_reused');
+      // Step 4 (a known message id) still comes before the nonce step.
+      const existing = await this.ledger.findByMessageId(envelope.messageId);
+      return existing
+        ? receiveAnswers.duplicate('already_received', existing.messageId)
+        : receiveAnswers.rejected(409, 'replay_nonce_reused');
     }
     const outcome = await this.ledger.insertIncoming({
       messageId: envelope.messageId,
@@ -101,7 +101,6 @@ export class ReceiveService {
       payloadHash: envelope.payloadHash,
       traceparent,
       now: this.clock.now(),
-      messageIdChecked: true,
       nonce,
     });
     if (outcome.kind === 'replay') {

@@ -41,8 +41,6 @@ export interface InsertIncomingInput {
   /** The sender's W3C trace context, when it sent a valid one. */
   traceparent?: string | null;
   now?: Date;
-  /** The caller found no row with this message id just before (PROTOCOL §8.1 step 4): skip that lookup. */
-  messageIdChecked?: boolean;
   /**
    * The request's nonce (PROTOCOL §8.1 step 5), recorded in the message's own transaction; a
    * nonce used before makes the result `replay`. A duplicate by idempotency key still records it.

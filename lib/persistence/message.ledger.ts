@@ -175,7 +175,9 @@ export class MessageLedger {
 
   /**
    * Stores a verified incoming command (`queued`) and its `message_received` event, or reports
-   * it as a duplicate by message id or idempotency key (PROTOCOL §8.1 steps 4, 6, 7′, 7″).
+   * it as a duplicate by message id or idempotency key, or its nonce as a replay (PROTOCOL §8.1
+   * steps 4–7, in that order). Without an idempotency key nothing is looked up first: the unique
+   * indexes refuse a duplicate, and the refusal is then explained in the protocol's order.
    */
   async insertIncoming(input: InsertIncomingInput): Promise<InsertIncomingResult> {
     const now = input.now ?? new Date();
@@ -187,11 +189,12 @@ export class MessageLedger {
       input.command,
       input.idempotencyKey,
     );
-    const duplicate = await this.findIncomingDuplicate(
-      input.messageIdChecked ? null : input.messageId,
-      fingerprint,
-    );
-    if (duplicate) return this.afterNonce(nonce, duplicate);
+    if (fingerprint !== null) {
+      const duplicate =
+        (await this.duplicateById(input.messageId)) ??
+        (await this.afterNonce(nonce, await this.duplicateByKey(fingerprint)));
+      if (duplicate) return duplicate;
+    }
     try {
       const message = await runInTransaction(this.dataSource, undefined, async (tx) => {
         if (nonce) await insertNonce(tx, nonce);
@@ -221,19 +224,25 @@ export class MessageLedger {
       return { kind: 'stored', message };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
+      const byId = await this.duplicateById(input.messageId);
+      if (byId) return byId;
       if (nonce && (await this.nonces.isUsed(nonce.nonceHash))) return { kind: 'replay' };
-      const raced = await this.findIncomingDuplicate(input.messageId, fingerprint);
-      if (!raced) throw error;
-      return this.afterNonce(nonce, raced);
+      const byKey = await this.afterNonce(
+        nonce,
+        fingerprint === null ? null : await this.duplicateByKey(fingerprint),
+      );
+      if (!byKey) throw error;
+      return byKey;
     }
   }
 
-  /** A duplicate is answered only once the nonce step passed, as in PROTOCOL §8.1 (step 5 before 6–7). */
+  /** A duplicate by key is answered only once its nonce is recorded (step 5 before 6–7). */
   private async afterNonce(
     nonce: ConsumeNonceInput | null,
-    duplicate: InsertIncomingResult,
-  ): Promise<InsertIncomingResult> {
-    return nonce === null || (await this.nonces.consume(nonce)) ? duplicate : { kind: 'replay' };
+    duplicate: InsertIncomingResult | null,
+  ): Promise<InsertIncomingResult | null> {
+    if (duplicate === null || nonce === null) return duplicate;
+    return (await this.nonces.consume(nonce)) ? duplicate : { kind: 'replay' };
   }
 
   /** Takes an outgoing message for one send (BEHAVIOR §3.1, §4.4 step 6); null when not sendable. */
@@ -923,14 +932,12 @@ export class MessageLedger {
     return result.affected === 1;
   }
 
-  /** A `messageId` of null skips the lookup by id (the caller has just done it). */
-  private async findIncomingDuplicate(
-    messageId: string | null,
-    fingerprint: string | null,
-  ): Promise<InsertIncomingResult | null> {
-    const byId = messageId === null ? null : await this.findByMessageId(messageId);
-    if (byId) return { kind: 'duplicate', status: 'already_received', messageId: byId.messageId };
-    if (fingerprint === null) return null;
+  private async duplicateById(messageId: string): Promise<InsertIncomingResult | null> {
+    const byId = await this.findByMessageId(messageId);
+    return byId ? { kind: 'duplicate', status: 'already_received', messageId: byId.messageId } : null;
+  }
+
+  private async duplicateByKey(fingerprint: string): Promise<InsertIncomingResult | null> {
     const byKey = await findRow(this.dataSource.manager, TalktoMessageEntity, {
       idempotencyFingerprint: fingerprint,
     });

@@ -243,7 +243,7 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
       expect(await nonceRows(nonce.nonceHash)).toHaveLength(1);
     });
 
-    it('records every nonce of concurrent deliveries of one message_id', async () => {
+    it("answers concurrent deliveries of one message_id as duplicates, keeping the stored one's nonce", async () => {
       const ledgers = await racingLedgers();
       const messageId = nextMessageId('race-nonces');
       const nonces = Array.from({ length: 6 }, () => freshNonce(messageId));
@@ -253,12 +253,25 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
         ),
       );
       expect(results.filter((result) => result.kind === 'stored')).toHaveLength(1);
-      expect(results.filter((result) => result.kind === 'duplicate')).toHaveLength(5);
+      expect(
+        results.filter((result) => result.kind === 'duplicate' && result.status === 'already_received'),
+      ).toHaveLength(5);
       expect(
         await db.dataSource.manager.countBy(TalktoNonceEntity, {
           nonceHash: In(nonces.map((n) => n.nonceHash)),
         }),
-      ).toBe(6);
+      ).toBe(1);
+    });
+
+    it('answers a resent request by its message id before looking at its used nonce', async () => {
+      const input = incomingInput();
+      const nonce = freshNonce(input.messageId);
+      await ledger.insertIncoming({ ...input, nonce });
+      expect(await ledger.insertIncoming({ ...input, nonce })).toEqual({
+        kind: 'duplicate',
+        status: 'already_received',
+        messageId: input.messageId,
+      });
     });
   });
 });
