@@ -139,16 +139,21 @@ export class ProcessPipeline {
   ): Promise<TalktoResult | null> {
     let failure: TalktoResult;
     try {
-      return await runInTransaction(this.dataSource, undefined, async (manager) => {
-        const result = await this.invoker.run(handler, { ...input, manager });
-        if (result.status === 'failed_retryable' || result.status === 'failed_final') {
-          throw new HandlerFailed(result);
-        }
-        if (!(await this.record(message, claim, toOutcome(result), manager))) {
-          throw new OutcomeNotRecorded();
-        }
-        return result;
-      });
+      return await runInTransaction(
+        this.dataSource,
+        undefined,
+        async (manager) => {
+          const result = await this.invoker.run(handler, { ...input, manager });
+          if (result.status === 'failed_retryable' || result.status === 'failed_final') {
+            throw new HandlerFailed(result);
+          }
+          if (!(await this.record(message, claim, toOutcome(result), manager))) {
+            throw new OutcomeNotRecorded();
+          }
+          return result;
+        },
+        { exclusive: true },
+      );
     } catch (error) {
       if (error instanceof OutcomeNotRecorded) return null;
       failure = error instanceof HandlerFailed ? error.result : this.invoker.fromException(error);

@@ -146,22 +146,27 @@ export class PruneService {
     if (dryRun || rows.length === 0) return { count: rows.length, related };
     const ids = rows.map((row) => row.id);
     const messageIds = rows.map((row) => row.messageId);
-    await runInTransaction(this.dataSource, undefined, async (tx) => {
-      const remove = async (entity: EntityTarget<ObjectLiteral>) =>
-        (
-          await tx
-            .createQueryBuilder()
-            .delete()
-            .from(entity)
-            .where('talkto_message_id IN (:...ids)', { ids })
-            .orWhere('message_id IN (:...messageIds)', { messageIds })
-            .execute()
-        ).affected ?? 0;
-      related.attempts = await remove(TalktoAttemptEntity);
-      related.events = await remove(TalktoEventEntity);
-      related.deadLetters = await remove(TalktoDeadLetterEntity);
-      await tx.createQueryBuilder().delete().from(TalktoMessageEntity).whereInIds(ids).execute();
-    });
+    await runInTransaction(
+      this.dataSource,
+      undefined,
+      async (tx) => {
+        const remove = async (entity: EntityTarget<ObjectLiteral>) =>
+          (
+            await tx
+              .createQueryBuilder()
+              .delete()
+              .from(entity)
+              .where('talkto_message_id IN (:...ids)', { ids })
+              .orWhere('message_id IN (:...messageIds)', { messageIds })
+              .execute()
+          ).affected ?? 0;
+        related.attempts = await remove(TalktoAttemptEntity);
+        related.events = await remove(TalktoEventEntity);
+        related.deadLetters = await remove(TalktoDeadLetterEntity);
+        await tx.createQueryBuilder().delete().from(TalktoMessageEntity).whereInIds(ids).execute();
+      },
+      { exclusive: true },
+    );
     return { count: rows.length, related };
   }
 

@@ -5,12 +5,14 @@ import { SqliteGroupCommit } from './sqlite-group-commit.js';
  * Runs `work` in a transaction. Inside a caller's transaction (`manager`) it becomes a savepoint,
  * so a unique-index race we recover from does not abort the caller's PostgreSQL transaction.
  * better-sqlite3 has one connection per DataSource, and TypeORM would interleave two concurrent
- * transactions on it, so there they take turns in the DataSource's group commit.
+ * transactions on it, so there they take turns in the DataSource's group commit; `exclusive` is
+ * for work of unknown length (user code, bulk changes), which then commits on its own.
  */
 export function runInTransaction<T>(
   dataSource: DataSource,
   manager: EntityManager | undefined,
   work: (manager: EntityManager) => Promise<T>,
+  options: { exclusive?: boolean } = {},
 ): Promise<T> {
   if (manager) {
     return manager.transaction(work);
@@ -18,7 +20,7 @@ export function runInTransaction<T>(
   if (dataSource.options.type !== 'better-sqlite3') {
     return dataSource.transaction(work);
   }
-  return SqliteGroupCommit.of(dataSource).run(work);
+  return SqliteGroupCommit.of(dataSource).run(work, options.exclusive);
 }
 
 /**

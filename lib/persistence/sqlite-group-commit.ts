@@ -5,6 +5,8 @@ const MAX_UNITS_PER_COMMIT = 32;
 
 interface Unit {
   work: (manager: EntityManager) => Promise<unknown>;
+  /** Runs in a transaction of its own (see `run`). */
+  exclusive: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -35,10 +37,14 @@ export class SqliteGroupCommit {
     return committer;
   }
 
-  /** Runs `work` in a savepoint of the next shared transaction; settles once that commits. */
-  run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in a savepoint of the next shared transaction; settles once that commits.
+   * `exclusive` work gets a transaction of its own: work whose length is not ours to know (a
+   * handler's own code, an operator's bulk change) must not hold back the commit of others.
+   */
+  run<T>(work: (manager: EntityManager) => Promise<T>, exclusive = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.waiting.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.waiting.push({ work, exclusive, resolve: resolve as (value: unknown) => void, reject });
       if (!this.draining) {
         this.draining = true;
         void this.drain();
@@ -68,11 +74,12 @@ export class SqliteGroupCommit {
     }
     // Units queued while earlier ones run join this transaction, up to the bound. Before the
     // commit, one turn of the event loop lets requests already read from sockets add theirs.
-    while (units.length < MAX_UNITS_PER_COMMIT) {
+    while (units.length < MAX_UNITS_PER_COMMIT && !units[0]?.exclusive) {
       if (this.waiting.length === 0) {
         await new Promise((resolve) => setImmediate(resolve));
         if (this.waiting.length === 0) break;
       }
+      if (this.waiting[0]!.exclusive && units.length > 0) break;
       const unit = this.waiting.shift()!;
       units.push(unit);
       try {

@@ -79,4 +79,29 @@ describe('SQLite group commit', () => {
     );
     expect(seen).toEqual([['c-1'], ['c-2']]);
   });
+
+  it('commits exclusive work on its own, without holding back the writes queued before it', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const before = runInTransaction(db.dataSource, undefined, (tx) => insertEvent(tx, event('d-1')));
+    const slow = runInTransaction(
+      db.dataSource,
+      undefined,
+      async (tx) => {
+        await insertEvent(tx, event('d-2'));
+        await held;
+      },
+      { exclusive: true },
+    );
+    const after = runInTransaction(db.dataSource, undefined, (tx) => insertEvent(tx, event('d-3')));
+    const waited = new Promise((resolve) => setTimeout(() => resolve('held back'), 2000).unref());
+    try {
+      expect(await Promise.race([before.then(() => 'committed'), waited])).toBe('committed');
+      expect(await storedIds('d-')).toEqual(['d-1']);
+    } finally {
+      release();
+    }
+    await Promise.all([before, slow, after]);
+    expect(await storedIds('d-')).toEqual(['d-1', 'd-2', 'd-3']);
+  });
 });
