@@ -8,6 +8,7 @@ import {
   type EntityEventStatus,
   TalktoEntityEventEntity,
 } from '../persistence/entities/entity-event.entity.js';
+import { runStandaloneWrite } from '../persistence/run-in-transaction.util.js';
 import { limitText } from '../persistence/text-limit.util.js';
 import { isUniqueViolation } from '../persistence/unique-violation.util.js';
 import { TALKTO_DATA_SOURCE } from '../talkto.constants.js';
@@ -29,41 +30,43 @@ export class EntityEventStore {
     leaseMs: number,
     now: Date,
   ): Promise<TalktoEntityEventEntity | null> {
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .update(TalktoEntityEventEntity)
-      .set({
-        status: 'processing',
-        lockedBy: workerId,
-        lockedUntil: new Date(now.getTime() + leaseMs),
-        attempts: () => 'attempts + 1',
-        updatedAt: now,
-      })
-      .where('id = :id', { id })
-      .andWhere(
-        new Brackets((any) =>
-          any
-            .where(
-              new Brackets((pending) =>
-                pending
-                  .where('status = :pending', { pending: 'pending' })
-                  .andWhere(
-                    new Brackets((due) =>
-                      due.where('next_attempt_at IS NULL').orWhere('next_attempt_at <= :now', { now }),
+    const result = await runStandaloneWrite(this.dataSource, (manager) =>
+      manager
+        .createQueryBuilder()
+        .update(TalktoEntityEventEntity)
+        .set({
+          status: 'processing',
+          lockedBy: workerId,
+          lockedUntil: new Date(now.getTime() + leaseMs),
+          attempts: () => 'attempts + 1',
+          updatedAt: now,
+        })
+        .where('id = :id', { id })
+        .andWhere(
+          new Brackets((any) =>
+            any
+              .where(
+                new Brackets((pending) =>
+                  pending
+                    .where('status = :pending', { pending: 'pending' })
+                    .andWhere(
+                      new Brackets((due) =>
+                        due.where('next_attempt_at IS NULL').orWhere('next_attempt_at <= :now', { now }),
+                      ),
                     ),
-                  ),
+                ),
+              )
+              .orWhere(
+                new Brackets((stale) =>
+                  stale
+                    .where('status = :processing', { processing: 'processing' })
+                    .andWhere('locked_until < :now', { now }),
+                ),
               ),
-            )
-            .orWhere(
-              new Brackets((stale) =>
-                stale
-                  .where('status = :processing', { processing: 'processing' })
-                  .andWhere('locked_until < :now', { now }),
-              ),
-            ),
-        ),
-      )
-      .execute();
+          ),
+        )
+        .execute(),
+    );
     if (result.affected !== 1) return null;
     return this.dataSource.manager.findOneBy(TalktoEntityEventEntity, { id, lockedBy: workerId });
   }
@@ -140,14 +143,16 @@ export class EntityEventStore {
     const existing = new Set((await repository.findBy({ entityEventId: eventId })).map((row) => row.handler));
     for (const handler of recipients.filter((key) => !existing.has(key))) {
       try {
-        await repository.insert({
-          entityEventId: eventId,
-          handler,
-          status: 'pending',
-          attempts: 0,
-          createdAt: now,
-          updatedAt: now,
-        });
+        await runStandaloneWrite(this.dataSource, (manager) =>
+          manager.insert(TalktoEntityEventDeliveryEntity, {
+            entityEventId: eventId,
+            handler,
+            status: 'pending',
+            attempts: 0,
+            createdAt: now,
+            updatedAt: now,
+          }),
+        );
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
       }
@@ -162,17 +167,22 @@ export class EntityEventStore {
     now: Date,
   ): Promise<void> {
     const finished = status === 'succeeded' || status === 'dead_lettered';
-    await this.dataSource.getRepository(TalktoEntityEventDeliveryEntity).update(
-      { id },
-      {
-        status,
-        attempts: changes.attempts,
-        nextAttemptAt: changes.nextAttemptAt ?? null,
-        lastError:
-          changes.lastError === undefined || changes.lastError === null ? null : limitText(changes.lastError),
-        completedAt: finished ? now : null,
-        updatedAt: now,
-      },
+    await runStandaloneWrite(this.dataSource, (manager) =>
+      manager.update(
+        TalktoEntityEventDeliveryEntity,
+        { id },
+        {
+          status,
+          attempts: changes.attempts,
+          nextAttemptAt: changes.nextAttemptAt ?? null,
+          lastError:
+            changes.lastError === undefined || changes.lastError === null
+              ? null
+              : limitText(changes.lastError),
+          completedAt: finished ? now : null,
+          updatedAt: now,
+        },
+      ),
     );
   }
 
@@ -182,17 +192,19 @@ export class EntityEventStore {
     changes: Partial<Pick<TalktoEntityEventEntity, 'status' | 'nextAttemptAt' | 'deliveredAt' | 'lastError'>>,
     now: Date,
   ): Promise<void> {
-    await this.dataSource
-      .createQueryBuilder()
-      .update(TalktoEntityEventEntity)
-      .set({
-        ...changes,
-        ...(changes.lastError ? { lastError: limitText(changes.lastError) } : {}),
-        lockedBy: null,
-        lockedUntil: null,
-        updatedAt: now,
-      })
-      .where('id = :id AND locked_by = :workerId', { id, workerId })
-      .execute();
+    await runStandaloneWrite(this.dataSource, (manager) =>
+      manager
+        .createQueryBuilder()
+        .update(TalktoEntityEventEntity)
+        .set({
+          ...changes,
+          ...(changes.lastError ? { lastError: limitText(changes.lastError) } : {}),
+          lockedBy: null,
+          lockedUntil: null,
+          updatedAt: now,
+        })
+        .where('id = :id AND locked_by = :workerId', { id, workerId })
+        .execute(),
+    );
   }
 }

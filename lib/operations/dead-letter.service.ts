@@ -1,3 +1,4 @@
+import { runStandaloneWrite } from '../persistence/run-in-transaction.util.js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { TalktoClock } from '../clock/talkto.clock.js';
@@ -189,13 +190,15 @@ export class DeadLetterService {
 
   /** Closes a dead letter without reprocessing; false when it is being reprocessed or gone. */
   async markIgnored(id: number): Promise<boolean> {
-    const result = await this.dataSource.manager
-      .createQueryBuilder()
-      .update(TalktoDeadLetterEntity)
-      .set({ status: 'ignored', updatedAt: this.clock.now() })
-      .where('id = :id', { id })
-      .andWhere('status IN (:...statuses)', { statuses: ['open', 'failed_reprocess', 'reprocessed'] })
-      .execute();
+    const result = await runStandaloneWrite(this.dataSource, (manager) =>
+      manager
+        .createQueryBuilder()
+        .update(TalktoDeadLetterEntity)
+        .set({ status: 'ignored', updatedAt: this.clock.now() })
+        .where('id = :id', { id })
+        .andWhere('status IN (:...statuses)', { statuses: ['open', 'failed_reprocess', 'reprocessed'] })
+        .execute(),
+    );
     return result.affected === 1;
   }
 

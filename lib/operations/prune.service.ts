@@ -128,7 +128,12 @@ export class PruneService {
   ): Promise<PruneTypeResult> {
     const ids = await this.oldestIds(this.dataSource.manager, entity, condition, parameters, limit);
     if (!dryRun && ids.length > 0) {
-      await this.dataSource.manager.createQueryBuilder().delete().from(entity).whereInIds(ids).execute();
+      await runInTransaction(
+        this.dataSource,
+        undefined,
+        (tx) => tx.createQueryBuilder().delete().from(entity).whereInIds(ids).execute(),
+        { exclusive: true },
+      );
     }
     return { count: ids.length };
   }

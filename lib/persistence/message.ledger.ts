@@ -922,14 +922,15 @@ export class MessageLedger {
    * the row then rests as before the claim and the sweeper or an operator tries again.
    */
   async releaseDispatchClaim(claim: DispatchClaim, now: Date): Promise<boolean> {
-    const result = await this.dataSource.manager
-      .createQueryBuilder()
-      .update(TalktoMessageEntity)
-      .set({ lockedUntil: now, updatedAt: now })
-      .where('id = :id', { id: claim.id })
-      .andWhere('locked_by = :claimId', { claimId: claim.claimId })
-      .execute();
-    return result.affected === 1;
+    const affected = await runStandaloneWrite(this.dataSource, (manager) =>
+      updateRows(
+        manager,
+        TalktoMessageEntity,
+        { lockedUntil: now, updatedAt: now },
+        { equal: { id: claim.id, lockedBy: claim.claimId } },
+      ),
+    );
+    return affected === 1;
   }
 
   private async duplicateById(messageId: string): Promise<InsertIncomingResult | null> {
