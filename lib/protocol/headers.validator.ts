@@ -16,10 +16,20 @@ export interface ConfiguredHeaderNames {
   nonce_header_name?: string;
 }
 
+/** Names that passed, kept (bounded): requests repeat the same dozen header names. */
+const tokenNames = new Set<string>();
+const TOKEN_NAMES_MAX = 256;
+
 /** Throws `header_name`-reason failure for `field` unless `name` is an RFC 7230 token. */
 export function validateHeaderName(name: string, field = 'header_name'): void {
+  if (tokenNames.has(name)) {
+    return;
+  }
   if (!TOKEN.test(name)) {
     throw new TalktoEnvelopeFieldError(field, 'header_name');
+  }
+  if (tokenNames.size < TOKEN_NAMES_MAX) {
+    tokenNames.add(name);
   }
 }
 

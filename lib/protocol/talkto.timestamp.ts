@@ -19,15 +19,14 @@ function offsetSeconds(zone: string | undefined): number | null {
     return 0;
   }
   const match = /^([+-])(\d{1,2}):?(\d{2})?$/.exec(zone);
-  if (!match) {
-    return null;
-  }
-  const hours = Number(match[2]);
-  const minutes = Number(match[3] ?? '0');
+  return match ? zoneOffset(match[1], Number(match[2]), Number(match[3] ?? '0')) : null;
+}
+
+function zoneOffset(sign: string, hours: number, minutes: number): number | null {
   if (hours > 23 || minutes > 59) {
     return null;
   }
-  return (match[1] === '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
+  return (sign === '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
 }
 
 /** Calendar fields to Unix seconds; out-of-range days roll over as PHP's parser does (Feb 30 → Mar 2). */
@@ -38,9 +37,8 @@ function civilToUnix(
   hour: number,
   minute: number,
   second: number,
-  zone: string | undefined,
+  offset: number | null,
 ): number | null {
-  const offset = offsetSeconds(zone);
   if (
     offset === null ||
     month < 1 ||
@@ -57,6 +55,19 @@ function civilToUnix(
   return utc / 1000 - offset;
 }
 
+/** The shape senders write (`formatTalktoTimestamp`, PHP's `toIso8601String()`): `2024-06-11T10:15:30+00:00`. */
+const WRITTEN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})([+-])(\d{2}):(\d{2})$/;
+
+/** That shape read directly (what the ISO branch below gives for it); `undefined` for any other text. */
+function readWrittenShape(text: string): number | null | undefined {
+  const match = text.length === 25 ? WRITTEN.exec(text) : null;
+  if (match === null) {
+    return undefined;
+  }
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+  return civilToUnix(year, month, day, hour, minute, second, zoneOffset(match[7], +match[8], +match[9]));
+}
+
 /**
  * Reads a timestamp header as Unix seconds the way a PHP peer does, or `null` when it cannot be
  * parsed (which the verifier treats as outside tolerance). Numeric strings are cast to an
@@ -64,6 +75,10 @@ function civilToUnix(
  * no zone means UTC), RFC 2822 / HTTP-date and `@<unix>` are understood.
  */
 export function parseTalktoTimestamp(text: string): number | null {
+  const written = readWrittenShape(text);
+  if (written !== undefined) {
+    return written;
+  }
   if (PHP_NUMERIC.test(text)) {
     return Math.trunc(Number(text.trim()));
   }
@@ -81,7 +96,7 @@ export function parseTalktoTimestamp(text: string): number | null {
       Number(iso[4] ?? '0'),
       Number(iso[5] ?? '0'),
       Number(iso[6] ?? '0'),
-      iso[7],
+      offsetSeconds(iso[7]),
     );
   }
   const rfc = RFC_2822.exec(trimmed);
@@ -101,7 +116,7 @@ export function parseTalktoTimestamp(text: string): number | null {
       Number(rfc[4]),
       Number(rfc[5]),
       Number(rfc[6] ?? '0'),
-      rfc[7],
+      offsetSeconds(rfc[7]),
     );
   }
   return null;

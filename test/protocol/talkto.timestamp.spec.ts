@@ -37,6 +37,28 @@ describe('parseTalktoTimestamp', () => {
     expect(parseTalktoTimestamp(text)).toBe(expected);
   });
 
+  it('reads the shape senders write as the general ISO reading does, edge values included', () => {
+    const shapes = [
+      '2026-06-20T12:00:00+00:00',
+      '2026-02-30T23:59:60-05:30',
+      '1999-12-31T24:00:00+23:59',
+      '2026-13-01T00:00:00+00:00',
+      '2026-00-10T00:00:00+00:00',
+      '2026-01-32T00:00:00+00:00',
+      '2026-01-01T25:00:00+00:00',
+      '2026-01-01T00:60:00+00:00',
+      '2026-01-01T00:00:61+00:00',
+      '2026-01-01T00:00:00+24:00',
+      '2026-01-01T00:00:00-00:60',
+      '0000-01-01T00:00:00+00:00',
+    ];
+    for (const text of shapes) {
+      // A leading space keeps the text out of the direct reading: it goes the general way.
+      expect([text, parseTalktoTimestamp(text)]).toEqual([text, parseTalktoTimestamp(` ${text}`)]);
+    }
+    expect(parseTalktoTimestamp('2026-06-20T12:00:00-02:30')).toBe(NOON + 9000);
+  });
+
   it('rolls an out-of-range day over like PHP does', () => {
     expect(parseTalktoTimestamp('2026-02-30 00:00:00')).toBe(Date.UTC(2026, 2, 2) / 1000);
   });
