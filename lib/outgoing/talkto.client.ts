@@ -81,8 +81,12 @@ export class TalktoClient {
    * in the call stack) joins that transaction without being handed the manager.
    */
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return runInTransaction(this.dataSource, undefined, (manager) =>
-      this.scope.run(manager, () => work(manager)),
+    // Exclusive: the host's code runs inside, and other writes must not wait for its commit.
+    return runInTransaction(
+      this.dataSource,
+      undefined,
+      (manager) => this.scope.run(manager, () => work(manager)),
+      { exclusive: true },
     );
   }
 
