@@ -13,9 +13,14 @@ export function localServiceOf(message: TalktoMessageEntity): string {
   return message.direction === 'outgoing' ? message.sourceService : message.targetService;
 }
 
-export async function insertEvent(manager: EntityManager, input: RecordEventInput): Promise<number> {
+export function insertEvent(manager: EntityManager, input: RecordEventInput): Promise<number> {
+  return insertRow(manager, TalktoEventEntity, asRow(eventRow(input)));
+}
+
+/** The row of an event. */
+export function eventRow(input: RecordEventInput): Partial<TalktoEventEntity> {
   const now = input.now ?? new Date();
-  const values: Partial<TalktoEventEntity> = {
+  return {
     talktoMessageId: input.talktoMessageId,
     messageId: input.messageId,
     serviceName: input.serviceName,
@@ -26,7 +31,6 @@ export async function insertEvent(manager: EntityManager, input: RecordEventInpu
     createdAt: now,
     updatedAt: now,
   };
-  return insertRow(manager, TalktoEventEntity, asRow(values));
 }
 
 export async function insertAttempt(manager: EntityManager, input: RecordAttemptInput): Promise<number> {

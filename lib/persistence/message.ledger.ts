@@ -5,8 +5,16 @@ import { TalktoLedgerConflictError } from '../errors/talkto-ledger-conflict.erro
 import { idempotencyFingerprint } from '../protocol/derived-ids.util.js';
 import { TalktoAttemptEntity } from './entities/attempt.entity.js';
 import { TalktoDeadLetterEntity } from './entities/dead-letter.entity.js';
+import { TalktoEventEntity } from './entities/event.entity.js';
 import { type MessageDirection, TalktoMessageEntity } from './entities/message.entity.js';
-import { insertAttempt, insertEvent, localServiceOf, upsertDeadLetter } from './message-history.writer.js';
+import { TalktoNonceEntity } from './entities/nonce.entity.js';
+import {
+  eventRow,
+  insertAttempt,
+  insertEvent,
+  localServiceOf,
+  upsertDeadLetter,
+} from './message-history.writer.js';
 import { callbackStatusPair, decideCallbackApplication } from './callback-application.rule.js';
 import type {
   ApplyCallbackInput,
@@ -30,14 +38,16 @@ import type {
   RetryableFailureInput,
   SentResponse,
 } from './message-ledger.interfaces.js';
-import { type ConsumeNonceInput, insertNonce, NonceStore } from './nonce.store.js';
+import { type ConsumeNonceInput, NonceStore, nonceRow } from './nonce.store.js';
 import { duplicateStatusFor, MessageStatus as S, NOT_PROCESSABLE, NOT_SENDABLE } from './message.statuses.js';
 import { runInTransaction, runStandaloneWrite } from './run-in-transaction.util.js';
 import { limitText } from './text-limit.util.js';
 import {
   findRow,
   INCREMENT,
-  insertRow,
+  InsertedId,
+  insertRows,
+  type RowToInsert,
   type RowChanges,
   type SqlBinder,
   SqlExpression,
@@ -141,30 +151,33 @@ export class MessageLedger {
       if (existing) return existing;
     }
     try {
-      return await runInTransaction(this.dataSource, manager, async (tx) => {
-        const message = await this.insertMessage(tx, {
-          ...identity(input, 'outgoing', fingerprint, now),
-          maxAttempts: input.maxAttempts,
-          ...state,
-        });
-        await insertEvent(tx, {
-          talktoMessageId: message.id,
-          messageId: message.messageId,
-          serviceName: message.sourceService,
-          eventType: 'message_created',
-          newStatus: message.overallStatus,
-          meta: withoutNulls({
-            ...input.eventMeta,
-            source: input.source,
-            target: input.target,
-            command: input.command,
-            business_key: input.businessKey,
-            idempotency_key: input.idempotencyKey,
-          }),
-          now,
-        });
-        return message;
+      const values = {
+        ...identity(input, 'outgoing', fingerprint, now),
+        maxAttempts: input.maxAttempts,
+        ...state,
+      };
+      const message = messageRow(this.dataSource, values);
+      const created = eventRow({
+        talktoMessageId: null,
+        messageId: message.messageId,
+        serviceName: message.sourceService,
+        eventType: 'message_created',
+        newStatus: message.overallStatus,
+        meta: withoutNulls({
+          ...input.eventMeta,
+          source: input.source,
+          target: input.target,
+          command: input.command,
+          business_key: input.businessKey,
+          idempotency_key: input.idempotencyKey,
+        }),
+        now,
       });
+      [message.id] = await this.insertTogether(manager, [
+        { target: TalktoMessageEntity, values },
+        { target: TalktoEventEntity, values: { ...created, talktoMessageId: new InsertedId(0) } },
+      ]);
+      return message;
     } catch (error) {
       if (fingerprint === null || !isUniqueViolation(error)) throw error;
       const winner = await findRow(reader, TalktoMessageEntity, { idempotencyFingerprint: fingerprint });
@@ -196,31 +209,33 @@ export class MessageLedger {
       if (duplicate) return duplicate;
     }
     try {
-      const message = await runInTransaction(this.dataSource, undefined, async (tx) => {
-        if (nonce) await insertNonce(tx, nonce);
-        const stored = await this.insertMessage(tx, {
-          ...identity(input, 'incoming', fingerprint, now),
-          destinationReceiveStatus: S.received,
-          destinationActionStatus: S.queued,
-          overallStatus: S.queued,
-          receivedAt: now,
-        });
-        await insertEvent(tx, {
-          talktoMessageId: stored.id,
-          messageId: stored.messageId,
-          serviceName: stored.targetService,
-          eventType: 'message_received',
-          newStatus: stored.overallStatus,
-          meta: withoutNulls({
-            source: input.source,
-            target: input.target,
-            command: input.command,
-            business_key: input.businessKey,
-          }),
-          now,
-        });
-        return stored;
+      const values = {
+        ...identity(input, 'incoming', fingerprint, now),
+        destinationReceiveStatus: S.received,
+        destinationActionStatus: S.queued,
+        overallStatus: S.queued,
+        receivedAt: now,
+      };
+      const message = messageRow(this.dataSource, values);
+      const received = eventRow({
+        talktoMessageId: null,
+        messageId: message.messageId,
+        serviceName: message.targetService,
+        eventType: 'message_received',
+        newStatus: message.overallStatus,
+        meta: withoutNulls({
+          source: input.source,
+          target: input.target,
+          command: input.command,
+          business_key: input.businessKey,
+        }),
+        now,
       });
+      // The nonce goes first: of a replayed request nothing else is written.
+      const rows: RowToInsert[] = nonce ? [{ target: TalktoNonceEntity, values: nonceRow(nonce) }] : [];
+      const at = rows.push({ target: TalktoMessageEntity, values }) - 1;
+      rows.push({ target: TalktoEventEntity, values: { ...received, talktoMessageId: new InsertedId(at) } });
+      message.id = (await this.insertTogether(undefined, rows))[at]!;
       return { kind: 'stored', message };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
@@ -947,24 +962,12 @@ export class MessageLedger {
       : null;
   }
 
-  /** Inserts a message and returns the row without reading it back: every column is known. */
-  private async insertMessage(tx: EntityManager, values: MessageChanges): Promise<TalktoMessageEntity> {
-    const id = await insertRow(tx, TalktoMessageEntity, values);
-    const written = values as Record<string, unknown>;
-    const row: Record<string, unknown> = { id };
-    for (const column of tx.connection.getMetadata(TalktoMessageEntity).columns) {
-      if (column.propertyName === 'id') continue;
-      const value = written[column.propertyName];
-      // What a re-read returns: the written value, else the column's literal default, else null.
-      row[column.propertyName] =
-        value !== undefined
-          ? value
-          : typeof column.default === 'function'
-            ? undefined
-            : (column.default ?? null);
+  /** Rows that stand or fall together: one statement on PostgreSQL, a transaction elsewhere. */
+  private insertTogether(manager: EntityManager | undefined, rows: RowToInsert[]): Promise<number[]> {
+    if (manager === undefined && this.dataSource.options.type === 'postgres') {
+      return insertRows(this.dataSource.manager, rows);
     }
-    // Every value is a column value already: TypeORM's create() would only copy them, slowly.
-    return Object.assign(new TalktoMessageEntity(), row);
+    return runInTransaction(this.dataSource, manager, (tx) => insertRows(tx, rows));
   }
 
   private claim(
@@ -1244,6 +1247,26 @@ function ownedBy<T extends SelectQueryBuilder<TalktoMessageEntity>>(query: T, se
     ),
   );
   return query;
+}
+
+/**
+ * A message row as a re-read would return it once inserted (`id` is set by the caller): every
+ * column is written by the ledger, else takes its literal default, else is null.
+ */
+function messageRow(dataSource: DataSource, values: MessageChanges): TalktoMessageEntity {
+  const written = values as Record<string, unknown>;
+  const row: Record<string, unknown> = {};
+  for (const column of dataSource.getMetadata(TalktoMessageEntity).columns) {
+    const value = written[column.propertyName];
+    row[column.propertyName] =
+      value !== undefined
+        ? value
+        : typeof column.default === 'function'
+          ? undefined
+          : (column.default ?? null);
+  }
+  // Every value is a column value already: TypeORM's create() would only copy them, slowly.
+  return Object.assign(new TalktoMessageEntity(), row);
 }
 
 function identity(

@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { TalktoNonceEntity } from './entities/nonce.entity.js';
 import { insertRow } from './row-statements.js';
 import { runStandaloneWrite } from './run-in-transaction.util.js';
@@ -20,14 +20,11 @@ export interface ConsumeNonceInput {
 const DEFAULT_RETENTION_DAYS = 7;
 const DAY_MS = 86_400_000;
 
-/**
- * Records a nonce through `manager`, e.g. in the transaction that stores its message; a used
- * nonce fails with the engine's unique violation.
- */
-export async function insertNonce(manager: EntityManager, input: ConsumeNonceInput): Promise<void> {
+/** The row that records a nonce; a used nonce fails its insert with the engine's unique violation. */
+export function nonceRow(input: ConsumeNonceInput): Partial<TalktoNonceEntity> {
   const now = input.now ?? new Date();
   const days = input.retentionDays > 0 ? input.retentionDays : DEFAULT_RETENTION_DAYS;
-  await insertRow(manager, TalktoNonceEntity, {
+  return {
     nonceHash: input.nonceHash,
     sourceService: input.source,
     targetService: input.target,
@@ -38,7 +35,7 @@ export async function insertNonce(manager: EntityManager, input: ConsumeNonceInp
     expiresAt: new Date(now.getTime() + days * DAY_MS),
     createdAt: now,
     updatedAt: now,
-  });
+  };
 }
 
 /** The replay ledger for v2 nonces (BEHAVIOR §1.5): the unique hash is the check. */
@@ -48,7 +45,9 @@ export class NonceStore {
   /** True when the nonce is new and now recorded; false when it was used before. */
   async consume(input: ConsumeNonceInput): Promise<boolean> {
     try {
-      await runStandaloneWrite(this.dataSource, (manager) => insertNonce(manager, input));
+      await runStandaloneWrite(this.dataSource, (manager) =>
+        insertRow(manager, TalktoNonceEntity, nonceRow(input)),
+      );
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;

@@ -50,15 +50,10 @@ export async function insertRow<T extends ObjectLiteral>(
     const result = await manager.insert(target, values);
     return Number(result.identifiers[0]!.id);
   }
-  const row = values as Record<string, unknown>;
-  const metadata = manager.connection.getMetadata(target);
-  const sql = new StatementWriter(manager, metadata);
-  const names = Object.keys(row).filter((name) => row[name] !== undefined);
-  const columns = names.map((name) => sql.column(name)).join(', ');
-  const placeholders = names.map((name) => sql.bind(row[name], name)).join(', ');
+  const sql = new StatementWriter(manager, manager.connection.getMetadata(target));
   const returning = manager.connection.options.type === 'postgres' ? ` RETURNING ${sql.column('id')}` : '';
   const raw: unknown = await manager.query(
-    `INSERT INTO ${sql.table} (${columns}) VALUES (${placeholders})${returning}`,
+    `${sql.insert(values as Record<string, unknown>)}${returning}`,
     sql.parameters,
   );
   const id = Array.isArray(raw)
@@ -67,6 +62,50 @@ export async function insertRow<T extends ObjectLiteral>(
       ? (raw as { insertId: unknown }).insertId
       : raw;
   return Number(id);
+}
+
+/** In an `insertRows` list: the id the row at `index` gets. */
+export class InsertedId {
+  constructor(readonly index: number) {}
+}
+
+export interface RowToInsert {
+  target: EntityTarget<ObjectLiteral>;
+  /** Column values; an `InsertedId` names an earlier row of the same list. */
+  values: Record<string, unknown>;
+}
+
+/**
+ * Inserts rows of which later ones may name the id of an earlier one (a message, then its event),
+ * and returns their ids in order. PostgreSQL gets one statement (data-modifying CTEs: one round
+ * trip, atomic by itself); elsewhere the rows go one by one, so run it in a transaction there.
+ */
+export async function insertRows(manager: EntityManager, rows: RowToInsert[]): Promise<number[]> {
+  if (manager.connection.options.type !== 'postgres') {
+    const ids: number[] = [];
+    for (const row of rows) {
+      const values = Object.fromEntries(
+        Object.entries(row.values).map(([name, value]) => [
+          name,
+          value instanceof InsertedId ? ids[value.index] : value,
+        ]),
+      );
+      ids.push(await insertRow(manager, row.target, values));
+    }
+    return ids;
+  }
+  const parameters: unknown[] = [];
+  const steps = rows.map((row, i) => {
+    const sql = new StatementWriter(manager, manager.connection.getMetadata(row.target), parameters);
+    const earlier = (ref: InsertedId) => `(SELECT ${sql.column('id')} FROM s${ref.index})`;
+    return `s${i} AS (${sql.insert(row.values, earlier)} RETURNING ${sql.column('id')})`;
+  });
+  const id = manager.connection.driver.escape('id');
+  const ids = rows.map((_, i) => `(SELECT ${id} FROM s${i}) AS s${i}`).join(', ');
+  const [result] = (await manager.query(`WITH ${steps.join(', ')} SELECT ${ids}`, parameters)) as Array<
+    Record<string, unknown>
+  >;
+  return rows.map((_, i) => Number(result![`s${i}`]));
 }
 
 /** `UPDATE … SET … WHERE …`; returns the number of rows the engine reports as affected. */
@@ -119,12 +158,13 @@ export async function findRow<T extends ObjectLiteral>(
 
 /** Builds one statement: quoted names from the entity's metadata, values as bound parameters. */
 class StatementWriter {
-  readonly parameters: unknown[] = [];
   readonly table: string;
 
   constructor(
     private readonly manager: EntityManager,
     private readonly metadata: EntityMetadata,
+    /** Shared by the writers of one statement, so placeholders number on. */
+    readonly parameters: unknown[] = [],
   ) {
     const driver = manager.connection.driver;
     this.table = metadata.tablePath
@@ -142,6 +182,20 @@ class StatementWriter {
     this.parameters.push(driver.preparePersistentValue(value, this.metadataOf(property)));
     return driver.createParameter(`p${this.parameters.length}`, this.parameters.length - 1);
   };
+
+  /** `INSERT INTO t (…) VALUES (…)`; `earlier` writes an `InsertedId` (only `insertRows` has them). */
+  insert(values: Record<string, unknown>, earlier?: (ref: InsertedId) => string): string {
+    const names = Object.keys(values).filter((name) => values[name] !== undefined);
+    const written = names.map((name) => {
+      const value = values[name];
+      if (value instanceof InsertedId) {
+        if (!earlier) throw new Error(`"${name}" names another row, which only insertRows can write`);
+        return earlier(value);
+      }
+      return this.bind(value, name);
+    });
+    return `INSERT INTO ${this.table} (${names.map((name) => this.column(name)).join(', ')}) VALUES (${written.join(', ')})`;
+  }
 
   where(condition: RowCondition): string {
     const parts = Object.keys(condition.equal).map((name) => {
