@@ -33,9 +33,14 @@ export function eventRow(input: RecordEventInput): Partial<TalktoEventEntity> {
   };
 }
 
-export async function insertAttempt(manager: EntityManager, input: RecordAttemptInput): Promise<number> {
+export function insertAttempt(manager: EntityManager, input: RecordAttemptInput): Promise<number> {
+  return insertRow(manager, TalktoAttemptEntity, asRow(attemptRow(input)));
+}
+
+/** The row of an attempt. */
+export function attemptRow(input: RecordAttemptInput): Partial<TalktoAttemptEntity> {
   const now = input.now ?? new Date();
-  const values: Partial<TalktoAttemptEntity> = {
+  return {
     talktoMessageId: input.talktoMessageId,
     messageId: input.messageId,
     stage: input.stage,
@@ -49,7 +54,6 @@ export async function insertAttempt(manager: EntityManager, input: RecordAttempt
     createdAt: now,
     updatedAt: now,
   };
-  return insertRow(manager, TalktoAttemptEntity, asRow(values));
 }
 
 /**

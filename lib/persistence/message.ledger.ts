@@ -9,6 +9,7 @@ import { TalktoEventEntity } from './entities/event.entity.js';
 import { type MessageDirection, TalktoMessageEntity } from './entities/message.entity.js';
 import { TalktoNonceEntity } from './entities/nonce.entity.js';
 import {
+  attemptRow,
   eventRow,
   insertAttempt,
   insertEvent,
@@ -40,14 +41,12 @@ import type {
 } from './message-ledger.interfaces.js';
 import { type ConsumeNonceInput, NonceStore, nonceRow } from './nonce.store.js';
 import { duplicateStatusFor, MessageStatus as S, NOT_PROCESSABLE, NOT_SENDABLE } from './message.statuses.js';
+import { RowChain, runChained } from './row-chain.js';
 import { runInTransaction, runStandaloneWrite } from './run-in-transaction.util.js';
 import { limitText } from './text-limit.util.js';
 import {
   findRow,
   INCREMENT,
-  InsertedId,
-  insertRows,
-  type RowToInsert,
   type RowChanges,
   type SqlBinder,
   SqlExpression,
@@ -134,7 +133,7 @@ export class MessageLedger {
   /** One outgoing row in its starting state, with its creation event; idempotent by fingerprint. */
   private async storeOutgoing(
     input: CreateOutgoingInput,
-    state: MessageChanges,
+    state: Partial<TalktoMessageEntity>,
     manager?: EntityManager,
   ): Promise<TalktoMessageEntity> {
     const now = input.now ?? new Date();
@@ -173,10 +172,10 @@ export class MessageLedger {
         }),
         now,
       });
-      [message.id] = await this.insertTogether(manager, [
-        { target: TalktoMessageEntity, values },
-        { target: TalktoEventEntity, values: { ...created, talktoMessageId: new InsertedId(0) } },
-      ]);
+      const chain = new RowChain();
+      const inserted = chain.insert(TalktoMessageEntity, values);
+      chain.insert(TalktoEventEntity, { ...created, talktoMessageId: inserted });
+      message.id = (await runChained(this.dataSource, manager, (tx) => chain.run(tx))).id(inserted)!;
       return message;
     } catch (error) {
       if (fingerprint === null || !isUniqueViolation(error)) throw error;
@@ -232,10 +231,11 @@ export class MessageLedger {
         now,
       });
       // The nonce goes first: of a replayed request nothing else is written.
-      const rows: RowToInsert[] = nonce ? [{ target: TalktoNonceEntity, values: nonceRow(nonce) }] : [];
-      const at = rows.push({ target: TalktoMessageEntity, values }) - 1;
-      rows.push({ target: TalktoEventEntity, values: { ...received, talktoMessageId: new InsertedId(at) } });
-      message.id = (await this.insertTogether(undefined, rows))[at]!;
+      const chain = new RowChain();
+      if (nonce) chain.insert(TalktoNonceEntity, nonceRow(nonce));
+      const inserted = chain.insert(TalktoMessageEntity, values);
+      chain.insert(TalktoEventEntity, { ...received, talktoMessageId: inserted });
+      message.id = (await runChained(this.dataSource, undefined, (tx) => chain.run(tx))).id(inserted)!;
       return { kind: 'stored', message };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
@@ -962,14 +962,6 @@ export class MessageLedger {
       : null;
   }
 
-  /** Rows that stand or fall together: one statement on PostgreSQL, a transaction elsewhere. */
-  private insertTogether(manager: EntityManager | undefined, rows: RowToInsert[]): Promise<number[]> {
-    if (manager === undefined && this.dataSource.options.type === 'postgres') {
-      return insertRows(this.dataSource.manager, rows);
-    }
-    return runInTransaction(this.dataSource, manager, (tx) => insertRows(tx, rows));
-  }
-
   private claim(
     id: number,
     workerId: string,
@@ -986,7 +978,7 @@ export class MessageLedger {
       eligible: (bind: SqlBinder) => string;
     },
   ): Promise<ClaimedMessage | null> {
-    return runInTransaction(this.dataSource, undefined, async (tx) => {
+    return runChained(this.dataSource, undefined, async (tx) => {
       const before = await findRow(tx, TalktoMessageEntity, { id });
       if (!before) return null;
       const lock = {
@@ -999,8 +991,14 @@ export class MessageLedger {
         lockedUntil: new Date(now.getTime() + leaseMs),
         updatedAt: now,
       };
-      const affected = await updateRows(
-        tx,
+      const message = Object.assign(new TalktoMessageEntity(), {
+        ...before,
+        ...spec.held(before),
+        ...lock,
+        attempts: before.attempts + 1,
+      });
+      const chain = new RowChain();
+      const claimed = chain.update(
         TalktoMessageEntity,
         { ...spec.changes, ...lock, attempts: INCREMENT },
         {
@@ -1014,44 +1012,47 @@ export class MessageLedger {
           sql: spec.eligible,
         },
       );
-      if (affected !== 1) return null;
-      const message = Object.assign(new TalktoMessageEntity(), {
-        ...before,
-        ...spec.held(before),
-        ...lock,
-        attempts: before.attempts + 1,
-      });
-      const attemptId = await insertAttempt(tx, {
-        talktoMessageId: id,
-        messageId: message.messageId,
-        stage: spec.stage,
-        attemptNo: message.attempts,
-        status: spec.heldStatus,
-        meta: withoutNulls({
-          source: message.sourceService,
-          target: message.targetService,
-          command: message.command,
-          business_key: message.businessKey,
-          idempotency_key: message.idempotencyKey,
+      const attempt = chain.insert(
+        TalktoAttemptEntity,
+        attemptRow({
+          talktoMessageId: id,
+          messageId: message.messageId,
+          stage: spec.stage,
+          attemptNo: message.attempts,
+          status: spec.heldStatus,
+          meta: withoutNulls({
+            source: message.sourceService,
+            target: message.targetService,
+            command: message.command,
+            business_key: message.businessKey,
+            idempotency_key: message.idempotencyKey,
+          }),
+          now,
         }),
-        now,
-      });
-      await insertEvent(tx, {
-        talktoMessageId: id,
-        messageId: message.messageId,
-        serviceName: localServiceOf(message),
-        eventType: spec.eventType,
-        oldStatus: before.overallStatus,
-        newStatus: spec.heldStatus,
-        meta: { attempt_no: message.attempts, locked_by: workerId },
-        now,
-      });
+        claimed,
+      );
+      chain.insert(
+        TalktoEventEntity,
+        eventRow({
+          talktoMessageId: id,
+          messageId: message.messageId,
+          serviceName: localServiceOf(message),
+          eventType: spec.eventType,
+          oldStatus: before.overallStatus,
+          newStatus: spec.heldStatus,
+          meta: { attempt_no: message.attempts, locked_by: workerId },
+          now,
+        }),
+        claimed,
+      );
+      const written = await chain.run(tx);
+      if (!written.wrote(claimed)) return null;
       return {
         message,
         claim: {
           id,
           workerId,
-          attemptId,
+          attemptId: written.id(attempt)!,
           attemptNo: message.attempts,
           heldStatus: spec.heldStatus,
           messageId: message.messageId,
@@ -1080,60 +1081,78 @@ export class MessageLedger {
       manager?: EntityManager;
     },
   ): Promise<boolean> {
-    return runInTransaction(this.dataSource, spec.manager, async (tx) => {
-      const affected = await updateRows(
-        tx,
+    const newStatus = spec.changes.overallStatus;
+    const work = async (tx: EntityManager): Promise<boolean> => {
+      // The ids an event needs come with the claim; the status is the one this update writes.
+      const current =
+        claim.messageId === undefined || claim.service === undefined
+          ? await findRow(tx, TalktoMessageEntity, { id: claim.id })
+          : null;
+      const row: LoggedRow = {
+        id: claim.id,
+        messageId: claim.messageId ?? current?.messageId ?? '',
+        service: claim.service ?? (current ? localServiceOf(current) : ''),
+        overallStatus: typeof newStatus === 'string' ? newStatus : claim.heldStatus,
+      };
+      const chain = new RowChain();
+      const ended = chain.update(
         TalktoMessageEntity,
         { ...spec.changes, ...UNLOCKED, updatedAt: now },
         { equal: { id: claim.id, lockedBy: claim.workerId, overallStatus: claim.heldStatus } },
       );
-      if (affected !== 1) return false;
-      await updateRows(
-        tx,
+      chain.update(
         TalktoAttemptEntity,
         { ...spec.attempt, updatedAt: now },
         { equal: { id: claim.attemptId } },
+        ended,
       );
-      // A dead letter copies the whole row; otherwise the claim and the changes say all we need.
-      const newStatus = spec.changes.overallStatus;
-      const message =
-        spec.deadLetter ||
-        claim.messageId === undefined ||
-        claim.service === undefined ||
-        typeof newStatus !== 'string'
-          ? await findRow(tx, TalktoMessageEntity, { id: claim.id })
-          : null;
-      const row: LoggedRow = message
-        ? {
-            id: claim.id,
-            messageId: message.messageId,
-            service: localServiceOf(message),
-            overallStatus: message.overallStatus,
-          }
-        : {
-            id: claim.id,
-            messageId: claim.messageId!,
-            service: claim.service!,
-            overallStatus: newStatus as string,
-          };
       for (const event of spec.events) {
-        await insertEvent(tx, {
-          talktoMessageId: claim.id,
-          messageId: row.messageId,
-          serviceName: row.service,
-          oldStatus: claim.heldStatus,
-          ...event,
-          now,
-        });
-      }
-      if (spec.deadLetter && message) {
-        await this.deadLetterIn(tx, message, spec.deadLetter);
+        chain.insert(
+          TalktoEventEntity,
+          eventRow({
+            talktoMessageId: claim.id,
+            messageId: row.messageId,
+            serviceName: row.service,
+            oldStatus: claim.heldStatus,
+            ...event,
+            now,
+          }),
+          ended,
+        );
       }
       if (spec.succeeded) {
-        await this.closeReprocessedDeadLetter(tx, row, now);
+        // A success after a DLQ reprocess closes the dead letter (BEHAVIOR §9.3).
+        const closed = chain.update(
+          TalktoDeadLetterEntity,
+          { status: 'reprocessed', updatedAt: now },
+          { equal: { talktoMessageId: row.id, status: 'reprocessing' } },
+          ended,
+        );
+        chain.insert(
+          TalktoEventEntity,
+          eventRow({
+            talktoMessageId: row.id,
+            messageId: row.messageId,
+            serviceName: row.service,
+            eventType: 'dead_letter_reprocessed',
+            newStatus: row.overallStatus,
+            now,
+          }),
+          closed,
+        );
+      }
+      if (!(await chain.run(tx)).wrote(ended)) return false;
+      if (spec.deadLetter) {
+        // A dead letter copies the whole row as it is now.
+        const message = await findRow(tx, TalktoMessageEntity, { id: claim.id });
+        await this.deadLetterIn(tx, message!, spec.deadLetter);
       }
       return true;
-    });
+    };
+    // A dead letter reads and writes after the chain, so it needs a transaction on every engine.
+    return spec.deadLetter
+      ? runInTransaction(this.dataSource, spec.manager, work)
+      : runChained(this.dataSource, spec.manager, work);
   }
 
   private async deadLetterIn(
@@ -1156,26 +1175,6 @@ export class MessageLedger {
       },
       now: input.now,
     });
-  }
-
-  /** A success after a DLQ reprocess closes the dead letter (BEHAVIOR §9.3). */
-  private async closeReprocessedDeadLetter(tx: EntityManager, row: LoggedRow, now: Date): Promise<void> {
-    const affected = await updateRows(
-      tx,
-      TalktoDeadLetterEntity,
-      { status: 'reprocessed', updatedAt: now },
-      { equal: { talktoMessageId: row.id, status: 'reprocessing' } },
-    );
-    if (affected === 1) {
-      await insertEvent(tx, {
-        talktoMessageId: row.id,
-        messageId: row.messageId,
-        serviceName: row.service,
-        eventType: 'dead_letter_reprocessed',
-        newStatus: row.overallStatus,
-        now,
-      });
-    }
   }
 }
 
@@ -1253,7 +1252,7 @@ function ownedBy<T extends SelectQueryBuilder<TalktoMessageEntity>>(query: T, se
  * A message row as a re-read would return it once inserted (`id` is set by the caller): every
  * column is written by the ledger, else takes its literal default, else is null.
  */
-function messageRow(dataSource: DataSource, values: MessageChanges): TalktoMessageEntity {
+function messageRow(dataSource: DataSource, values: Partial<TalktoMessageEntity>): TalktoMessageEntity {
   const written = values as Record<string, unknown>;
   const row: Record<string, unknown> = {};
   for (const column of dataSource.getMetadata(TalktoMessageEntity).columns) {
@@ -1274,7 +1273,7 @@ function identity(
   direction: MessageDirection,
   fingerprint: string | null,
   now: Date,
-): MessageChanges {
+): Partial<TalktoMessageEntity> {
   return {
     messageId: input.messageId,
     correlationId: input.correlationId ?? null,

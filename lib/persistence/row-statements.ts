@@ -64,50 +64,6 @@ export async function insertRow<T extends ObjectLiteral>(
   return Number(id);
 }
 
-/** In an `insertRows` list: the id the row at `index` gets. */
-export class InsertedId {
-  constructor(readonly index: number) {}
-}
-
-export interface RowToInsert {
-  target: EntityTarget<ObjectLiteral>;
-  /** Column values; an `InsertedId` names an earlier row of the same list. */
-  values: Record<string, unknown>;
-}
-
-/**
- * Inserts rows of which later ones may name the id of an earlier one (a message, then its event),
- * and returns their ids in order. PostgreSQL gets one statement (data-modifying CTEs: one round
- * trip, atomic by itself); elsewhere the rows go one by one, so run it in a transaction there.
- */
-export async function insertRows(manager: EntityManager, rows: RowToInsert[]): Promise<number[]> {
-  if (manager.connection.options.type !== 'postgres') {
-    const ids: number[] = [];
-    for (const row of rows) {
-      const values = Object.fromEntries(
-        Object.entries(row.values).map(([name, value]) => [
-          name,
-          value instanceof InsertedId ? ids[value.index] : value,
-        ]),
-      );
-      ids.push(await insertRow(manager, row.target, values));
-    }
-    return ids;
-  }
-  const parameters: unknown[] = [];
-  const steps = rows.map((row, i) => {
-    const sql = new StatementWriter(manager, manager.connection.getMetadata(row.target), parameters);
-    const earlier = (ref: InsertedId) => `(SELECT ${sql.column('id')} FROM s${ref.index})`;
-    return `s${i} AS (${sql.insert(row.values, earlier)} RETURNING ${sql.column('id')})`;
-  });
-  const id = manager.connection.driver.escape('id');
-  const ids = rows.map((_, i) => `(SELECT ${id} FROM s${i}) AS s${i}`).join(', ');
-  const [result] = (await manager.query(`WITH ${steps.join(', ')} SELECT ${ids}`, parameters)) as Array<
-    Record<string, unknown>
-  >;
-  return rows.map((_, i) => Number(result![`s${i}`]));
-}
-
 /** `UPDATE … SET … WHERE …`; returns the number of rows the engine reports as affected. */
 export async function updateRows<T extends ObjectLiteral>(
   manager: EntityManager,
@@ -116,18 +72,9 @@ export async function updateRows<T extends ObjectLiteral>(
   where: RowCondition,
 ): Promise<number> {
   const sql = new StatementWriter(manager, manager.connection.getMetadata(target));
-  const values = changes as Record<string, unknown>;
-  const set = Object.keys(values)
-    .filter((name) => values[name] !== undefined)
-    .map((name) => {
-      const value = values[name];
-      const column = sql.column(name);
-      return `${column} = ${value instanceof SqlExpression ? value.write(column, sql.bind) : sql.bind(value, name)}`;
-    })
-    .join(', ');
   const result = await runStructured(
     manager,
-    `UPDATE ${sql.table} SET ${set} WHERE ${sql.where(where)}`,
+    sql.update(changes as Record<string, unknown>, where),
     sql.parameters,
   );
   return result.affected ?? 0;
@@ -157,7 +104,7 @@ export async function findRow<T extends ObjectLiteral>(
 }
 
 /** Builds one statement: quoted names from the entity's metadata, values as bound parameters. */
-class StatementWriter {
+export class StatementWriter {
   readonly table: string;
 
   constructor(
@@ -183,18 +130,34 @@ class StatementWriter {
     return driver.createParameter(`p${this.parameters.length}`, this.parameters.length - 1);
   };
 
-  /** `INSERT INTO t (…) VALUES (…)`; `earlier` writes an `InsertedId` (only `insertRows` has them). */
-  insert(values: Record<string, unknown>, earlier?: (ref: InsertedId) => string): string {
+  /**
+   * `INSERT INTO t (…) VALUES (…)`, or `INSERT INTO t (…) SELECT … FROM <from>` when `from` is
+   * given: one row per row of `from`. `special` may write a value itself (return undefined to bind it).
+   */
+  insert(
+    values: Record<string, unknown>,
+    from?: string,
+    special?: (value: unknown) => string | undefined,
+  ): string {
     const names = Object.keys(values).filter((name) => values[name] !== undefined);
-    const written = names.map((name) => {
-      const value = values[name];
-      if (value instanceof InsertedId) {
-        if (!earlier) throw new Error(`"${name}" names another row, which only insertRows can write`);
-        return earlier(value);
-      }
-      return this.bind(value, name);
-    });
-    return `INSERT INTO ${this.table} (${names.map((name) => this.column(name)).join(', ')}) VALUES (${written.join(', ')})`;
+    const written = names.map((name) => special?.(values[name]) ?? this.bind(values[name], name));
+    const columns = names.map((name) => this.column(name)).join(', ');
+    return from === undefined
+      ? `INSERT INTO ${this.table} (${columns}) VALUES (${written.join(', ')})`
+      : `INSERT INTO ${this.table} (${columns}) SELECT ${written.join(', ')} FROM ${from}`;
+  }
+
+  /** `UPDATE t SET … WHERE …`; `also` is one more condition, already written. */
+  update(changes: Record<string, unknown>, where: RowCondition, also?: string): string {
+    const set = Object.keys(changes)
+      .filter((name) => changes[name] !== undefined)
+      .map((name) => {
+        const value = changes[name];
+        const column = this.column(name);
+        return `${column} = ${value instanceof SqlExpression ? value.write(column, this.bind) : this.bind(value, name)}`;
+      })
+      .join(', ');
+    return `UPDATE ${this.table} SET ${set} WHERE ${this.where(where)}${also === undefined ? '' : ` AND ${also}`}`;
   }
 
   where(condition: RowCondition): string {

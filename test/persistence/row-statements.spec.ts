@@ -2,15 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TalktoAttemptEntity } from '../../lib/persistence/entities/attempt.entity.js';
 import { TalktoDeadLetterEntity } from '../../lib/persistence/entities/dead-letter.entity.js';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
-import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
-import { TalktoNonceEntity } from '../../lib/persistence/entities/nonce.entity.js';
-import { runInTransaction } from '../../lib/persistence/run-in-transaction.util.js';
 import {
   findRow,
   INCREMENT,
-  InsertedId,
   insertRow,
-  insertRows,
   SqlExpression,
   updateRows,
 } from '../../lib/persistence/row-statements.js';
@@ -150,65 +145,5 @@ describe.each(DATABASE_KINDS)('insertRow on %s', (kind) => {
       }),
     ).toEqual(ours);
     expect(await findRow(db.dataSource.manager, TalktoEventEntity, { id: id + 1000 })).toBeNull();
-  });
-
-  describe('insertRows', () => {
-    const message = (messageId: string) => ({
-      target: TalktoMessageEntity,
-      values: {
-        messageId,
-        direction: 'incoming',
-        sourceService: 'orders',
-        targetService: 'billing',
-        command: 'x.y',
-      },
-    });
-    const nonce = (nonceHash: string) => ({
-      target: TalktoNonceEntity,
-      values: { nonceHash, sourceService: 'orders', targetService: 'billing', usedAt: at },
-    });
-    const eventOf = (index: number) => ({
-      target: TalktoEventEntity,
-      values: {
-        talktoMessageId: new InsertedId(index),
-        serviceName: 'billing',
-        eventType: 'message_received',
-        meta: { a: 1 },
-      },
-    });
-
-    it('gives later rows the ids of earlier ones and returns every id', async () => {
-      const ids = await runInTransaction(db.dataSource, undefined, (tx) =>
-        insertRows(tx, [nonce('f'.repeat(64)), message('chain-1'), eventOf(1)]),
-      );
-      expect(ids).toHaveLength(3);
-      const stored = await db.dataSource.manager.findOneByOrFail(TalktoMessageEntity, {
-        messageId: 'chain-1',
-      });
-      expect(ids[1]).toBe(stored.id);
-      const event = await db.dataSource.manager.findOneByOrFail(TalktoEventEntity, { id: ids[2] });
-      expect(event).toMatchObject({
-        talktoMessageId: stored.id,
-        eventType: 'message_received',
-        meta: { a: 1 },
-      });
-      expect(await db.dataSource.manager.findOneByOrFail(TalktoNonceEntity, { id: ids[0] })).toMatchObject({
-        nonceHash: 'f'.repeat(64),
-      });
-    });
-
-    it('writes none of the rows when the last one is refused', async () => {
-      const refused = runInTransaction(db.dataSource, undefined, (tx) =>
-        insertRows(tx, [message('chain-2'), eventOf(0), nonce('f'.repeat(64))]),
-      );
-      await expect(refused).rejects.toThrow();
-      expect(await db.dataSource.manager.countBy(TalktoMessageEntity, { messageId: 'chain-2' })).toBe(0);
-    });
-
-    it('refuses a reference outside insertRows', async () => {
-      await expect(
-        insertRow(db.dataSource.manager, TalktoEventEntity, eventOf(0).values as never),
-      ).rejects.toThrow('"talktoMessageId" names another row, which only insertRows can write');
-    });
   });
 });
