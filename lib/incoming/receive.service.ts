@@ -109,7 +109,7 @@ export class ReceiveService {
     if (outcome.kind === 'duplicate') {
       return receiveAnswers.duplicate(outcome.status, outcome.messageId);
     }
-    await this.dispatcher.dispatch('process', outcome.message.id);
+    await this.dispatcher.dispatch('process', outcome.message.id, { newRow: true });
     return receiveAnswers.queued(envelope.messageId);
   }
 

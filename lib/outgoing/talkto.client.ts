@@ -122,8 +122,10 @@ export class TalktoClient {
       },
       manager,
     );
+    // An idempotent repeat returns the first message, whose id is not the one just minted.
+    const duplicate = message.messageId !== input.messageId;
     await this.afterCommit.runAfterCommit(manager, async () => {
-      await this.dispatcher.dispatch('send', message.id);
+      await this.dispatcher.dispatch('send', message.id, { newRow: !duplicate });
     });
     return {
       id: message.id,
@@ -131,8 +133,7 @@ export class TalktoClient {
       correlationId: message.correlationId,
       payloadHash: message.payloadHash ?? frozen.hash,
       status: message.overallStatus,
-      // An idempotent repeat returns the first message, whose id is not the one just minted.
-      duplicate: message.messageId !== input.messageId,
+      duplicate,
     };
   }
 

@@ -83,7 +83,7 @@ export class BullQueueDriver implements TalktoQueueDriver {
     if (this.closing) {
       throw new TalktoQueueUnavailableError(`The ${queue} queue is closed.`);
     }
-    await this.withinDispatchTimeout(queue, this.add(bull, messageId, options.delayMs ?? 0));
+    await this.withinDispatchTimeout(queue, this.add(bull, messageId, options.delayMs ?? 0, options.newRow));
   }
 
   process(queue: TalktoQueueName, handler: TalktoJobHandler, concurrency: number): void {
@@ -141,13 +141,18 @@ export class BullQueueDriver implements TalktoQueueDriver {
     return knownQueue(this.queues, queue);
   }
 
-  private async add(bull: Bull.Queue<TalktoJobData>, messageId: number, delayMs: number): Promise<void> {
+  private async add(
+    bull: Bull.Queue<TalktoJobData>,
+    messageId: number,
+    delayMs: number,
+    newRow = false,
+  ): Promise<void> {
     if (delayMs > 0) {
       await bull.add({ messageId }, { delay: delayMs });
       return;
     }
     const jobId = `message-${messageId}`;
-    const existing = await bull.getJob(jobId);
+    const existing = newRow ? null : await bull.getJob(jobId);
     if (!existing) {
       // Bull ignores the add if another dispatcher created this id meanwhile: still one job.
       await bull.add({ messageId }, { jobId });

@@ -18,6 +18,11 @@ export interface TalktoJobHandler {
 export interface TalktoDispatchOptions {
   /** Run no earlier than this many milliseconds from now. Default: as soon as a worker is free. */
   delayMs?: number;
+  /**
+   * The row was inserted just now, so no job for it can exist yet: a driver that deduplicates
+   * jobs (Bull) may skip looking for one.
+   */
+  newRow?: boolean;
 }
 
 /** Where drivers report handler failures and lost work; Nest's `Logger` fits. */

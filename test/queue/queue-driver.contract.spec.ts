@@ -241,6 +241,20 @@ describe.each([
     expect(handler.count(9)).toBe(1);
   });
 
+  it('queues a new row once, without looking for its job first, and handles it once', async () => {
+    const queue = createDriver();
+    const handler = new RecordingHandler();
+    await queue.dispatch('process', 11, { newRow: true });
+    await queue.dispatch('process', 11, { newRow: true });
+    expect(await queue.depth('process')).toBe(1);
+
+    queue.process('process', handler.handle, 2);
+    await queue.start();
+    await waitFor(() => handler.count(11) === 1, 'id 11 handled');
+    await waitFor(async () => (await queue.depth('process')) === 0, 'process queue empty');
+    expect(handler.count(11)).toBe(1);
+  });
+
   it('refuses a message id that is not a positive integer', async () => {
     const queue = createDriver();
 
