@@ -29,7 +29,7 @@ export interface TalktoDeliverOptions {
   idempotencyKey?: string | null;
   /** Default `v2` when the app accepts it, else the first accepted version. */
   signatureVersion?: 'v1' | 'v2';
-  /** Full receive URL, for apps whose Talkto route sits under a global prefix (default: derived). */
+  /** Full receive URL (default: the route on the listening server, under the app's global prefix). */
   url?: string;
 }
 

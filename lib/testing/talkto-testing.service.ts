@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { ApplicationConfig, HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TalktoUsageError } from '../errors/talkto-usage.error.js';
@@ -36,6 +36,7 @@ export class TalktoTesting implements OnModuleInit {
   constructor(
     private readonly moduleRef: ModuleRef,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly appConfig: ApplicationConfig,
     private readonly clock: TalktoClock,
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
   ) {}
@@ -168,8 +169,17 @@ export class TalktoTesting implements OnModuleInit {
     });
   }
 
+  /** The receive route on the listening server, under the app's global prefix unless excluded. */
   private receiveUrl(): string | null {
     const base = listeningBaseUrl(this.adapterHost.httpAdapter?.getHttpServer());
-    return base === null ? null : `${base}/${this.options.routes.receivePath.replace(/^\/+/, '')}`;
+    if (base === null) {
+      return null;
+    }
+    const path = `/${this.options.routes.receivePath.replace(/^\/+/, '')}`;
+    const prefix = this.appConfig.getGlobalPrefix().replace(/^\/+|\/+$/g, '');
+    const excluded = (this.appConfig.getGlobalPrefixOptions().exclude ?? []).some((route) =>
+      route.pathRegex.test(path),
+    );
+    return prefix === '' || excluded ? `${base}${path}` : `${base}/${prefix}${path}`;
   }
 }

@@ -181,6 +181,43 @@ describe('choosing the transport per environment', () => {
   });
 });
 
+describe.each([
+  ['v1', [], 202],
+  ['/v1/', [], 202],
+  ['v1', ['api/talkto/receive'], 202],
+])(
+  'TalktoTesting.deliver on a listening app with global prefix %j excluding %j',
+  (prefix, exclude, status) => {
+    it('posts to the receive route where the app serves it', async () => {
+      const database = await createTestDatabase('sqlite');
+      const moduleRef = await Test.createTestingModule({
+        imports: [shopAppModule(database.options), TalktoTestingModule],
+      })
+        .overrideProvider(TalktoTransport)
+        .useClass(LoopbackTalktoTransport)
+        .compile();
+      const app = moduleRef.createNestApplication({ rawBody: true, logger: false });
+      app.setGlobalPrefix(prefix, { exclude });
+      const paths: string[] = [];
+      app.use((request: { url: string }, _response: unknown, next: () => void) => {
+        paths.push(request.url);
+        next();
+      });
+      await app.listen(0, '127.0.0.1');
+      try {
+        const answer = await app
+          .get(TalktoTesting)
+          .deliver('order.ship', { orderId: 'o-9' }, { source: 'billing' });
+        expect(answer.status).toBe(status);
+        expect(paths).toEqual([exclude.length > 0 ? '/api/talkto/receive' : '/v1/api/talkto/receive']);
+      } finally {
+        await app.close();
+        await database.drop();
+      }
+    });
+  },
+);
+
 describe('TalktoTesting refuses what would reach a real peer or hang', () => {
   it('will not start on the http transport', async () => {
     const database = await createTestDatabase('sqlite');
