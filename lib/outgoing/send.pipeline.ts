@@ -119,7 +119,7 @@ export class SendPipeline {
       });
       return;
     }
-    if (callback && (await this.finishCallback(claim, response))) {
+    if (callback && (await this.finishCallback(message, claim, response))) {
       return;
     }
     const outcome = interpretSendResponse(response);
@@ -156,7 +156,11 @@ export class SendPipeline {
   }
 
   /** Records a 2xx answer to a result callback; false leaves a non-2xx to the command rules. */
-  private async finishCallback(claim: MessageClaim, response: TalktoTransportResponse): Promise<boolean> {
+  private async finishCallback(
+    message: TalktoMessageEntity,
+    claim: MessageClaim,
+    response: TalktoTransportResponse,
+  ): Promise<boolean> {
     const answer = interpretCallbackResponse(response);
     if (answer.kind === 'http_failure') {
       return false;
@@ -171,6 +175,7 @@ export class SendPipeline {
         originalMessageId: answer.originalMessageId,
         now,
       });
+      this.count(message, 'sent', 'sent');
       return true;
     }
     await this.ledger.markFinalFailure(claim, {
@@ -184,6 +189,7 @@ export class SendPipeline {
       destination: { receiveStatus: 'received', actionStatus: answer.status ?? 'rejected' },
       now,
     });
+    this.countFinalFailure(message, true);
     return true;
   }
 
@@ -303,10 +309,10 @@ export class SendPipeline {
     this.metrics.count(event, { peer: message.targetService, command: message.command, status });
   }
 
-  private countFinalFailure(message: TalktoMessageEntity): void {
+  private countFinalFailure(message: TalktoMessageEntity, deadLettered = this.deadLetterOnFinal): void {
     this.count(message, 'sent', 'failed_final');
     this.count(message, 'failed', 'failed_final');
-    if (this.deadLetterOnFinal) this.count(message, 'dead_lettered', 'failed_final');
+    if (deadLettered) this.count(message, 'dead_lettered', 'failed_final');
   }
 
   private observeLatency(message: TalktoMessageEntity, status: string, startedAt: number): void {

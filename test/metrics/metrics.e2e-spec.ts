@@ -164,7 +164,17 @@ describe('Prometheus metrics over HTTP', () => {
         ? text
         : undefined;
     }, 'both result callbacks counted');
-    const receiverAfter = await scrape(website);
+    // The receiver counts a callback once the sender's answer is recorded, just after it applied it.
+    const receiverAfter = await waitFor(async () => {
+      const text = await scrape(website);
+      return sample(text, 'talkto_messages_sent_total', {
+        ...from,
+        command: 'talkto.result',
+        status: 'sent',
+      }) === 2
+        ? text
+        : undefined;
+    }, 'both result callbacks counted as sent');
     expect(
       sample(receiverAfter, 'talkto_send_duration_seconds_count', {
         ...from,
