@@ -49,6 +49,7 @@ export { TalktoPayloadValueError } from './protocol/errors/payload-value.error.j
 export { TalktoEnvelopeFieldError } from './protocol/errors/envelope-field.error.js';
 export { talktoFloat, TalktoFloat } from './protocol/json/talkto-float.js';
 export { TalktoUsageError } from './errors/talkto-usage.error.js';
+export { TalktoRawBodyError } from './errors/talkto-raw-body.error.js';
 export {
   TalktoRedactor,
   DEFAULT_REDACTED_KEYS,

@@ -1,4 +1,5 @@
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
+import { TalktoRawBodyError } from '../errors/talkto-raw-body.error.js';
 import type { TalktoHeaders } from '../protocol/talkto.headers.js';
 import { isJsonContentType, readRawBody } from './raw-body.util.js';
 import type { TalktoHttpAnswer } from './receive-response.js';
@@ -8,6 +9,8 @@ import { type HeaderSource, requestHeaders } from './request-headers.util.js';
 /** The parts of an Express or Fastify request a signed route reads. */
 export interface SignedHttpRequest extends HeaderSource {
   rawBody?: Buffer;
+  /** What a framework body parser made of the body, if one ran. */
+  body?: unknown;
 }
 
 /** Express sets the status with `status`, Fastify with `code`. */
@@ -47,10 +50,22 @@ export async function answerSignedRequest(
   const headers = signedRequestHeaders(request, security);
   const contentType = headers['content-type'];
   const json = isJsonContentType(typeof contentType === 'string' ? contentType : undefined);
-  const answer = await receive({
-    headers,
-    rawBody: json ? await readRawBody(request as Parameters<typeof readRawBody>[0]) : null,
-  });
+  const answer = await receive({ headers, rawBody: json ? await exactBody(request, headers) : null });
   setStatus(response, answer.status);
   return answer.body;
+}
+
+/**
+ * The body's bytes; an empty body is empty bytes. When a parser read the body without keeping its
+ * bytes, the request cannot be verified: that is the host's setup, and it says how to fix it.
+ */
+async function exactBody(request: SignedHttpRequest, headers: TalktoHeaders): Promise<Buffer | null> {
+  const raw = await readRawBody(request as Parameters<typeof readRawBody>[0]);
+  if (raw !== null || headers['content-length'] === '0') {
+    return raw ?? Buffer.alloc(0);
+  }
+  if (request.body !== undefined) {
+    throw new TalktoRawBodyError();
+  }
+  return null;
 }

@@ -32,6 +32,8 @@ export interface TalktoAppSpec {
   imports?: Array<Type<unknown> | DynamicModule>;
   /** Nest's body parsers (default `true`). */
   bodyParser?: boolean;
+  /** Nest keeps the raw body for its parsers (default `true`, as the getting-started guide says). */
+  rawBody?: boolean;
 }
 
 export interface RunningTalktoApp {
@@ -71,7 +73,11 @@ export async function startTalktoApp(spec: TalktoAppSpec): Promise<RunningTalkto
   })
   class TestAppModule {}
 
-  const appOptions = { rawBody: true, logger: false as const, bodyParser: spec.bodyParser ?? true };
+  const appOptions = {
+    rawBody: spec.rawBody ?? true,
+    logger: false as const,
+    bodyParser: spec.bodyParser ?? true,
+  };
   const app =
     spec.adapter === 'fastify'
       ? await NestFactory.create(TestAppModule, new FastifyAdapter(), appOptions)
