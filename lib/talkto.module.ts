@@ -6,6 +6,7 @@ import { TalktoConfigurationError } from './errors/talkto-configuration.error.js
 import type { ResolvedTalktoOptions } from './config/resolved-options.interface.js';
 import { BodyParseErrorFilter } from './incoming/body-parse-error.filter.js';
 import { FastifyJsonSupport } from './incoming/fastify-json.support.js';
+import { FastifyRawBodySupport } from './incoming/fastify-raw-body.support.js';
 import { HandlerExplorer } from './incoming/handler.explorer.js';
 import { HandlerInvoker } from './incoming/handler.invoker.js';
 import { ProcessPipeline } from './incoming/process.pipeline.js';
@@ -118,6 +119,7 @@ function coreProviders(
     ...RELIABILITY_PROVIDERS,
     ...OPERATIONS_PROVIDERS,
     FastifyJsonSupport,
+    FastifyRawBodySupport,
   ];
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { TalktoJsonDecodeError } from '../../../lib/protocol/errors/json-decode.error.js';
 import { decodeTalktoJson, PHP_DECODE_MAX_NESTING } from '../../../lib/protocol/json/json-reader.js';
-import { PhpArray, type PhpValue } from '../../../lib/protocol/json/php-value.js';
+import { PhpArray } from '../../../lib/protocol/json/php-value.js';
 
 function decodeMap(text: string): PhpArray {
   const value = decodeTalktoJson(text);
@@ -203,31 +203,5 @@ describe('decodeTalktoJson strings', () => {
     expect(decodeTalktoJson(text)).toBeInstanceOf(PhpArray);
     expect(failure(text, { rejectNulPropertyNames: true })).toBe('invalid_property_name');
     expect(decodeTalktoJson('{"a\\u0000":1}', { rejectNulPropertyNames: true })).toBeInstanceOf(PhpArray);
-  });
-});
-
-describe('decodeTalktoJson speed', () => {
-  it('decodes a 64 KiB body within a small multiple of JSON.parse', () => {
-    const items: unknown[] = [];
-    for (let i = 0; JSON.stringify(items).length < 64 * 1024; i++) {
-      items.push({
-        id: i,
-        name: `item ${i} café`,
-        price: 12.5 + i,
-        tags: ['a', 'b/c'],
-        meta: { ok: true, n: null },
-      });
-    }
-    const body = JSON.stringify({ payload: { items } });
-    const bytes = new TextEncoder().encode(body);
-    const time = (run: () => unknown): number => {
-      for (let i = 0; i < 20; i++) run();
-      const start = process.hrtime.bigint();
-      for (let i = 0; i < 50; i++) run();
-      return Number(process.hrtime.bigint() - start);
-    };
-    const ours = time(() => decodeTalktoJson(bytes));
-    const native = time(() => JSON.parse(body) as PhpValue);
-    expect(ours / native).toBeLessThan(10);
   });
 });
