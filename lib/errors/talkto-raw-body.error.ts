@@ -10,7 +10,7 @@ export class TalktoRawBodyError extends TalktoError {
   constructor() {
     super(
       'Talkto needs the exact bytes of a request body, but a body parser consumed them: create the app ' +
-        'with NestFactory.create(AppModule, { rawBody: true }) (on Fastify, keep the default body parser on).',
+        'with NestFactory.create(AppModule, { rawBody: true }).',
       'rawBody',
     );
   }
