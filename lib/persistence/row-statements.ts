@@ -12,7 +12,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
  */
 
 /** Engines whose INSERT answer carries the new id (RETURNING on PostgreSQL). */
-const SUPPORTED = new Set(['postgres', 'mysql', 'mariadb', 'better-sqlite3']);
+const ID_FROM_RESULT = new Set(['postgres', 'mysql', 'mariadb', 'better-sqlite3']);
 
 /** Returns the placeholder for a value, converted for the column whose property is named. */
 export type SqlBinder = (value: unknown, property: string) => string;
@@ -35,18 +35,13 @@ export interface RowCondition {
   sql?: (bind: SqlBinder) => string;
 }
 
-/** Whether these helpers know the engine; callers fall back to TypeORM's builders otherwise. */
-export function hasRowStatements(manager: EntityManager): boolean {
-  return SUPPORTED.has(manager.connection.options.type);
-}
-
 /** Inserts one row with an auto-increment `id` and returns the id; `undefined` takes the default. */
 export async function insertRow<T extends ObjectLiteral>(
   manager: EntityManager,
   target: EntityTarget<T>,
   values: QueryDeepPartialEntity<T>,
 ): Promise<number> {
-  if (!hasRowStatements(manager)) {
+  if (!ID_FROM_RESULT.has(manager.connection.options.type)) {
     const result = await manager.insert(target, values);
     return Number(result.identifiers[0]!.id);
   }
