@@ -161,8 +161,11 @@ function compileRules(table: Record<string, Rule[]>): FieldRules[] {
 const COMMAND_FIELDS = compileRules(COMMAND_RULES);
 const CALLBACK_FIELDS = compileRules(CALLBACK_RULES);
 
-function failedRules(value: PhpValue | undefined, rules: FieldRules): string[] {
-  const failed: string[] = [];
+/** What a field that passes every rule reports; never written to. */
+const NONE_FAILED: readonly string[] = [];
+
+function failedRules(value: PhpValue | undefined, rules: FieldRules): readonly string[] {
+  let failed: string[] | null = null;
   for (const { name, limit } of rules.checks) {
     if (name === 'required') {
       if (!passesRequired(value)) {
@@ -199,10 +202,10 @@ function failedRules(value: PhpValue | undefined, rules: FieldRules): string[] {
             : sizeOf(value, rules.numeric) >= limit;
     }
     if (!ok) {
-      failed.push(key);
+      (failed ??= []).push(key);
     }
   }
-  return failed;
+  return failed ?? NONE_FAILED;
 }
 
 /**
@@ -210,14 +213,14 @@ function failedRules(value: PhpValue | undefined, rules: FieldRules): string[] {
  * `TalktoRequestValidationError` (`validation_failed`) listing every failed field and rule.
  */
 export function validateEnvelopeRequest(body: PhpArray, kind: 'command' | 'callback'): void {
-  const details: Record<string, string[]> = {};
+  let details: Record<string, string[]> | null = null;
   for (const rules of kind === 'command' ? COMMAND_FIELDS : CALLBACK_FIELDS) {
     const failed = failedRules(lookup(body, rules.path), rules);
     if (failed.length > 0) {
-      details[rules.field] = failed;
+      (details ??= {})[rules.field] = [...failed];
     }
   }
-  if (Object.keys(details).length > 0) {
+  if (details !== null) {
     throw new TalktoRequestValidationError(details);
   }
 }

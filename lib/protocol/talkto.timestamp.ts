@@ -55,17 +55,52 @@ function civilToUnix(
   return utc / 1000 - offset;
 }
 
-/** The shape senders write (`formatTalktoTimestamp`, PHP's `toIso8601String()`): `2024-06-11T10:15:30+00:00`. */
-const WRITTEN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})([+-])(\d{2}):(\d{2})$/;
+/** Positions of the separators in what senders write: `2024-06-11T10:15:30+00:00`. */
+const WRITTEN_SEPARATORS: ReadonlyArray<[number, string]> = [
+  [4, '-'],
+  [7, '-'],
+  [10, 'T'],
+  [13, ':'],
+  [16, ':'],
+  [22, ':'],
+];
 
-/** That shape read directly (what the ISO branch below gives for it); `undefined` for any other text. */
+/**
+ * The shape senders write (`formatTalktoTimestamp`, PHP's `toIso8601String()`) read directly,
+ * giving what the ISO branch below gives for it; `undefined` for any other text.
+ */
 function readWrittenShape(text: string): number | null | undefined {
-  const match = text.length === 25 ? WRITTEN.exec(text) : null;
-  if (match === null) {
+  const sign = text.charCodeAt(19);
+  if (text.length !== 25 || (sign !== 0x2b && sign !== 0x2d)) {
     return undefined;
   }
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
-  return civilToUnix(year, month, day, hour, minute, second, zoneOffset(match[7], +match[8], +match[9]));
+  for (const [at, separator] of WRITTEN_SEPARATORS) {
+    if (text[at] !== separator) return undefined;
+  }
+  const digits = (from: number, to: number): number => {
+    let value = 0;
+    for (let i = from; i < to; i++) {
+      const digit = text.charCodeAt(i) - 0x30;
+      if (digit < 0 || digit > 9) return NaN;
+      value = value * 10 + digit;
+    }
+    return value;
+  };
+  const parts = [digits(0, 4), digits(5, 7), digits(8, 10), digits(11, 13), digits(14, 16), digits(17, 19)];
+  const [offsetHours, offsetMinutes] = [digits(20, 22), digits(23, 25)];
+  if (parts.some(Number.isNaN) || Number.isNaN(offsetHours) || Number.isNaN(offsetMinutes)) {
+    return undefined;
+  }
+  const [year, month, day, hour, minute, second] = parts;
+  return civilToUnix(
+    year,
+    month,
+    day,
+    hour,
+    minute,
+    second,
+    zoneOffset(text[19], offsetHours, offsetMinutes),
+  );
 }
 
 /**
