@@ -150,19 +150,10 @@ export class MessageLedger {
       if (existing) return existing;
     }
     try {
-      const values = {
-        ...identity(input, 'outgoing', fingerprint, now),
-        maxAttempts: input.maxAttempts,
-        ...state,
-      };
-      const message = messageRow(this.dataSource, values);
-      const created = eventRow({
-        talktoMessageId: null,
-        messageId: message.messageId,
-        serviceName: message.sourceService,
-        eventType: 'message_created',
-        newStatus: message.overallStatus,
-        meta: withoutNulls({
+      return await this.insertMessage(
+        { ...identity(input, 'outgoing', fingerprint, now), maxAttempts: input.maxAttempts, ...state },
+        'message_created',
+        withoutNulls({
           ...input.eventMeta,
           source: input.source,
           target: input.target,
@@ -171,12 +162,8 @@ export class MessageLedger {
           idempotency_key: input.idempotencyKey,
         }),
         now,
-      });
-      const chain = new RowChain();
-      const inserted = chain.insert(TalktoMessageEntity, values);
-      chain.insert(TalktoEventEntity, { ...created, talktoMessageId: inserted });
-      message.id = (await runChained(this.dataSource, manager, (tx) => chain.run(tx))).id(inserted)!;
-      return message;
+        { manager },
+      );
     } catch (error) {
       if (fingerprint === null || !isUniqueViolation(error)) throw error;
       const winner = await findRow(reader, TalktoMessageEntity, { idempotencyFingerprint: fingerprint });
@@ -208,34 +195,24 @@ export class MessageLedger {
       if (duplicate) return duplicate;
     }
     try {
-      const values = {
-        ...identity(input, 'incoming', fingerprint, now),
-        destinationReceiveStatus: S.received,
-        destinationActionStatus: S.queued,
-        overallStatus: S.queued,
-        receivedAt: now,
-      };
-      const message = messageRow(this.dataSource, values);
-      const received = eventRow({
-        talktoMessageId: null,
-        messageId: message.messageId,
-        serviceName: message.targetService,
-        eventType: 'message_received',
-        newStatus: message.overallStatus,
-        meta: withoutNulls({
+      const message = await this.insertMessage(
+        {
+          ...identity(input, 'incoming', fingerprint, now),
+          destinationReceiveStatus: S.received,
+          destinationActionStatus: S.queued,
+          overallStatus: S.queued,
+          receivedAt: now,
+        },
+        'message_received',
+        withoutNulls({
           source: input.source,
           target: input.target,
           command: input.command,
           business_key: input.businessKey,
         }),
         now,
-      });
-      // The nonce goes first: of a replayed request nothing else is written.
-      const chain = new RowChain();
-      if (nonce) chain.insert(TalktoNonceEntity, nonceRow(nonce));
-      const inserted = chain.insert(TalktoMessageEntity, values);
-      chain.insert(TalktoEventEntity, { ...received, talktoMessageId: inserted });
-      message.id = (await runChained(this.dataSource, undefined, (tx) => chain.run(tx))).id(inserted)!;
+        { nonce },
+      );
       return { kind: 'stored', message };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
@@ -249,6 +226,36 @@ export class MessageLedger {
       if (!byKey) throw error;
       return byKey;
     }
+  }
+
+  /**
+   * Inserts a new message with the event that records its arrival in this log, and first the
+   * request's nonce when given (of a replayed request nothing else is written); returns the row.
+   */
+  private async insertMessage(
+    values: Partial<TalktoMessageEntity>,
+    eventType: string,
+    meta: Record<string, unknown>,
+    now: Date,
+    options: { manager?: EntityManager; nonce?: ConsumeNonceInput | null },
+  ): Promise<TalktoMessageEntity> {
+    const message = messageRow(this.dataSource, values);
+    const event = eventRow({
+      talktoMessageId: null,
+      messageId: message.messageId,
+      serviceName: localServiceOf(message),
+      eventType,
+      newStatus: message.overallStatus,
+      meta,
+      now,
+    });
+    const chain = new RowChain();
+    if (options.nonce) chain.insert(TalktoNonceEntity, nonceRow(options.nonce));
+    const inserted = chain.insert(TalktoMessageEntity, values);
+    chain.insert(TalktoEventEntity, { ...event, talktoMessageId: inserted });
+    const written = await runChained(this.dataSource, options.manager, (tx) => chain.run(tx));
+    message.id = written.id(inserted)!;
+    return message;
   }
 
   /** A duplicate by key is answered only once its nonce is recorded (step 5 before 6–7). */
