@@ -6,6 +6,7 @@ import {
   insertRow,
   updateRows,
 } from './row-statements.js';
+import { runLedgerQuery } from './ledger-query.js';
 import { runInTransaction } from './run-in-transaction.util.js';
 
 /** A write of a chain; as a value, the id of the row it wrote (an insert's new id). */
@@ -120,10 +121,12 @@ export class RowChain {
         step.kind === 'insert' ? `(SELECT min(${id}) FROM s${i})` : `(SELECT count(*) FROM s${i})`,
       )
       .map((expression, i) => `${expression} AS s${i}`);
-    const [row] = (await manager.query(
+    const { records } = await runLedgerQuery(
+      manager,
       `WITH ${writes.join(', ')} SELECT ${outcomes.join(', ')}`,
       parameters,
-    )) as Array<Record<string, string | number | null>>;
+    );
+    const row = records[0] as Record<string, string | number | null> | undefined;
     return new ChainResult(this.steps.map((_, i) => (row![`s${i}`] === null ? null : Number(row![`s${i}`]))));
   }
 }

@@ -1,6 +1,7 @@
 import type { EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { runLedgerQuery } from './ledger-query.js';
 
 /**
  * The ledger's per-message statements, written as SQL with bound parameters. Every step of a
@@ -47,15 +48,17 @@ export async function insertRow<T extends ObjectLiteral>(
   }
   const sql = new StatementWriter(manager, manager.connection.getMetadata(target));
   const returning = manager.connection.options.type === 'postgres' ? ` RETURNING ${sql.column('id')}` : '';
-  const raw: unknown = await manager.query(
+  const { records, raw } = await runLedgerQuery(
+    manager,
     `${sql.insert(values as Record<string, unknown>)}${returning}`,
     sql.parameters,
   );
-  const id = Array.isArray(raw)
-    ? (raw[0] as { id: unknown }).id
-    : typeof raw === 'object' && raw !== null
-      ? (raw as { insertId: unknown }).insertId
-      : raw;
+  const id =
+    records.length > 0
+      ? records[0]!.id
+      : typeof raw === 'object' && raw !== null
+        ? (raw as { insertId: unknown }).insertId
+        : raw;
   return Number(id);
 }
 
@@ -67,7 +70,7 @@ export async function updateRows<T extends ObjectLiteral>(
   where: RowCondition,
 ): Promise<number> {
   const sql = new StatementWriter(manager, manager.connection.getMetadata(target));
-  const result = await runStructured(
+  const result = await runLedgerQuery(
     manager,
     sql.update(changes as Record<string, unknown>, where),
     sql.parameters,
@@ -84,11 +87,12 @@ export async function findRow<T extends ObjectLiteral>(
   const metadata = manager.connection.getMetadata(target);
   const sql = new StatementWriter(manager, metadata);
   const columns = metadata.columns.map((column) => sql.column(column.propertyName)).join(', ');
-  const rows = (await manager.query(
+  const { records } = await runLedgerQuery(
+    manager,
     `SELECT ${columns} FROM ${sql.table} WHERE ${sql.where({ equal })} LIMIT 1`,
     sql.parameters,
-  )) as Array<Record<string, unknown>>;
-  const raw = rows[0];
+  );
+  const raw = records[0];
   if (raw === undefined) return null;
   const driver = manager.connection.driver;
   const entity = metadata.create() as Record<string, unknown>;
@@ -170,19 +174,5 @@ export class StatementWriter {
     const column = this.metadata.findColumnWithPropertyName(property);
     if (!column) throw new Error(`${this.metadata.name} has no column for "${property}"`);
     return column;
-  }
-}
-
-/** A statement through the manager's query runner, with the affected-row count TypeORM reads. */
-async function runStructured(
-  manager: EntityManager,
-  sql: string,
-  parameters: unknown[],
-): Promise<{ affected?: number }> {
-  const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
-  try {
-    return (await runner.query(sql, parameters, true)) as { affected?: number };
-  } finally {
-    if (!manager.queryRunner) await runner.release();
   }
 }

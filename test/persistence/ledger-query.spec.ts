@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Logger, QueryFailedError } from 'typeorm';
+import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
+import { runLedgerQuery } from '../../lib/persistence/ledger-query.js';
+import { findRow, insertRow } from '../../lib/persistence/row-statements.js';
+import { asRow } from '../../lib/persistence/message-history.writer.js';
+import { isUniqueViolation } from '../../lib/persistence/unique-violation.util.js';
+import { DATABASE_KINDS } from '../support/databases.js';
+import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
+
+function eventRow(messageId: string) {
+  return asRow<TalktoEventEntity>({ messageId, serviceName: 'orders', eventType: 'probe', meta: null });
+}
+
+describe.each(DATABASE_KINDS)('runLedgerQuery on %s', (kind) => {
+  let db: MigratedDatabase;
+
+  beforeAll(async () => {
+    db = await openMigratedDatabase(kind);
+  });
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('runs in the caller transaction: a rollback takes its writes back', async () => {
+    const runner = db.dataSource.createQueryRunner();
+    await runner.startTransaction();
+    const id = await insertRow(runner.manager, TalktoEventEntity, eventRow('tx-1'));
+    expect(await findRow(runner.manager, TalktoEventEntity, { id })).toMatchObject({ messageId: 'tx-1' });
+    await runner.rollbackTransaction();
+    await runner.release();
+    expect(await findRow(db.dataSource.manager, TalktoEventEntity, { id })).toBeNull();
+  });
+
+  it('fails with TypeORM’s QueryFailedError, the driver error inside, and logs the failure', async () => {
+    const seen: string[] = [];
+    const original = db.dataSource.logger;
+    const logger: Logger = {
+      logQuery: (query) => seen.push(`query ${query}`),
+      logQueryError: (error, query) => seen.push(`error ${query}`),
+      logQuerySlow: () => undefined,
+      logSchemaBuild: () => undefined,
+      logMigration: () => undefined,
+      log: () => undefined,
+    };
+    Object.assign(db.dataSource, { logger });
+    try {
+      const table = db.dataSource.driver.escape('talkto_nonces');
+      const insert = `INSERT INTO ${table} (nonce_hash, source_service, target_service) VALUES ('h-dup', 'a', 'b')`;
+      await runLedgerQuery(db.dataSource.manager, insert, []);
+      const failure = await runLedgerQuery(db.dataSource.manager, insert, []).catch(
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(QueryFailedError);
+      expect(isUniqueViolation(failure)).toBe(true);
+      expect(seen).toEqual([`query ${insert}`, `query ${insert}`, `error ${insert}`]);
+    } finally {
+      Object.assign(db.dataSource, { logger: original });
+    }
+  });
+
+  if (kind === 'postgres') {
+    it('prepares each statement text once per connection, under one name', async () => {
+      const runner = db.dataSource.createQueryRunner();
+      try {
+        await insertRow(runner.manager, TalktoEventEntity, eventRow('named-1'));
+        await insertRow(runner.manager, TalktoEventEntity, eventRow('named-2'));
+        await findRow(runner.manager, TalktoEventEntity, { messageId: 'named-2' });
+        const prepared = (await runner.query(
+          `SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'talkto\\_%'`,
+        )) as Array<{ name: string; statement: string }>;
+        const inserts = prepared.filter((row) => row.statement.startsWith('INSERT INTO "talkto_events"'));
+        const selects = prepared.filter(
+          (row) => row.statement.startsWith('SELECT') && row.statement.includes('WHERE "message_id"'),
+        );
+        expect(inserts).toHaveLength(1);
+        expect(selects).toHaveLength(1);
+        expect(inserts[0]!.name).not.toBe(selects[0]!.name);
+      } finally {
+        await runner.release();
+      }
+    });
+  }
+});
