@@ -19,7 +19,9 @@ import { CompletionCounter, PingHandler } from './bench-handler.fixture.js';
 import { type BenchTalktoApp, startBenchTalktoApp } from './talkto-app.bench.js';
 import { startNaivePair, type NaivePair } from './naive-pair.app.js';
 
-const COUNT = Number(process.env.COUNT ?? 200);
+// A baseline round of 200 lasts ~0.1 s, too short to leave its start-up (new keep-alive sockets, the
+// previous round's garbage) behind: the ratios came out ~1.5× too kind. 1000 measures steady state.
+const COUNT = Number(process.env.COUNT ?? 1000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SETUPS = (process.env.SETUPS ?? 'sqlite,postgres').split(',');
