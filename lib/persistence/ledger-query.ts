@@ -1,4 +1,4 @@
-import { type EntityManager, QueryFailedError } from 'typeorm';
+import { type EntityManager, QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
 
 /** What one ledger statement answered. */
 export interface LedgerQueryResult {
@@ -42,6 +42,8 @@ export async function runLedgerQuery(
       const result = (await runner.query(sql, parameters, true)) as LedgerQueryResult;
       return { records: result.records ?? [], affected: result.affected, raw: result.raw };
     }
+    // TypeORM's own query() refuses a released runner; its connection may serve someone else now.
+    if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
     const client = (await runner.connect()) as PgClient;
     const logger = manager.connection.logger;
     logger.logQuery(sql, parameters, runner);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Logger, QueryFailedError } from 'typeorm';
+import { type Logger, QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { runLedgerQuery } from '../../lib/persistence/ledger-query.js';
 import { findRow, insertRow } from '../../lib/persistence/row-statements.js';
@@ -32,6 +32,18 @@ describe.each(DATABASE_KINDS)('runLedgerQuery on %s', (kind) => {
     await runner.release();
     expect(await findRow(db.dataSource.manager, TalktoEventEntity, { id })).toBeNull();
   });
+
+  // better-sqlite3 has one connection and TypeORM lets a released runner keep using it.
+  if (kind !== 'sqlite') {
+    it('refuses a released query runner instead of borrowing its old pooled connection', async () => {
+      const runner = db.dataSource.createQueryRunner();
+      await runner.connect();
+      await runner.release();
+      await expect(findRow(runner.manager, TalktoEventEntity, { id: 1 })).rejects.toBeInstanceOf(
+        QueryRunnerAlreadyReleasedError,
+      );
+    });
+  }
 
   it('fails with TypeORM’s QueryFailedError, the driver error inside, and logs the failure', async () => {
     const seen: string[] = [];
