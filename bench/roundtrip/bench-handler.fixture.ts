@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TalktoHandler } from '../../lib/index.js';
+import { OnTalktoResult, TalktoHandler } from '../../lib/index.js';
 
 /** Counts handler completions so the bench can await the last one. */
 @Injectable()
@@ -32,6 +32,17 @@ export class CompletionCounter {
 @Injectable()
 @TalktoHandler('bench.ping')
 export class PingHandler {
+  constructor(private readonly counter: CompletionCounter) {}
+
+  handle(): void {
+    this.counter.hit();
+  }
+}
+
+/** With `CALLBACKS=1`: counts `bench.ping` results applied on the sender. */
+@Injectable()
+@OnTalktoResult('bench.ping')
+export class PingResults {
   constructor(private readonly counter: CompletionCounter) {}
 
   handle(): void {

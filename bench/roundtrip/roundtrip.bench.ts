@@ -15,7 +15,7 @@ import { formatTalktoTimestamp } from '../../lib/protocol/talkto.timestamp.js';
 import { freePort } from '../../test/support/free-port.js';
 import { SQLITE_WAL } from '../support/bench-database.util.js';
 import { formatRatio, printTable, spread } from '../support/bench-stats.util.js';
-import { CompletionCounter, PingHandler } from './bench-handler.fixture.js';
+import { CompletionCounter, PingHandler, PingResults } from './bench-handler.fixture.js';
 import { type BenchTalktoApp, startBenchTalktoApp } from './talkto-app.bench.js';
 import { startNaivePair, type NaivePair } from './naive-pair.app.js';
 
@@ -25,6 +25,8 @@ const COUNT = Number(process.env.COUNT ?? 1000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SETUPS = (process.env.SETUPS ?? 'sqlite,postgres').split(',');
+/** Result callbacks on (each command is then also a signed result back; the naive pair sends none). */
+const CALLBACKS = process.env.CALLBACKS === '1';
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const SECRET = 'inventory-to-website-secret-0123456789';
 const PAYLOAD = { orderId: 'o-1001', quantity: 3, price: 19.99, note: 'Livraison après 18h — merci' };
@@ -143,27 +145,41 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
         incoming: { inventory: { secret: SECRET, allowedCommands: { 'bench.ping': {} } } },
         // The per-source limiter (120/min by default) would turn a throughput test into a 429 test.
         rateLimit: { enabled: false },
-        // The naive pair sends no result back either; callbacks are a separate message each way.
-        callbacks: { enabled: false },
+        // The naive pair sends no result back; callbacks are a second signed message per command.
+        callbacks: { enabled: CALLBACKS },
+        outgoing: CALLBACKS
+          ? { inventory: { baseUrl: `http://127.0.0.1:${senderPort}`, secret: SECRET } }
+          : undefined,
       },
       [CompletionCounter, PingHandler],
     );
-    inventory = await startBenchTalktoApp(setup.database, senderPort, {
-      service: 'inventory',
-      queue: queueOption(setup, prefixes),
-      outgoing: { website: { baseUrl: website.url, secret: SECRET } },
-    });
+    inventory = await startBenchTalktoApp(
+      setup.database,
+      senderPort,
+      {
+        service: 'inventory',
+        queue: queueOption(setup, prefixes),
+        outgoing: { website: { baseUrl: website.url, secret: SECRET } },
+        incoming: CALLBACKS
+          ? { website: { secret: SECRET, allowedCommands: { 'talkto.result': { driver: 'none' } } } }
+          : undefined,
+        rateLimit: { enabled: false },
+      },
+      CALLBACKS ? [CompletionCounter, PingResults] : [],
+    );
     naive = await startNaivePair(setup.database, naivePort);
     const client = inventory.app.get(TalktoClient);
     const counter = website.app.get(CompletionCounter);
+    // With callbacks, a round trip ends when the result is applied on the sender.
+    const roundTripDone = CALLBACKS ? inventory.app.get(CompletionCounter) : counter;
     const receiveUrl = `${website.url}/api/talkto/receive`;
     const naivePair = naive;
 
     const talktoRun = async (count: number) => {
-      const done = counter.expect(count);
+      const done = roundTripDone.expect(count);
       const start = performance.now();
       await pool(count, () => client.send('website', 'bench.ping', PAYLOAD));
-      await withDeadline(done, `${count} handler runs`);
+      await withDeadline(done, `${count} ${CALLBACKS ? 'applied results' : 'handler runs'}`);
       return count / ((performance.now() - start) / 1000);
     };
     const naiveRun = async (count: number) =>
@@ -188,8 +204,10 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
     const warm = Math.max(30, Math.floor(COUNT / 5));
     await talktoRun(warm);
     await naiveRun(warm);
-    await receiveRun(warm);
-    await bareRun(warm);
+    if (!CALLBACKS) {
+      await receiveRun(warm);
+      await bareRun(warm);
+    }
 
     const result: SetupResult = { setup, talkto: [], naive: [], receive: [], bare: [] };
     for (let round = 0; round < ROUNDS; round++) {
@@ -202,7 +220,8 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
         [result.receive, () => receiveRun(COUNT)],
         [result.bare, () => bareRun(COUNT)],
       ];
-      for (const group of [pairs, receivePairs]) {
+      // Pre-signed requests have no original on the sender for their callbacks to land on.
+      for (const group of CALLBACKS ? [pairs] : [pairs, receivePairs]) {
         const ordered = round % 2 === 0 ? group : [...group].reverse();
         for (const [sink, run] of ordered) {
           sink.push(await run());
@@ -229,22 +248,30 @@ let missed = false;
 for (const setup of ALL_SETUPS.filter((item) => SETUPS.includes(item.database))) {
   const result = await runSetup(setup);
   console.log(
-    `\n${setup.name}${setup.database === 'sqlite' ? (SQLITE_WAL ? ' (WAL)' : ' (rollback journal)') : ''}: ${COUNT} messages × ${ROUNDS} rounds, ${CONCURRENCY} in flight`,
+    `\n${setup.name}${setup.database === 'sqlite' ? (SQLITE_WAL ? ' (WAL)' : ' (rollback journal)') : ''}${CALLBACKS ? ', result callbacks on' : ''}: ${COUNT} messages × ${ROUNDS} rounds, ${CONCURRENCY} in flight`,
   );
   const roundTrip = ratio(result.talkto, result.naive);
   const receive = ratio(result.receive, result.bare);
-  printTable(
-    ['measurement', 'median msg/s', 'min–max msg/s', 'ratio to its baseline'],
+  const rows = [
     [
-      ['Talkto send() → handler done', ...rate(result.talkto), formatRatio(roundTrip)],
-      ['naive HMAC + fetch + INSERT', ...rate(result.naive), '1.00×'],
+      CALLBACKS ? 'Talkto send() → result applied' : 'Talkto send() → handler done',
+      ...rate(result.talkto),
+      formatRatio(roundTrip),
+    ],
+    ['naive HMAC + fetch + INSERT', ...rate(result.naive), '1.00×'],
+  ];
+  if (!CALLBACKS) {
+    rows.push(
       ['Talkto receive route (pre-signed)', ...rate(result.receive), formatRatio(receive)],
       ['bare Nest POST (parse JSON, 200)', ...rate(result.bare), '1.00×'],
-    ],
-  );
-  missed ||= spread(roundTrip).median < 1 / 3 || spread(receive).median < 0.5;
+    );
+  }
+  printTable(['measurement', 'median msg/s', 'min–max msg/s', 'ratio to its baseline'], rows);
+  missed ||= spread(roundTrip).median < 1 / 3 || (!CALLBACKS && spread(receive).median < 0.5);
   summary.push(
-    `${setup.database}: round trip ${formatRatio(roundTrip)} of naive, receive route ${formatRatio(receive)} of bare`,
+    CALLBACKS
+      ? `${setup.database}: round trip with result callbacks ${formatRatio(roundTrip)} of naive`
+      : `${setup.database}: round trip ${formatRatio(roundTrip)} of naive, receive route ${formatRatio(receive)} of bare`,
   );
 }
 console.log(
