@@ -1259,20 +1259,28 @@ function ownedBy<T extends SelectQueryBuilder<TalktoMessageEntity>>(query: T, se
  * A message row as a re-read would return it once inserted (`id` is set by the caller): every
  * column is written by the ledger, else takes its literal default, else is null.
  */
+/** Per data source: each message column's property and the value a new row gets when none is written. */
+const messageColumnDefaults = new WeakMap<DataSource, Array<[property: string, fallback: unknown]>>();
+
 function messageRow(dataSource: DataSource, values: Partial<TalktoMessageEntity>): TalktoMessageEntity {
-  const written = values as Record<string, unknown>;
-  const row: Record<string, unknown> = {};
-  for (const column of dataSource.getMetadata(TalktoMessageEntity).columns) {
-    const value = written[column.propertyName];
-    row[column.propertyName] =
-      value !== undefined
-        ? value
-        : typeof column.default === 'function'
-          ? undefined
-          : (column.default ?? null);
+  let defaults = messageColumnDefaults.get(dataSource);
+  if (defaults === undefined) {
+    defaults = dataSource
+      .getMetadata(TalktoMessageEntity)
+      .columns.map((column) => [
+        column.propertyName,
+        typeof column.default === 'function' ? undefined : (column.default ?? null),
+      ]);
+    messageColumnDefaults.set(dataSource, defaults);
   }
+  const written = values as Record<string, unknown>;
   // Every value is a column value already: TypeORM's create() would only copy them, slowly.
-  return Object.assign(new TalktoMessageEntity(), row);
+  const row = new TalktoMessageEntity() as unknown as Record<string, unknown>;
+  for (const [property, fallback] of defaults) {
+    const value = written[property];
+    row[property] = value !== undefined ? value : fallback;
+  }
+  return row as unknown as TalktoMessageEntity;
 }
 
 function identity(
