@@ -27,6 +27,11 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SETUPS = (process.env.SETUPS ?? 'sqlite,postgres').split(',');
 /** Result callbacks on (each command is then also a signed result back; the naive pair sends none). */
 const CALLBACKS = process.env.CALLBACKS === '1';
+/**
+ * The naive pair has CONCURRENCY requests on the wire; Talkto's workers (4 sends and 4 handler runs
+ * per process by default) would cap it at 4, so both apps run CONCURRENCY of each.
+ */
+const WORKERS = { sendConcurrency: CONCURRENCY, processConcurrency: CONCURRENCY };
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const SECRET = 'inventory-to-website-secret-0123456789';
 const PAYLOAD = { orderId: 'o-1001', quantity: 3, price: 19.99, note: 'Livraison après 18h — merci' };
@@ -94,6 +99,18 @@ async function deleteRedisKeys(prefixes: string[]): Promise<void> {
   }
 }
 
+/** Boots with `TALKTO_BACKGROUND_WORK=off`: queue workers and the sweeper stay asleep in that app. */
+async function withBackgroundWorkOff<T>(boot: () => Promise<T>): Promise<T> {
+  const before = process.env.TALKTO_BACKGROUND_WORK;
+  process.env.TALKTO_BACKGROUND_WORK = 'off';
+  try {
+    return await boot();
+  } finally {
+    if (before === undefined) delete process.env.TALKTO_BACKGROUND_WORK;
+    else process.env.TALKTO_BACKGROUND_WORK = before;
+  }
+}
+
 /** One signed, unique Talkto request ready to POST (fresh message id and nonce). */
 function presigned(count: number): Array<{ body: string; headers: Array<[string, string]> }> {
   const frozen = freezePayload(PAYLOAD);
@@ -126,32 +143,44 @@ interface SetupResult {
   talkto: number[];
   naive: number[];
   receive: number[];
+  receiveBusy: number[];
   bare: number[];
 }
 
 async function runSetup(setup: Setup): Promise<SetupResult> {
   const prefixes: string[] = [];
-  const [senderPort, receiverPort, naivePort] = [await freePort(), await freePort(), await freePort()];
+  const [senderPort, receiverPort, routePort, naivePort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   let website: BenchTalktoApp | undefined;
+  let routeOnly: BenchTalktoApp | undefined;
   let inventory: BenchTalktoApp | undefined;
   let naive: NaivePair | undefined;
   try {
-    website = await startBenchTalktoApp(
-      setup.database,
-      receiverPort,
-      {
-        service: 'website',
-        queue: queueOption(setup, prefixes),
-        incoming: { inventory: { secret: SECRET, allowedCommands: { 'bench.ping': {} } } },
-        // The per-source limiter (120/min by default) would turn a throughput test into a 429 test.
-        rateLimit: { enabled: false },
-        // The naive pair sends no result back; callbacks are a second signed message per command.
-        callbacks: { enabled: CALLBACKS },
-        outgoing: CALLBACKS
-          ? { inventory: { baseUrl: `http://127.0.0.1:${senderPort}`, secret: SECRET } }
-          : undefined,
-      },
-      [CompletionCounter, PingHandler],
+    const receiver = (): TalktoModuleOptions => ({
+      service: 'website',
+      queue: queueOption(setup, prefixes),
+      workers: WORKERS,
+      incoming: { inventory: { secret: SECRET, allowedCommands: { 'bench.ping': {} } } },
+      // The per-source limiter (120/min by default) would turn a throughput test into a 429 test.
+      rateLimit: { enabled: false },
+      // The naive pair sends no result back; callbacks are a second signed message per command.
+      callbacks: { enabled: CALLBACKS },
+      outgoing: CALLBACKS
+        ? { inventory: { baseUrl: `http://127.0.0.1:${senderPort}`, secret: SECRET } }
+        : undefined,
+    });
+    website = await startBenchTalktoApp(setup.database, receiverPort, receiver(), [
+      CompletionCounter,
+      PingHandler,
+    ]);
+    // The receive route alone: the same receiver with its workers and sweeper asleep (the
+    // documented switch for processes that only take requests), so no handler work competes.
+    routeOnly = await withBackgroundWorkOff(() =>
+      startBenchTalktoApp(setup.database, routePort, receiver(), [CompletionCounter, PingHandler]),
     );
     inventory = await startBenchTalktoApp(
       setup.database,
@@ -159,6 +188,7 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
       {
         service: 'inventory',
         queue: queueOption(setup, prefixes),
+        workers: WORKERS,
         outgoing: { website: { baseUrl: website.url, secret: SECRET } },
         incoming: CALLBACKS
           ? { website: { secret: SECRET, allowedCommands: { 'talkto.result': { driver: 'none' } } } }
@@ -173,6 +203,7 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
     // With callbacks, a round trip ends when the result is applied on the sender.
     const roundTripDone = CALLBACKS ? inventory.app.get(CompletionCounter) : counter;
     const receiveUrl = `${website.url}/api/talkto/receive`;
+    const routeOnlyUrl = `${routeOnly.url}/api/talkto/receive`;
     const naivePair = naive;
 
     const talktoRun = async (count: number) => {
@@ -185,6 +216,12 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
     const naiveRun = async (count: number) =>
       count / (await pool(count, () => naivePair.sender.send(naivePair.receiveUrl, randomUUID(), PAYLOAD)));
     const receiveRun = async (count: number) => {
+      const requests = presigned(count);
+      return (
+        count / (await pool(count, (i) => post(routeOnlyUrl, requests[i].body, requests[i].headers, 202)))
+      );
+    };
+    const receiveBusyRun = async (count: number) => {
       const requests = presigned(count);
       const done = counter.expect(count);
       const rate =
@@ -206,10 +243,11 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
     await naiveRun(warm);
     if (!CALLBACKS) {
       await receiveRun(warm);
+      await receiveBusyRun(warm);
       await bareRun(warm);
     }
 
-    const result: SetupResult = { setup, talkto: [], naive: [], receive: [], bare: [] };
+    const result: SetupResult = { setup, talkto: [], naive: [], receive: [], receiveBusy: [], bare: [] };
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which side goes first so drift on the shared machine hits both alike.
       const pairs: Array<[number[], () => Promise<number>]> = [
@@ -218,6 +256,7 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
       ];
       const receivePairs: Array<[number[], () => Promise<number>]> = [
         [result.receive, () => receiveRun(COUNT)],
+        [result.receiveBusy, () => receiveBusyRun(COUNT)],
         [result.bare, () => bareRun(COUNT)],
       ];
       // Pre-signed requests have no original on the sender for their callbacks to land on.
@@ -232,6 +271,7 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
   } finally {
     await inventory?.close();
     await website?.close();
+    await routeOnly?.close();
     await naive?.close();
     await deleteRedisKeys(prefixes);
   }
@@ -252,6 +292,7 @@ for (const setup of ALL_SETUPS.filter((item) => SETUPS.includes(item.database)))
   );
   const roundTrip = ratio(result.talkto, result.naive);
   const receive = ratio(result.receive, result.bare);
+  const receiveBusy = ratio(result.receiveBusy, result.bare);
   const rows = [
     [
       CALLBACKS ? 'Talkto send() → result applied' : 'Talkto send() → handler done',
@@ -262,7 +303,8 @@ for (const setup of ALL_SETUPS.filter((item) => SETUPS.includes(item.database)))
   ];
   if (!CALLBACKS) {
     rows.push(
-      ['Talkto receive route (pre-signed)', ...rate(result.receive), formatRatio(receive)],
+      ['Talkto receive route alone (pre-signed)', ...rate(result.receive), formatRatio(receive)],
+      ['  … with its handlers running alongside', ...rate(result.receiveBusy), formatRatio(receiveBusy)],
       ['bare Nest POST (parse JSON, 200)', ...rate(result.bare), '1.00×'],
     );
   }
@@ -271,7 +313,7 @@ for (const setup of ALL_SETUPS.filter((item) => SETUPS.includes(item.database)))
   summary.push(
     CALLBACKS
       ? `${setup.database}: round trip with result callbacks ${formatRatio(roundTrip)} of naive`
-      : `${setup.database}: round trip ${formatRatio(roundTrip)} of naive, receive route ${formatRatio(receive)} of bare`,
+      : `${setup.database}: round trip ${formatRatio(roundTrip)} of naive, receive route ${formatRatio(receive)} of bare (${formatRatio(receiveBusy)} with handlers alongside)`,
   );
 }
 console.log(
