@@ -1,4 +1,9 @@
-import { type EntityManager, QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
+import {
+  type EntityManager,
+  QueryFailedError,
+  type QueryRunner,
+  QueryRunnerAlreadyReleasedError,
+} from 'typeorm';
 
 /** What one ledger statement answered. */
 export interface LedgerQueryResult {
@@ -18,17 +23,33 @@ interface PgClient {
   }>;
 }
 
+/** The part of a better-sqlite3 connection a cached statement needs. */
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement;
+}
+
+interface SqliteStatement {
+  readonly reader: boolean;
+  all(...values: unknown[]): Array<Record<string, unknown>>;
+  run(...values: unknown[]): { changes: number; lastInsertRowid: number | bigint };
+}
+
 /** Statement names by SQL text; the ledger writes a few dozen shapes, the cap is a safety net. */
 const statementNames = new Map<string, string>();
 const MAX_NAMED_STATEMENTS = 500;
+
+/** Prepared SQLite statements per connection, by SQL text (same cap). */
+const sqliteStatements = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
 
 /**
  * Runs one of the ledger's own statements through the manager's connection (its transaction, if
  * any). On PostgreSQL the statement is a named prepared statement: the server parses and plans
  * each text once per connection instead of on every call, which halved PostgreSQL's CPU per ledger
  * statement (planning against tables with this many indexes costs about as much as executing).
- * Errors are TypeORM's `QueryFailedError` on every engine, and the data source's logger sees the
- * statement as it sees TypeORM's own.
+ * On better-sqlite3 it runs a statement prepared once per connection, without TypeORM's per-query
+ * subscriber broadcasts (a ledger step is several statements). Errors are TypeORM's
+ * `QueryFailedError` on every engine, and the data source's logger sees the statement as it sees
+ * TypeORM's own.
  */
 export async function runLedgerQuery(
   manager: EntityManager,
@@ -37,26 +58,64 @@ export async function runLedgerQuery(
 ): Promise<LedgerQueryResult> {
   const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
   try {
-    const name = manager.connection.options.type === 'postgres' ? statementName(sql) : undefined;
-    if (name === undefined) {
-      const result = (await runner.query(sql, parameters, true)) as LedgerQueryResult;
-      return { records: result.records ?? [], affected: result.affected, raw: result.raw };
+    const type = manager.connection.options.type;
+    const name = type === 'postgres' ? statementName(sql) : undefined;
+    if (name !== undefined) {
+      return await runDirectly(manager, runner, sql, parameters, async (connection) => {
+        const result = await (connection as PgClient).query({ name, text: sql, values: parameters });
+        return { records: result.rows, affected: result.rowCount ?? undefined, raw: result.rows };
+      });
     }
-    // TypeORM's own query() refuses a released runner; its connection may serve someone else now.
-    if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
-    const client = (await runner.connect()) as PgClient;
-    const logger = manager.connection.logger;
-    logger.logQuery(sql, parameters, runner);
-    try {
-      const result = await client.query({ name, text: sql, values: parameters });
-      return { records: result.rows, affected: result.rowCount ?? undefined, raw: result.rows };
-    } catch (error) {
-      logger.logQueryError(error as Error, sql, parameters, runner);
-      throw new QueryFailedError(sql, parameters, error as Error);
+    if (type === 'better-sqlite3') {
+      return await runDirectly(manager, runner, sql, parameters, (connection) =>
+        runSqlite(connection as SqliteConnection, sql, parameters),
+      );
     }
+    const result = (await runner.query(sql, parameters, true)) as LedgerQueryResult;
+    return { records: result.records ?? [], affected: result.affected, raw: result.raw };
   } finally {
     if (!manager.queryRunner) await runner.release();
   }
+}
+
+/** The driver's own connection, with TypeORM's logging and error type around the call. */
+async function runDirectly(
+  manager: EntityManager,
+  runner: QueryRunner,
+  sql: string,
+  parameters: unknown[],
+  run: (connection: unknown) => LedgerQueryResult | Promise<LedgerQueryResult>,
+): Promise<LedgerQueryResult> {
+  // TypeORM's own query() refuses a released runner; its connection may serve someone else now.
+  if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
+  const connection: unknown = await runner.connect();
+  const logger = manager.connection.logger;
+  logger.logQuery(sql, parameters, runner);
+  try {
+    return await run(connection);
+  } catch (error) {
+    logger.logQueryError(error as Error, sql, parameters, runner);
+    throw new QueryFailedError(sql, parameters, error as Error);
+  }
+}
+
+function runSqlite(connection: SqliteConnection, sql: string, parameters: unknown[]): LedgerQueryResult {
+  let statements = sqliteStatements.get(connection);
+  if (statements === undefined) {
+    statements = new Map();
+    sqliteStatements.set(connection, statements);
+  }
+  let statement = statements.get(sql);
+  if (statement === undefined) {
+    statement = connection.prepare(sql);
+    if (statements.size < MAX_NAMED_STATEMENTS) statements.set(sql, statement);
+  }
+  if (statement.reader) {
+    const rows = statement.all(...parameters);
+    return { records: rows, raw: rows };
+  }
+  const result = statement.run(...parameters);
+  return { records: [], affected: result.changes, raw: result.lastInsertRowid };
 }
 
 function statementName(sql: string): string | undefined {

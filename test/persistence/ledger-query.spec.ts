@@ -72,6 +72,34 @@ describe.each(DATABASE_KINDS)('runLedgerQuery on %s', (kind) => {
     }
   });
 
+  if (kind === 'sqlite') {
+    it('prepares each statement text once per connection', async () => {
+      const connection = (await db.dataSource.createQueryRunner().connect()) as {
+        prepare(sql: string): unknown;
+      };
+      const prepared: string[] = [];
+      const prepare = connection.prepare.bind(connection);
+      connection.prepare = (sql: string) => {
+        prepared.push(sql);
+        return prepare(sql);
+      };
+      try {
+        await insertRow(db.dataSource.manager, TalktoEventEntity, eventRow('cached-1'));
+        const shape = { messageId: 'cached-1', eventType: 'probe', serviceName: 'orders' };
+        const first = await findRow(db.dataSource.manager, TalktoEventEntity, shape);
+        const again = await findRow(db.dataSource.manager, TalktoEventEntity, {
+          ...shape,
+          messageId: 'none',
+        });
+        expect(first).toMatchObject({ messageId: 'cached-1' });
+        expect(again).toBeNull();
+        expect(prepared.filter((sql) => sql.includes('"service_name" = ?'))).toHaveLength(1);
+      } finally {
+        connection.prepare = prepare;
+      }
+    });
+  }
+
   if (kind === 'postgres') {
     it('prepares each statement text once per connection, under one name', async () => {
       const runner = db.dataSource.createQueryRunner();
