@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import {
+  type DataSource,
   type EntityManager,
   QueryFailedError,
   type QueryRunner,
@@ -34,9 +37,12 @@ interface SqliteStatement {
   run(...values: unknown[]): { changes: number; lastInsertRowid: number | bigint };
 }
 
-/** Statement names by SQL text; the ledger writes a few dozen shapes, the cap is a safety net. */
+/** Statement names by SQL text; the ledger writes a few dozen shapes, the cap bounds the cache. */
 const statementNames = new Map<string, string>();
 const MAX_NAMED_STATEMENTS = 500;
+
+/** PostgreSQL data sources that lost a prepared statement: their statements run unprepared. */
+const unpreparedSources = new WeakSet<DataSource>();
 
 /** Prepared SQLite statements per connection, by SQL text (same cap). */
 const sqliteStatements = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
@@ -59,12 +65,21 @@ export async function runLedgerQuery(
   const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
   try {
     const type = manager.connection.options.type;
-    const name = type === 'postgres' ? statementName(sql) : undefined;
+    const name =
+      type === 'postgres' && !unpreparedSources.has(manager.connection) ? statementName(sql) : undefined;
     if (name !== undefined) {
-      return await runDirectly(manager, runner, sql, parameters, async (connection) => {
-        const result = await (connection as PgClient).query({ name, text: sql, values: parameters });
-        return { records: result.rows, affected: result.rowCount ?? undefined, raw: result.rows };
-      });
+      try {
+        return await runDirectly(manager, runner, sql, parameters, async (connection) => {
+          const result = await (connection as PgClient).query({ name, text: sql, values: parameters });
+          return { records: result.rows, affected: result.rowCount ?? undefined, raw: result.rows };
+        });
+      } catch (error) {
+        if (!isLostPreparedStatement(error)) throw error;
+        stopPreparing(manager.connection);
+        // Nothing ran; outside a transaction the statement can simply run unprepared. Inside one,
+        // PostgreSQL has aborted the transaction: the caller's retry will run unprepared.
+        if (runner.isTransactionActive) throw error;
+      }
     }
     if (type === 'better-sqlite3') {
       return await runDirectly(manager, runner, sql, parameters, (connection) =>
@@ -118,10 +133,35 @@ function runSqlite(connection: SqliteConnection, sql: string, parameters: unknow
   return { records: [], affected: result.changes, raw: result.lastInsertRowid };
 }
 
+/**
+ * A prepared statement the client believes parsed is missing on the server (26000), or a name is
+ * taken there (42P05): a pooler in transaction mode hands statements to other server connections,
+ * or someone ran DEALLOCATE / DISCARD on the connection.
+ */
+function isLostPreparedStatement(error: unknown): boolean {
+  const code =
+    error instanceof QueryFailedError ? (error.driverError as { code?: unknown })?.code : undefined;
+  return code === '26000' || code === '42P05';
+}
+
+function stopPreparing(dataSource: DataSource): void {
+  if (unpreparedSources.has(dataSource)) return;
+  unpreparedSources.add(dataSource);
+  new Logger('Talkto').warn(
+    'A prepared Talkto statement was missing on the PostgreSQL server (a pooler in transaction mode, ' +
+      'or DEALLOCATE/DISCARD on the connection); Talkto statements on this data source now run unprepared.',
+  );
+}
+
+/**
+ * The name derives from the text, so one name means one statement in every process and version:
+ * behind a pooler that hands a server connection to several clients, a name can never run another
+ * client's different statement.
+ */
 function statementName(sql: string): string | undefined {
   let name = statementNames.get(sql);
   if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
-    name = `talkto_${statementNames.size + 1}`;
+    name = `talkto_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
     statementNames.set(sql, name);
   }
   return name;

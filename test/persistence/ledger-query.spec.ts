@@ -117,6 +117,54 @@ describe.each(DATABASE_KINDS)('runLedgerQuery on %s', (kind) => {
         expect(inserts).toHaveLength(1);
         expect(selects).toHaveLength(1);
         expect(inserts[0]!.name).not.toBe(selects[0]!.name);
+        expect(inserts[0]!.name).toMatch(/^talkto_[0-9a-f]{32}$/);
+      } finally {
+        await runner.release();
+      }
+    });
+
+    it('fails a statement that lost its prepared form inside a transaction, then runs unprepared', async () => {
+      const own = await db.connectAgain();
+      const runner = own.createQueryRunner();
+      try {
+        await runner.startTransaction();
+        await insertRow(runner.manager, TalktoEventEntity, eventRow('tx-lost-1'));
+        await runner.query('DEALLOCATE ALL');
+        const failure = await insertRow(runner.manager, TalktoEventEntity, eventRow('tx-lost-2')).catch(
+          (error: unknown) => error,
+        );
+        expect(failure).toBeInstanceOf(QueryFailedError);
+        expect((failure as QueryFailedError).driverError).toMatchObject({ code: '26000' });
+        await runner.rollbackTransaction();
+        const id = await insertRow(runner.manager, TalktoEventEntity, eventRow('tx-lost-3'));
+        expect(await findRow(runner.manager, TalktoEventEntity, { id })).toMatchObject({
+          messageId: 'tx-lost-3',
+        });
+      } finally {
+        await runner.release();
+      }
+    });
+
+    it('runs unprepared from then on when the server lost a prepared statement', async () => {
+      const own = await db.connectAgain(); // this data source stops preparing; the others keep on
+      const runner = own.createQueryRunner();
+      try {
+        await insertRow(runner.manager, TalktoEventEntity, eventRow('lost-1'));
+        await runner.query('DEALLOCATE ALL'); // what a pooler's reset or another client can do
+        const id = await insertRow(runner.manager, TalktoEventEntity, eventRow('lost-2'));
+        expect(await findRow(runner.manager, TalktoEventEntity, { id })).toMatchObject({
+          messageId: 'lost-2',
+        });
+        await findRow(runner.manager, TalktoEventEntity, { messageId: 'lost-1' });
+        const prepared = (await runner.query(`SELECT name FROM pg_prepared_statements`)) as unknown[];
+        expect(prepared).toEqual([]);
+
+        await runner.startTransaction();
+        await runner.query('DEALLOCATE ALL');
+        await expect(
+          insertRow(runner.manager, TalktoEventEntity, eventRow('lost-3')),
+        ).resolves.toBeGreaterThan(id);
+        await runner.commitTransaction();
       } finally {
         await runner.release();
       }
