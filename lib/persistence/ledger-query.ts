@@ -148,8 +148,9 @@ function stopPreparing(dataSource: DataSource): void {
   if (unpreparedSources.has(dataSource)) return;
   unpreparedSources.add(dataSource);
   new Logger('Talkto').warn(
-    'A prepared Talkto statement was missing on the PostgreSQL server (a pooler in transaction mode, ' +
-      'or DEALLOCATE/DISCARD on the connection); Talkto statements on this data source now run unprepared.',
+    'A prepared Talkto statement was missing or already taken on the PostgreSQL server (a pooler ' +
+      'in transaction mode, or DEALLOCATE/DISCARD on the connection); Talkto statements on this ' +
+      'data source now run unprepared.',
   );
 }
 
