@@ -37,14 +37,14 @@ interface SqliteStatement {
   run(...values: unknown[]): { changes: number; lastInsertRowid: number | bigint };
 }
 
-/** Statement names by SQL text; the ledger writes a few dozen shapes, the cap bounds the cache. */
+/** Statement names by SQL text; the ledger writes a few dozen shapes, the cap bounds both caches. */
 const statementNames = new Map<string, string>();
-const MAX_NAMED_STATEMENTS = 500;
+const MAX_CACHED_STATEMENTS = 500;
 
 /** PostgreSQL data sources that lost a prepared statement: their statements run unprepared. */
 const unpreparedSources = new WeakSet<DataSource>();
 
-/** Prepared SQLite statements per connection, by SQL text (same cap). */
+/** Prepared SQLite statements per connection, by SQL text. */
 const sqliteStatements = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
 
 /**
@@ -123,7 +123,7 @@ function runSqlite(connection: SqliteConnection, sql: string, parameters: unknow
   let statement = statements.get(sql);
   if (statement === undefined) {
     statement = connection.prepare(sql);
-    if (statements.size < MAX_NAMED_STATEMENTS) statements.set(sql, statement);
+    if (statements.size < MAX_CACHED_STATEMENTS) statements.set(sql, statement);
   }
   if (statement.reader) {
     const rows = statement.all(...parameters);
@@ -161,7 +161,7 @@ function stopPreparing(dataSource: DataSource): void {
  */
 function statementName(sql: string): string | undefined {
   let name = statementNames.get(sql);
-  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+  if (name === undefined && statementNames.size < MAX_CACHED_STATEMENTS) {
     name = `talkto_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
     statementNames.set(sql, name);
   }
