@@ -120,12 +120,12 @@ export class StatementWriter {
   }
 
   column(property: string): string {
-    return this.manager.connection.driver.escape(this.metadataOf(property).databaseName);
+    return this.columnOf(property).quoted;
   }
 
   readonly bind: SqlBinder = (value, property) => {
     const driver = this.manager.connection.driver;
-    this.parameters.push(driver.preparePersistentValue(value, this.metadataOf(property)));
+    this.parameters.push(driver.preparePersistentValue(value, this.columnOf(property).metadata));
     return driver.createParameter(`p${this.parameters.length}`, this.parameters.length - 1);
   };
 
@@ -170,9 +170,29 @@ export class StatementWriter {
     return parts.join(' AND ');
   }
 
-  private metadataOf(property: string): ColumnMetadata {
-    const column = this.metadata.findColumnWithPropertyName(property);
+  private columnOf(property: string): KnownColumn {
+    let columns = knownColumns.get(this.metadata);
+    if (columns === undefined) {
+      const driver = this.manager.connection.driver;
+      columns = new Map(
+        this.metadata.columns.map((metadata) => [
+          metadata.propertyName,
+          { metadata, quoted: driver.escape(metadata.databaseName) },
+        ]),
+      );
+      knownColumns.set(this.metadata, columns);
+    }
+    const column = columns.get(property);
     if (!column) throw new Error(`${this.metadata.name} has no column for "${property}"`);
     return column;
   }
 }
+
+interface KnownColumn {
+  metadata: ColumnMetadata;
+  /** The column name as the driver quotes it. */
+  quoted: string;
+}
+
+/** Per entity: its columns by property name (TypeORM's lookup walks the column list each time). */
+const knownColumns = new WeakMap<EntityMetadata, Map<string, KnownColumn>>();
