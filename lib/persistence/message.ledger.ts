@@ -44,6 +44,7 @@ import { duplicateStatusFor, MessageStatus as S, NOT_PROCESSABLE, NOT_SENDABLE }
 import { RowChain, runChained } from './row-chain.js';
 import { runInTransaction, runStandaloneWrite } from './run-in-transaction.util.js';
 import { limitText } from './text-limit.util.js';
+import { InsertedRowCache } from './inserted-row.cache.js';
 import {
   findRow,
   INCREMENT,
@@ -71,6 +72,7 @@ const STALE_EXHAUSTED_ERROR = 'Stale Talkto lock recovered after attempts were e
  */
 export class MessageLedger {
   private readonly nonces: NonceStore;
+  private readonly inserted = new InsertedRowCache();
 
   constructor(private readonly dataSource: DataSource) {
     this.nonces = new NonceStore(dataSource);
@@ -255,6 +257,7 @@ export class MessageLedger {
     chain.insert(TalktoEventEntity, { ...event, talktoMessageId: inserted });
     const written = await runChained(this.dataSource, options.manager, (tx) => chain.run(tx));
     message.id = written.id(inserted)!;
+    this.inserted.remember(message);
     return message;
   }
 
@@ -974,98 +977,19 @@ export class MessageLedger {
     workerId: string,
     leaseMs: number,
     now: Date,
-    spec: {
-      heldStatus: MessageClaim['heldStatus'];
-      stage: RecordAttemptInput['stage'];
-      eventType: string;
-      changes: RowChanges<TalktoMessageEntity>;
-      /** What `changes` leave in the row, given the row before them. */
-      held: (before: TalktoMessageEntity) => Partial<TalktoMessageEntity>;
-      /** The rest of the WHERE clause: the row is in a state this claim may take it from. */
-      eligible: (bind: SqlBinder) => string;
-    },
+    spec: ClaimSpec,
   ): Promise<ClaimedMessage | null> {
+    const request = { workerId, leaseMs, now, spec };
+    const inserted = this.inserted.take(id);
     return runChained(this.dataSource, undefined, async (tx) => {
+      if (inserted !== undefined) {
+        // The row as this process inserted it, if nothing has changed it since.
+        const unchanged = { messageId: inserted.messageId, updatedAt: inserted.updatedAt };
+        const claimed = await claimRow(tx, inserted, unchanged, request);
+        if (claimed !== null) return claimed;
+      }
       const before = await findRow(tx, TalktoMessageEntity, { id });
-      if (!before) return null;
-      const lock = {
-        overallStatus: spec.heldStatus,
-        lastAttemptedAt: now,
-        nextRetryAt: null,
-        nextAttemptAt: null,
-        lockedAt: now,
-        lockedBy: workerId,
-        lockedUntil: new Date(now.getTime() + leaseMs),
-        updatedAt: now,
-      };
-      const message = Object.assign(new TalktoMessageEntity(), {
-        ...before,
-        ...spec.held(before),
-        ...lock,
-        attempts: before.attempts + 1,
-      });
-      const chain = new RowChain();
-      const claimed = chain.update(
-        TalktoMessageEntity,
-        { ...spec.changes, ...lock, attempts: INCREMENT },
-        {
-          // The row must still be the one read above, so the claimed row is known without a re-read.
-          equal: {
-            id,
-            overallStatus: before.overallStatus,
-            attempts: before.attempts,
-            retryCount: before.retryCount,
-          },
-          sql: spec.eligible,
-        },
-      );
-      const attempt = chain.insert(
-        TalktoAttemptEntity,
-        attemptRow({
-          talktoMessageId: id,
-          messageId: message.messageId,
-          stage: spec.stage,
-          attemptNo: message.attempts,
-          status: spec.heldStatus,
-          meta: withoutNulls({
-            source: message.sourceService,
-            target: message.targetService,
-            command: message.command,
-            business_key: message.businessKey,
-            idempotency_key: message.idempotencyKey,
-          }),
-          now,
-        }),
-        claimed,
-      );
-      chain.insert(
-        TalktoEventEntity,
-        eventRow({
-          talktoMessageId: id,
-          messageId: message.messageId,
-          serviceName: localServiceOf(message),
-          eventType: spec.eventType,
-          oldStatus: before.overallStatus,
-          newStatus: spec.heldStatus,
-          meta: { attempt_no: message.attempts, locked_by: workerId },
-          now,
-        }),
-        claimed,
-      );
-      const written = await chain.run(tx);
-      if (!written.wrote(claimed)) return null;
-      return {
-        message,
-        claim: {
-          id,
-          workerId,
-          attemptId: written.id(attempt)!,
-          attemptNo: message.attempts,
-          heldStatus: spec.heldStatus,
-          messageId: message.messageId,
-          service: localServiceOf(message),
-        },
-      };
+      return before === null ? null : claimRow(tx, before, {}, request);
     });
   }
 
@@ -1183,6 +1107,108 @@ export class MessageLedger {
       now: input.now,
     });
   }
+}
+
+interface ClaimSpec {
+  heldStatus: MessageClaim['heldStatus'];
+  stage: RecordAttemptInput['stage'];
+  eventType: string;
+  changes: RowChanges<TalktoMessageEntity>;
+  /** What `changes` leave in the row, given the row before them. */
+  held: (before: TalktoMessageEntity) => Partial<TalktoMessageEntity>;
+  /** The rest of the WHERE clause: the row is in a state this claim may take it from. */
+  eligible: (bind: SqlBinder) => string;
+}
+
+/**
+ * Claims the row as `before` shows it: the update applies only while the row still is that row
+ * (`also` restates more of it), so the claimed row is known without a re-read.
+ */
+async function claimRow(
+  tx: EntityManager,
+  before: TalktoMessageEntity,
+  also: Partial<TalktoMessageEntity>,
+  { workerId, leaseMs, now, spec }: { workerId: string; leaseMs: number; now: Date; spec: ClaimSpec },
+): Promise<ClaimedMessage | null> {
+  const id = before.id;
+  const lock = {
+    overallStatus: spec.heldStatus,
+    lastAttemptedAt: now,
+    nextRetryAt: null,
+    nextAttemptAt: null,
+    lockedAt: now,
+    lockedBy: workerId,
+    lockedUntil: new Date(now.getTime() + leaseMs),
+    updatedAt: now,
+  };
+  const message = Object.assign(new TalktoMessageEntity(), {
+    ...before,
+    ...spec.held(before),
+    ...lock,
+    attempts: before.attempts + 1,
+  });
+  const chain = new RowChain();
+  const claimed = chain.update(
+    TalktoMessageEntity,
+    { ...spec.changes, ...lock, attempts: INCREMENT },
+    {
+      equal: {
+        id,
+        overallStatus: before.overallStatus,
+        attempts: before.attempts,
+        retryCount: before.retryCount,
+        ...also,
+      },
+      sql: spec.eligible,
+    },
+  );
+  const attempt = chain.insert(
+    TalktoAttemptEntity,
+    attemptRow({
+      talktoMessageId: id,
+      messageId: message.messageId,
+      stage: spec.stage,
+      attemptNo: message.attempts,
+      status: spec.heldStatus,
+      meta: withoutNulls({
+        source: message.sourceService,
+        target: message.targetService,
+        command: message.command,
+        business_key: message.businessKey,
+        idempotency_key: message.idempotencyKey,
+      }),
+      now,
+    }),
+    claimed,
+  );
+  chain.insert(
+    TalktoEventEntity,
+    eventRow({
+      talktoMessageId: id,
+      messageId: message.messageId,
+      serviceName: localServiceOf(message),
+      eventType: spec.eventType,
+      oldStatus: before.overallStatus,
+      newStatus: spec.heldStatus,
+      meta: { attempt_no: message.attempts, locked_by: workerId },
+      now,
+    }),
+    claimed,
+  );
+  const written = await chain.run(tx);
+  if (!written.wrote(claimed)) return null;
+  return {
+    message,
+    claim: {
+      id,
+      workerId,
+      attemptId: written.id(attempt)!,
+      attemptNo: message.attempts,
+      heldStatus: spec.heldStatus,
+      messageId: message.messageId,
+      service: localServiceOf(message),
+    },
+  };
 }
 
 /** What an event about a row needs: its ids, the service whose log it is, its status now. */
