@@ -6,6 +6,7 @@ import type { TalktoResult } from '../incoming/handler-result.js';
 import { collectSecrets, redactSecrets } from '../incoming/redact-secrets.util.js';
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
 import { MessageLedger } from '../persistence/message.ledger.js';
+import type { RecordEventInput } from '../persistence/message-ledger.interfaces.js';
 import { MessageStatus as S } from '../persistence/message.statuses.js';
 import { callbackIdempotencyKey, callbackMessageId } from '../protocol/derived-ids.util.js';
 import { freezePayload } from '../protocol/json/payload-freezer.js';
@@ -48,20 +49,30 @@ export class ResultCallbackSender {
     this.secrets = collectSecrets(options);
   }
 
-  /** Called by the process pipeline once a handler's outcome is recorded. Never throws. */
+  /**
+   * The event that stands in for a result callback when this configuration sends none: callbacks
+   * off (BEHAVIOR §10.1 step 1) or not dispatched automatically. The process pipeline records it
+   * with the outcome, in the same write. Null when a callback is to be sent (`afterProcessing`).
+   */
+  noteInstead(original: TalktoMessageEntity): RecordEventInput | null {
+    if (!this.options.callbacks.enabled) {
+      return this.noteOf(original, 'result_callback_skipped', { error: 'callbacks_disabled' });
+    }
+    if (!this.options.callbacks.autoDispatch) {
+      return this.noteOf(original, 'result_callback_auto_dispatch_skipped', {
+        reason: 'auto_dispatch_disabled',
+        durable: true,
+      });
+    }
+    return null;
+  }
+
+  /**
+   * Called by the process pipeline once a handler's outcome is recorded, when `noteInstead` had
+   * no note. Never throws.
+   */
   async afterProcessing(original: TalktoMessageEntity, result: TalktoResult): Promise<void> {
     try {
-      if (!this.options.callbacks.enabled) {
-        await this.note(original, 'result_callback_skipped', { error: 'callbacks_disabled' });
-        return;
-      }
-      if (!this.options.callbacks.autoDispatch) {
-        await this.note(original, 'result_callback_auto_dispatch_skipped', {
-          reason: 'auto_dispatch_disabled',
-          durable: true,
-        });
-        return;
-      }
       await this.send(original, result);
     } catch (error) {
       this.logger.error(
@@ -153,13 +164,20 @@ export class ResultCallbackSender {
   }
 
   private async note(message: TalktoMessageEntity, eventType: string, meta: Record<string, unknown>) {
-    await this.ledger.recordEvent({
+    await this.ledger.recordEvent({ ...this.noteOf(message, eventType, meta), now: this.clock.now() });
+  }
+
+  private noteOf(
+    message: TalktoMessageEntity,
+    eventType: string,
+    meta: Record<string, unknown>,
+  ): RecordEventInput {
+    return {
       talktoMessageId: message.id,
       messageId: message.messageId,
       serviceName: message.targetService,
       eventType,
       meta: { original_message_id: message.messageId, ...meta },
-      now: this.clock.now(),
-    });
+    };
   }
 }

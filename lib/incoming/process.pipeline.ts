@@ -6,7 +6,11 @@ import type { ResolvedTalktoOptions } from '../config/resolved-options.interface
 import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
 import { MessageLedger } from '../persistence/message.ledger.js';
-import type { MessageClaim, ProcessOutcome } from '../persistence/message-ledger.interfaces.js';
+import type {
+  MessageClaim,
+  ProcessOutcome,
+  RecordEventInput,
+} from '../persistence/message-ledger.interfaces.js';
 import { runInTransaction } from '../persistence/run-in-transaction.util.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { RetryPolicy, retryEventMeta } from '../retry/retry.policy.js';
@@ -101,29 +105,33 @@ export class ProcessPipeline {
       return;
     }
     const { message, claim } = claimed;
+    // Without a callback to send, the note saying so is written with the outcome.
+    const note = this.callbacks.noteInstead(message);
+    const report = (result: TalktoResult) =>
+      note === null ? this.callbacks.afterProcessing(message, result) : undefined;
     let input: InvocationInput;
     try {
       input = toInvocationInput(message);
     } catch (error) {
       const result = this.invoker.fromException(error);
-      await this.record(message, claim, toOutcome(result));
-      await this.callbacks.afterProcessing(message, result);
+      await this.record(message, claim, toOutcome(result), note);
+      await report(result);
       return;
     }
     const invocation = this.invoker.resolve(input);
     if (invocation.kind === 'builtin') {
-      await this.record(message, claim, toOutcome(invocation.result));
-      await this.callbacks.afterProcessing(message, invocation.result);
+      await this.record(message, claim, toOutcome(invocation.result), note);
+      await report(invocation.result);
       return;
     }
     if (invocation.handler.transactional) {
-      const outcome = await this.runInTransaction(message, claim, invocation.handler, input);
-      if (outcome) await this.callbacks.afterProcessing(message, outcome);
+      const outcome = await this.runInTransaction(message, claim, note, invocation.handler, input);
+      if (outcome) await report(outcome);
       return;
     }
     const result = await this.invoker.run(invocation.handler, input);
-    await this.record(message, claim, toOutcome(result));
-    await this.callbacks.afterProcessing(message, result);
+    await this.record(message, claim, toOutcome(result), note);
+    await report(result);
   }
 
   /**
@@ -134,6 +142,7 @@ export class ProcessPipeline {
   private async runInTransaction(
     message: TalktoMessageEntity,
     claim: MessageClaim,
+    note: RecordEventInput | null,
     handler: RegisteredHandler,
     input: InvocationInput,
   ): Promise<TalktoResult | null> {
@@ -147,7 +156,7 @@ export class ProcessPipeline {
           if (result.status === 'failed_retryable' || result.status === 'failed_final') {
             throw new HandlerFailed(result);
           }
-          if (!(await this.record(message, claim, toOutcome(result), manager))) {
+          if (!(await this.record(message, claim, toOutcome(result), note, manager))) {
             throw new OutcomeNotRecorded();
           }
           return result;
@@ -158,7 +167,7 @@ export class ProcessPipeline {
       if (error instanceof OutcomeNotRecorded) return null;
       failure = error instanceof HandlerFailed ? error.result : this.invoker.fromException(error);
     }
-    return (await this.record(message, claim, toOutcome(failure))) ? failure : null;
+    return (await this.record(message, claim, toOutcome(failure), note)) ? failure : null;
   }
 
   /**
@@ -187,11 +196,12 @@ export class ProcessPipeline {
     message: TalktoMessageEntity,
     claim: MessageClaim,
     handlerOutcome: ProcessOutcome,
+    note: RecordEventInput | null,
     manager?: EntityManager,
   ): Promise<boolean> {
     const now = this.clock.now();
     const outcome = this.withRetryPolicy(message, handlerOutcome, now);
-    if (!(await this.ledger.markProcessed(claim, outcome, now, manager))) {
+    if (!(await this.ledger.markProcessed(claim, outcome, now, manager, note === null ? [] : [note]))) {
       return false;
     }
     if (outcome.kind === 'failed_retryable' && outcome.nextRetryAt !== null) {

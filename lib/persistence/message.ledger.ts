@@ -481,7 +481,7 @@ export class MessageLedger {
   /** A failure with budget left: the stage column becomes `failed`, a retry is scheduled (§6.2). */
   markRetryableFailure(
     claim: MessageClaim,
-    input: RetryableFailureInput & { manager?: EntityManager },
+    input: RetryableFailureInput & { manager?: EntityManager; notes?: RecordEventInput[] },
   ): Promise<boolean> {
     const now = input.now ?? new Date();
     return this.finish(claim, now, {
@@ -506,13 +506,14 @@ export class MessageLedger {
         },
       ],
       manager: input.manager,
+      notes: input.notes,
     });
   }
 
   /** A failure without retry: the stage column and overall become `failed_final`, optionally dead-lettered. */
   markFinalFailure(
     claim: MessageClaim,
-    input: FinalFailureInput & { manager?: EntityManager },
+    input: FinalFailureInput & { manager?: EntityManager; notes?: RecordEventInput[] },
   ): Promise<boolean> {
     const now = input.now ?? new Date();
     return this.finish(claim, now, {
@@ -543,15 +544,21 @@ export class MessageLedger {
         ? { reason: input.error, exceptionClass: input.errorClass, exceptionMessage: input.error, now }
         : undefined,
       manager: input.manager,
+      notes: input.notes,
     });
   }
 
-  /** Applies a handler's outcome to a claimed incoming message (BEHAVIOR §5.4). */
+  /**
+   * Applies a handler's outcome to a claimed incoming message (BEHAVIOR §5.4). `notes` are events
+   * that follow the outcome (e.g. why no result callback is sent), recorded after the outcome's own
+   * and in the same write, so only when the outcome is.
+   */
   markProcessed(
     claim: MessageClaim,
     outcome: ProcessOutcome,
     now = new Date(),
     manager?: EntityManager,
+    notes: RecordEventInput[] = [],
   ): Promise<boolean> {
     switch (outcome.kind) {
       case 'succeeded':
@@ -584,6 +591,7 @@ export class MessageLedger {
           ],
           succeeded: true,
           manager,
+          notes,
         });
       }
       case 'failed_retryable':
@@ -594,6 +602,7 @@ export class MessageLedger {
             column: 'destination_action_status',
             now,
             manager,
+            notes,
           });
         }
         // Incoming retries disabled: the row rests in failed_retryable with nothing scheduled.
@@ -607,6 +616,7 @@ export class MessageLedger {
           attempt: failedAttempt(S.failedRetryable, outcome),
           events: [failureEvent(claim, S.failedRetryable, outcome)],
           manager,
+          notes,
         });
       case 'failed_final':
         return this.markFinalFailure(claim, {
@@ -615,6 +625,7 @@ export class MessageLedger {
           retryEvent: outcome.retryExhausted ? 'retry_exhausted' : undefined,
           now,
           manager,
+          notes,
         });
     }
   }
@@ -1010,9 +1021,12 @@ export class MessageLedger {
       succeeded?: boolean;
       /** Commit the outcome inside this transaction (a transactional handler's). */
       manager?: EntityManager;
+      /** Events recorded last, with the outcome (see `markProcessed`). */
+      notes?: RecordEventInput[];
     },
   ): Promise<boolean> {
     const newStatus = spec.changes.overallStatus;
+    const notes = (spec.notes ?? []).map((note) => ({ ...note, now }));
     const work = async (tx: EntityManager): Promise<boolean> => {
       // The ids an event needs come with the claim; the status is the one this update writes.
       const current =
@@ -1072,11 +1086,15 @@ export class MessageLedger {
           closed,
         );
       }
+      if (!spec.deadLetter) {
+        notes.forEach((note) => chain.insert(TalktoEventEntity, eventRow(note), ended));
+      }
       if (!(await chain.run(tx)).wrote(ended)) return false;
       if (spec.deadLetter) {
         // A dead letter copies the whole row as it is now.
         const message = await findRow(tx, TalktoMessageEntity, { id: claim.id });
         await this.deadLetterIn(tx, message!, spec.deadLetter);
+        for (const note of notes) await insertEvent(tx, note);
       }
       return true;
     };

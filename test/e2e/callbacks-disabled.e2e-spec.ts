@@ -11,13 +11,19 @@ import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
 
 const COMMAND_SECRET = 'inventory-to-website-secret-0123456789';
 const CALLBACK_SECRET = 'website-to-inventory-secret-9876543210';
+const WAREHOUSE_SECRET = 'inventory-to-warehouse-secret-0123456789';
 
 describe('result callbacks switched off', () => {
   let inventory: RunningTalktoApp;
   let website: RunningTalktoApp;
+  let warehouse: RunningTalktoApp;
 
   beforeAll(async () => {
-    const [inventoryPort, websitePort] = [await freePort(), await freePort()];
+    const [inventoryPort, websitePort, warehousePort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     website = await startTalktoApp({
       database: 'sqlite',
       queue: 'in-process',
@@ -31,6 +37,20 @@ describe('result callbacks switched off', () => {
         outgoing: { inventory: { baseUrl: `http://127.0.0.1:${inventoryPort}`, secret: CALLBACK_SECRET } },
       },
     });
+    // Callbacks on, but none dispatched automatically.
+    warehouse = await startTalktoApp({
+      database: 'sqlite',
+      queue: 'in-process',
+      adapter: 'express',
+      port: warehousePort,
+      providers: ORDER_PROVIDERS,
+      talkto: {
+        service: 'warehouse',
+        callbacks: { enabled: true, autoDispatch: false },
+        incoming: { inventory: { secret: WAREHOUSE_SECRET, allowedCommands: ['orders.reserve'] } },
+        outgoing: { inventory: { baseUrl: `http://127.0.0.1:${inventoryPort}`, secret: CALLBACK_SECRET } },
+      },
+    });
     inventory = await startTalktoApp({
       database: 'sqlite',
       queue: 'in-process',
@@ -39,7 +59,10 @@ describe('result callbacks switched off', () => {
       talkto: {
         service: 'inventory',
         callbacks: { enabled: false },
-        outgoing: { website: { baseUrl: `http://127.0.0.1:${websitePort}`, secret: COMMAND_SECRET } },
+        outgoing: {
+          website: { baseUrl: `http://127.0.0.1:${websitePort}`, secret: COMMAND_SECRET },
+          warehouse: { baseUrl: `http://127.0.0.1:${warehousePort}`, secret: WAREHOUSE_SECRET },
+        },
         incoming: {
           website: { secret: CALLBACK_SECRET, allowedCommands: { 'talkto.result': { driver: 'none' } } },
         },
@@ -50,21 +73,38 @@ describe('result callbacks switched off', () => {
   afterAll(async () => {
     await inventory?.close();
     await website?.close();
+    await warehouse?.close();
   });
 
-  it('creates no callback row and records result_callback_skipped on the processed message', async () => {
+  /** The receiver's events about a message once `last` is among them, oldest first. */
+  const eventsUntil = (app: RunningTalktoApp, messageId: string, last: string) =>
+    waitFor(async () => {
+      const found = await app.dataSource
+        .getRepository(TalktoEventEntity)
+        .find({ where: { messageId }, order: { id: 'ASC' } });
+      return found.some((event) => event.eventType === last) ? found : undefined;
+    }, last);
+
+  it.each([
+    ['website', 'result_callback_skipped', { error: 'callbacks_disabled' }],
+    [
+      'warehouse',
+      'result_callback_auto_dispatch_skipped',
+      { reason: 'auto_dispatch_disabled', durable: true },
+    ],
+  ])('creates no callback row on %s and records %s after the outcome', async (target, note, meta) => {
+    const receiver = target === 'website' ? website : warehouse;
     const sent = await inventory.app
       .get(TalktoClient)
-      .send('website', 'orders.reserve', { orderId: 'o-off', quantity: 1 });
-    const events = await waitFor(async () => {
-      const found = await website.dataSource
-        .getRepository(TalktoEventEntity)
-        .findBy({ messageId: sent.messageId, eventType: 'result_callback_skipped' });
-      return found.length > 0 ? found : undefined;
-    }, 'result_callback_skipped');
-    expect(events[0].meta).toMatchObject({ error: 'callbacks_disabled' });
+      .send(target, 'orders.reserve', { orderId: `o-${target}`, quantity: 1 });
+    const events = await eventsUntil(receiver, sent.messageId, note);
+    expect(events.map((event) => event.eventType).slice(-2)).toEqual([
+      'destination_processing_succeeded',
+      note,
+    ]);
+    expect(events.at(-1)!.meta).toEqual({ original_message_id: sent.messageId, ...meta });
     expect(
-      await website.dataSource
+      await receiver.dataSource
         .getRepository(TalktoMessageEntity)
         .countBy({ parentMessageId: sent.messageId }),
     ).toBe(0);

@@ -277,6 +277,55 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
     expect((await reload(message.id)).overallStatus).toBe('processing');
   });
 
+  describe('notes recorded with a handler outcome', () => {
+    const note = (message: { id: number; messageId: string }) => ({
+      talktoMessageId: message.id,
+      messageId: message.messageId,
+      serviceName: 'billing',
+      eventType: 'result_callback_skipped',
+      meta: { error: 'callbacks_disabled' },
+    });
+    const eventsOf = (id: number) =>
+      db.dataSource.manager.find(TalktoEventEntity, { where: { talktoMessageId: id }, order: { id: 'ASC' } });
+
+    it.each([
+      [{ kind: 'succeeded' as const }, ['destination_processing_succeeded']],
+      [
+        { kind: 'failed_retryable' as const, error: 'busy', nextRetryAt: later(30_000) },
+        ['destination_processing_failed', 'retry_scheduled'],
+      ],
+      [
+        { kind: 'failed_final' as const, error: 'bad', deadLetter: true },
+        ['destination_processing_failed', 'dead_lettered'],
+      ],
+    ])('writes them last, at the outcome time, after a %j outcome', async (outcome, outcomeEvents) => {
+      const message = await newIncoming();
+      const claimed = await ledger.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
+      expect(await ledger.markProcessed(claimed!.claim, outcome, later(5), undefined, [note(message)])).toBe(
+        true,
+      );
+      const events = await eventsOf(message.id);
+      expect(events.map((event) => event.eventType)).toEqual([
+        'message_received',
+        'destination_processing_started',
+        ...outcomeEvents,
+        'result_callback_skipped',
+      ]);
+      expect(events.at(-1)).toMatchObject({ serviceName: 'billing', meta: { error: 'callbacks_disabled' } });
+      expect(events.at(-1)!.createdAt?.toISOString()).toBe(later(5).toISOString());
+    });
+
+    it('writes none when the outcome is not recorded', async () => {
+      const message = await newIncoming();
+      const claimed = await ledger.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
+      const impostor = { ...claimed!.claim, workerId: 'processor-2' };
+      expect(
+        await ledger.markProcessed(impostor, { kind: 'succeeded' }, later(5), undefined, [note(message)]),
+      ).toBe(false);
+      expect(await eventTypes(message.id)).toEqual(['message_received', 'destination_processing_started']);
+    });
+  });
+
   it('finds dispatchable rows until they are claimed', async () => {
     const outgoing = await newOutgoing();
     const incoming = await newIncoming();
