@@ -1,4 +1,4 @@
-import { TalktoMessageEntity } from './entities/message.entity.js';
+import type { TalktoMessageEntity } from './entities/message.entity.js';
 
 /** A backlog of this many messages waiting for their first claim still finds its rows here. */
 const MAX_ROWS = 4096;
@@ -20,8 +20,9 @@ export class InsertedRowCache {
 
   remember(row: TalktoMessageEntity): void {
     this.take(row.id);
-    // A copy: the caller keeps the returned row and may change it.
-    this.rows.set(row.id, Object.assign(new TalktoMessageEntity(), row));
+    // A copy: the caller keeps the returned row and may change it. Claims copy it again into an
+    // entity, so a plain object does.
+    this.rows.set(row.id, { ...row });
     this.payloadChars += row.payload?.length ?? 0;
     while (this.rows.size > MAX_ROWS || this.payloadChars > MAX_PAYLOAD_CHARS) {
       this.take(this.rows.keys().next().value!);
