@@ -1,9 +1,9 @@
 import type { TalktoMessageEntity } from './entities/message.entity.js';
 
 /** A backlog of this many messages waiting for their first claim still finds its rows here. */
-const MAX_ROWS = 4096;
-/** Payload text kept at most (UTF-16 code units); large payloads leave sooner. */
-const MAX_PAYLOAD_CHARS = 16 * 1024 * 1024;
+const MAX_ROWS = 1024;
+/** Payload text kept at most (UTF-16 code units, so about 8 MB); large payloads leave sooner. */
+const MAX_PAYLOAD_CHARS = 4 * 1024 * 1024;
 
 /**
  * Message rows this process has just inserted, kept until their first claim so the claim need

@@ -17,17 +17,17 @@ describe('InsertedRowCache', () => {
     expect(cache.take(1)).toBeUndefined();
   });
 
-  it('lets the oldest rows go beyond 4096 rows', () => {
+  it('lets the oldest rows go beyond 1024 rows', () => {
     const cache = new InsertedRowCache();
-    for (let id = 1; id <= 4097; id++) cache.remember(row(id));
+    for (let id = 1; id <= 1025; id++) cache.remember(row(id));
     expect(cache.take(1)).toBeUndefined();
     expect(cache.take(2)?.id).toBe(2);
-    expect(cache.take(4097)?.id).toBe(4097);
+    expect(cache.take(1025)?.id).toBe(1025);
   });
 
-  it('lets the oldest rows go when the payloads kept pass 16 Mi characters', () => {
+  it('lets the oldest rows go when the payloads kept pass 4 Mi characters', () => {
     const cache = new InsertedRowCache();
-    const large = 'x'.repeat(6 * 1024 * 1024);
+    const large = 'x'.repeat(1.5 * 1024 * 1024);
     cache.remember(row(1, large));
     cache.remember(row(2, null));
     cache.remember(row(3, large));
