@@ -230,7 +230,7 @@ export class CallbackReceiveService {
       meta: asMap(payload.get('meta')),
     };
     const applied = await this.ledger.applyCallback({
-      originalId: original.id,
+      original,
       callbackMessageId: envelope.messageId,
       status,
       source: envelope.source,

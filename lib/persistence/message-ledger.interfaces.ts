@@ -125,7 +125,8 @@ export interface CallbackDeliveredInput {
 
 /** A verified result callback to apply to the original outgoing message (PROTOCOL §11.6). */
 export interface ApplyCallbackInput {
-  originalId: number;
+  /** The original as the caller read it; if it has changed since, it is read again. */
+  original: TalktoMessageEntity;
   callbackMessageId: string;
   status: string;
   source: string;

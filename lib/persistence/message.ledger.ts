@@ -391,90 +391,27 @@ export class MessageLedger {
   }
 
   /**
-   * Applies a verified result callback to the original outgoing message (PROTOCOL §11.6) with a
-   * conditional update on the statuses it decided from; a concurrent change makes it decide again.
+   * Applies a verified result callback to the original outgoing message (PROTOCOL §11.6). It
+   * decides from the original as the caller read it, and its writes restate that row (statuses and
+   * `updated_at`); when the row has changed since, it reads it again and decides again.
    */
   async applyCallback(input: ApplyCallbackInput): Promise<ApplyCallbackResult> {
     const now = input.now ?? new Date();
-    const wanted = callbackStatusPair(input.status);
+    let current = input.original;
     for (let round = 0; ; round++) {
-      const outcome = await runInTransaction(this.dataSource, undefined, async (tx) => {
-        const current = await tx.findOneByOrFail(TalktoMessageEntity, { id: input.originalId });
-        const application = decideCallbackApplication(current, input.status);
-        const event = (eventType: string, meta: Record<string, unknown>, newStatus = current.overallStatus) =>
-          insertEvent(tx, {
-            talktoMessageId: current.id,
-            messageId: current.messageId,
-            serviceName: current.sourceService,
-            eventType,
-            oldStatus: current.overallStatus,
-            newStatus,
-            meta,
-            now,
-          });
-        const received = {
-          callback_message_id: input.callbackMessageId,
-          status: input.status,
-          source: input.source,
-          command: input.command,
-        };
-        if (application !== 'applied') {
-          await event('result_callback_received', received);
-          await event(
-            application === 'duplicate' ? 'result_callback_duplicate' : 'result_callback_stale_ignored',
-            {
-              callback_message_id: input.callbackMessageId,
-              callback_status: input.status,
-              current_destination_action_status: current.destinationActionStatus,
-              current_overall_status: current.overallStatus,
-            },
-          );
-          return { application, original: current };
-        }
-        const success = wanted.overall === S.completed;
-        const update = tx
-          .createQueryBuilder()
-          .update(TalktoMessageEntity)
-          .set({
-            destinationActionStatus: wanted.destination,
-            overallStatus: wanted.overall,
-            completedAt: success ? now : null,
-            failedAt: success ? null : now,
-            lastError: success ? null : limitText(input.errorMessage),
-            updatedAt: now,
-          })
-          .where('id = :id', { id: current.id })
-          .andWhere('overall_status = :overall', { overall: current.overallStatus });
-        const result = await (
-          current.destinationActionStatus === null
-            ? update.andWhere('destination_action_status IS NULL')
-            : update.andWhere('destination_action_status = :destination', {
-                destination: current.destinationActionStatus,
-              })
-        ).execute();
-        if (result.affected !== 1) {
-          return null;
-        }
-        await event('result_callback_received', received, wanted.overall);
-        await event(
-          'result_callback_applied',
-          {
-            callback_message_id: input.callbackMessageId,
-            destination_action_status: wanted.destination,
-            result: input.result ?? null,
-            result_meta: input.meta ?? null,
-          },
-          wanted.overall,
-        );
-        const original = await tx.findOneByOrFail(TalktoMessageEntity, { id: current.id });
-        return { application, original };
-      });
+      const seen = current;
+      const outcome = await runChained(this.dataSource, undefined, (tx) =>
+        applyCallbackTo(tx, seen, input, now),
+      );
       if (outcome !== null) {
         return outcome;
       }
       if (round >= 10) {
-        throw new TalktoLedgerConflictError(input.originalId);
+        throw new TalktoLedgerConflictError(current.id);
       }
+      const reread = await this.findById(current.id);
+      if (!reread) throw new TalktoLedgerConflictError(current.id);
+      current = reread;
     }
   }
 
@@ -1125,6 +1062,87 @@ export class MessageLedger {
       now: input.now,
     });
   }
+}
+
+/**
+ * One decision on a callback for the original as `current` shows it: the events of a duplicate or
+ * stale report, or the status change with its events; null when the row is no longer `current`.
+ */
+async function applyCallbackTo(
+  tx: EntityManager,
+  current: TalktoMessageEntity,
+  input: ApplyCallbackInput,
+  now: Date,
+): Promise<ApplyCallbackResult | null> {
+  const application = decideCallbackApplication(current, input.status);
+  const wanted = callbackStatusPair(input.status);
+  const event = (eventType: string, meta: Record<string, unknown>, newStatus = current.overallStatus) =>
+    eventRow({
+      talktoMessageId: current.id,
+      messageId: current.messageId,
+      serviceName: current.sourceService,
+      eventType,
+      oldStatus: current.overallStatus,
+      newStatus,
+      meta,
+      now,
+    });
+  const received = {
+    callback_message_id: input.callbackMessageId,
+    status: input.status,
+    source: input.source,
+    command: input.command,
+  };
+  const chain = new RowChain();
+  if (application !== 'applied') {
+    chain.insert(TalktoEventEntity, event('result_callback_received', received));
+    chain.insert(
+      TalktoEventEntity,
+      event(application === 'duplicate' ? 'result_callback_duplicate' : 'result_callback_stale_ignored', {
+        callback_message_id: input.callbackMessageId,
+        callback_status: input.status,
+        current_destination_action_status: current.destinationActionStatus,
+        current_overall_status: current.overallStatus,
+      }),
+    );
+    await chain.run(tx);
+    return { application, original: current };
+  }
+  const success = wanted.overall === S.completed;
+  const changes = {
+    destinationActionStatus: wanted.destination,
+    overallStatus: wanted.overall,
+    completedAt: success ? now : null,
+    failedAt: success ? null : now,
+    lastError: success ? null : limitText(input.errorMessage),
+    updatedAt: now,
+  };
+  // Restating `updated_at` too makes the row after the update known without a re-read.
+  const updated = chain.update(TalktoMessageEntity, changes, {
+    equal: {
+      id: current.id,
+      overallStatus: current.overallStatus,
+      destinationActionStatus: current.destinationActionStatus,
+      updatedAt: current.updatedAt,
+    },
+  });
+  chain.insert(TalktoEventEntity, event('result_callback_received', received, wanted.overall), updated);
+  chain.insert(
+    TalktoEventEntity,
+    event(
+      'result_callback_applied',
+      {
+        callback_message_id: input.callbackMessageId,
+        destination_action_status: wanted.destination,
+        result: input.result ?? null,
+        result_meta: input.meta ?? null,
+      },
+      wanted.overall,
+    ),
+    updated,
+  );
+  if (!(await chain.run(tx)).wrote(updated)) return null;
+  return { application, original: Object.assign(new TalktoMessageEntity(), current, changes) };
 }
 
 interface ClaimSpec {

@@ -29,9 +29,9 @@ describe.each(DATABASE_KINDS)('MessageLedger result callbacks on %s', (kind) => 
         order: { id: 'ASC' },
       })
     ).map((event) => event.eventType);
-  const apply = (originalId: number, status: string, errorMessage: string | null = null) =>
+  const apply = (original: TalktoMessageEntity, status: string, errorMessage: string | null = null) =>
     ledger.applyCallback({
-      originalId,
+      original,
       callbackMessageId: `cb-${status}`,
       status,
       source: 'billing',
@@ -50,7 +50,7 @@ describe.each(DATABASE_KINDS)('MessageLedger result callbacks on %s', (kind) => 
 
   it('applies a failure, then lets a later success complete the message and clear the error', async () => {
     const sent = await ledger.createOutgoing(outgoingInput({ now: T0 }));
-    const failed = await apply(sent.id, 'failed_retryable', 'busy');
+    const failed = await apply(sent, 'failed_retryable', 'busy');
     expect(failed.application).toBe('applied');
     expect(await reload(sent.id)).toMatchObject({
       overallStatus: 'failed_retryable',
@@ -58,7 +58,7 @@ describe.each(DATABASE_KINDS)('MessageLedger result callbacks on %s', (kind) => 
       lastError: 'busy',
       completedAt: null,
     });
-    expect((await apply(sent.id, 'succeeded')).application).toBe('applied');
+    expect((await apply(sent, 'succeeded')).application).toBe('applied');
     const row = await reload(sent.id);
     expect(row).toMatchObject({
       overallStatus: 'completed',
@@ -76,13 +76,29 @@ describe.each(DATABASE_KINDS)('MessageLedger result callbacks on %s', (kind) => 
     ]);
   });
 
+  it('returns the original as stored after the callback, reading it again when it changed meanwhile', async () => {
+    const sent = await ledger.createOutgoing(outgoingInput({ now: T0 }));
+    const fresh = await apply(sent, 'failed_retryable', 'busy');
+    expect(fresh.original).toEqual(await reload(sent.id));
+    // The statuses in the caller's copy are still right; another column is not.
+    await db.dataSource.manager.update(
+      TalktoMessageEntity,
+      { id: sent.id },
+      { lastResponse: 'noted meanwhile', updatedAt: new Date(T0.getTime() + 1) },
+    );
+    const applied = await apply(fresh.original, 'succeeded');
+    expect(applied.application).toBe('applied');
+    expect(applied.original).toEqual(await reload(sent.id));
+    expect(applied.original).toMatchObject({ overallStatus: 'completed', lastResponse: 'noted meanwhile' });
+  });
+
   it('lets exactly one of two racing reports of the same status apply; the other is a duplicate', async () => {
     const sent = await ledger.createOutgoing(outgoingInput({ now: T0 }));
     const other = kind === 'sqlite' ? ledger : new MessageLedger(await db.connectAgain());
     const results = await Promise.all([
-      apply(sent.id, 'failed_final', 'x'),
+      apply(sent, 'failed_final', 'x'),
       other.applyCallback({
-        originalId: sent.id,
+        original: sent,
         callbackMessageId: 'cb-failed_final',
         status: 'failed_final',
         source: 'billing',
@@ -101,9 +117,9 @@ describe.each(DATABASE_KINDS)('MessageLedger result callbacks on %s', (kind) => 
     const sent = await ledger.createOutgoing(outgoingInput({ now: T0 }));
     const other = kind === 'sqlite' ? ledger : new MessageLedger(await db.connectAgain());
     await Promise.all([
-      apply(sent.id, 'succeeded'),
+      apply(sent, 'succeeded'),
       other.applyCallback({
-        originalId: sent.id,
+        original: sent,
         callbackMessageId: 'cb-failed_final',
         status: 'failed_final',
         source: 'billing',
