@@ -392,8 +392,9 @@ export class MessageLedger {
 
   /**
    * Applies a verified result callback to the original outgoing message (PROTOCOL §11.6). It
-   * decides from the original as the caller read it, and its writes restate that row (statuses and
-   * `updated_at`); when the row has changed since, it reads it again and decides again.
+   * decides from the original as the caller has just read it: a duplicate or stale report is
+   * recorded as judged from that row; a status change restates the row (statuses and `updated_at`)
+   * and, when the row has changed since, it reads it again and decides again.
    */
   async applyCallback(input: ApplyCallbackInput): Promise<ApplyCallbackResult> {
     const now = input.now ?? new Date();
