@@ -68,12 +68,16 @@ export class ResultCallbackSender {
   }
 
   /**
-   * Called by the process pipeline once a handler's outcome is recorded, when `noteInstead` had
-   * no note. Never throws.
+   * Called by the process pipeline after a handler ran, when `noteInstead` had no note;
+   * `outcomeRecorded` says whether this pipeline's outcome is the one stored. Never throws.
    */
-  async afterProcessing(original: TalktoMessageEntity, result: TalktoResult): Promise<void> {
+  async afterProcessing(
+    original: TalktoMessageEntity,
+    result: TalktoResult,
+    outcomeRecorded: boolean,
+  ): Promise<void> {
     try {
-      await this.send(original, result);
+      await this.send(original, result, outcomeRecorded);
     } catch (error) {
       this.logger.error(
         `Result callback for ${original.messageId} could not be queued: ${redactSecrets(
@@ -84,14 +88,19 @@ export class ResultCallbackSender {
     }
   }
 
-  /** Creates (or reuses) the callback row for this outcome and queues it unless it is handled already. */
-  async send(original: TalktoMessageEntity, result: TalktoResult): Promise<void> {
-    const stored = await this.ledger.findById(original.id);
+  /**
+   * Creates (or reuses) the callback row for this outcome and queues it unless it is handled
+   * already. When the caller's outcome is the stored one, the message is finished and `original`
+   * has every column the callback needs; otherwise the stored row decides.
+   */
+  async send(original: TalktoMessageEntity, result: TalktoResult, outcomeRecorded: boolean): Promise<void> {
+    const stored = outcomeRecorded ? original : await this.ledger.findById(original.id);
     if (!stored || stored.direction !== 'incoming') {
       await this.note(original, 'result_callback_failed', { error: 'invalid_direction' });
       return;
     }
-    if (!FINISHED.includes(stored.overallStatus) || !isCallbackStatus(result.status)) {
+    const finished = outcomeRecorded || FINISHED.includes(stored.overallStatus);
+    if (!finished || !isCallbackStatus(result.status)) {
       return; // The claim was lost: whoever finishes the message reports it.
     }
     const report = this.report(result);

@@ -107,31 +107,28 @@ export class ProcessPipeline {
     const { message, claim } = claimed;
     // Without a callback to send, the note saying so is written with the outcome.
     const note = this.callbacks.noteInstead(message);
-    const report = (result: TalktoResult) =>
-      note === null ? this.callbacks.afterProcessing(message, result) : undefined;
+    const report = (result: TalktoResult, recorded: boolean) =>
+      note === null ? this.callbacks.afterProcessing(message, result, recorded) : undefined;
     let input: InvocationInput;
     try {
       input = toInvocationInput(message);
     } catch (error) {
       const result = this.invoker.fromException(error);
-      await this.record(message, claim, toOutcome(result), note);
-      await report(result);
+      await report(result, await this.record(message, claim, toOutcome(result), note));
       return;
     }
     const invocation = this.invoker.resolve(input);
     if (invocation.kind === 'builtin') {
-      await this.record(message, claim, toOutcome(invocation.result), note);
-      await report(invocation.result);
+      await report(invocation.result, await this.record(message, claim, toOutcome(invocation.result), note));
       return;
     }
     if (invocation.handler.transactional) {
       const outcome = await this.runInTransaction(message, claim, note, invocation.handler, input);
-      if (outcome) await report(outcome);
+      if (outcome) await report(outcome, true);
       return;
     }
     const result = await this.invoker.run(invocation.handler, input);
-    await this.record(message, claim, toOutcome(result), note);
-    await report(result);
+    await report(result, await this.record(message, claim, toOutcome(result), note));
   }
 
   /**

@@ -101,7 +101,7 @@ describe.each(DATABASE_KINDS)('stored max_attempts of new outgoing rows on %s', 
       destinationActionStatus: 'succeeded',
     });
 
-    await context.module.get(ResultCallbackSender).send(original, TalktoResult.succeeded());
+    await context.module.get(ResultCallbackSender).send(original, TalktoResult.succeeded(), false);
     await drain();
 
     const callback = await reload(callbackMessageId(original.messageId, 'succeeded'));
