@@ -1146,6 +1146,7 @@ async function applyCallbackTo(
   return { application, original: Object.assign(new TalktoMessageEntity(), current, changes) };
 }
 
+/** What a kind of claim (a send, a handler run) writes and which rows it may take. */
 interface ClaimSpec {
   heldStatus: MessageClaim['heldStatus'];
   stage: RecordAttemptInput['stage'];
