@@ -105,6 +105,7 @@ export async function findRow<T extends ObjectLiteral>(
 /** Builds one statement: quoted names from the entity's metadata, values as bound parameters. */
 export class StatementWriter {
   readonly table: string;
+  private readonly names: EntityNames;
 
   constructor(
     private readonly manager: EntityManager,
@@ -112,11 +113,8 @@ export class StatementWriter {
     /** Shared by the writers of one statement, so placeholders number on. */
     readonly parameters: unknown[] = [],
   ) {
-    const driver = manager.connection.driver;
-    this.table = metadata.tablePath
-      .split('.')
-      .map((part) => driver.escape(part))
-      .join('.');
+    this.names = namesOf(manager, metadata);
+    this.table = this.names.table;
   }
 
   column(property: string): string {
@@ -138,12 +136,18 @@ export class StatementWriter {
     from?: string,
     special?: (value: unknown) => string | undefined,
   ): string {
-    const names = Object.keys(values).filter((name) => values[name] !== undefined);
-    const written = names.map((name) => special?.(values[name]) ?? this.bind(values[name], name));
-    const columns = names.map((name) => this.column(name)).join(', ');
+    let columns = '';
+    let written = '';
+    for (const name of Object.keys(values)) {
+      const value = values[name];
+      if (value === undefined) continue;
+      const separator = columns === '' ? '' : ', ';
+      columns += separator + this.column(name);
+      written += separator + (special?.(value) ?? this.bind(value, name));
+    }
     return from === undefined
-      ? `INSERT INTO ${this.table} (${columns}) VALUES (${written.join(', ')})`
-      : `INSERT INTO ${this.table} (${columns}) SELECT ${written.join(', ')} FROM ${from}`;
+      ? `INSERT INTO ${this.table} (${columns}) VALUES (${written})`
+      : `INSERT INTO ${this.table} (${columns}) SELECT ${written} FROM ${from}`;
   }
 
   /** `UPDATE t SET … WHERE …`; `also` is one more condition, already written. */
@@ -171,18 +175,7 @@ export class StatementWriter {
   }
 
   private columnOf(property: string): KnownColumn {
-    let columns = knownColumns.get(this.metadata);
-    if (columns === undefined) {
-      const driver = this.manager.connection.driver;
-      columns = new Map(
-        this.metadata.columns.map((metadata) => [
-          metadata.propertyName,
-          { metadata, quoted: driver.escape(metadata.databaseName) },
-        ]),
-      );
-      knownColumns.set(this.metadata, columns);
-    }
-    const column = columns.get(property);
+    const column = this.names.columns.get(property);
     if (!column) throw new Error(`${this.metadata.name} has no column for "${property}"`);
     return column;
   }
@@ -194,5 +187,32 @@ interface KnownColumn {
   quoted: string;
 }
 
-/** Per entity: its columns by property name (TypeORM's lookup walks the column list each time). */
-const knownColumns = new WeakMap<EntityMetadata, Map<string, KnownColumn>>();
+/** An entity's table and columns as the driver quotes them, columns by property name. */
+interface EntityNames {
+  table: string;
+  columns: Map<string, KnownColumn>;
+}
+
+/** Per entity (TypeORM's own lookup walks the column list each time). */
+const entityNames = new WeakMap<EntityMetadata, EntityNames>();
+
+function namesOf(manager: EntityManager, metadata: EntityMetadata): EntityNames {
+  let names = entityNames.get(metadata);
+  if (names === undefined) {
+    const driver = manager.connection.driver;
+    names = {
+      table: metadata.tablePath
+        .split('.')
+        .map((part) => driver.escape(part))
+        .join('.'),
+      columns: new Map(
+        metadata.columns.map((column) => [
+          column.propertyName,
+          { metadata: column, quoted: driver.escape(column.databaseName) },
+        ]),
+      ),
+    };
+    entityNames.set(metadata, names);
+  }
+  return names;
+}
