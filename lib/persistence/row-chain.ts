@@ -77,16 +77,23 @@ export class RowChain {
 
   private async runInOrder(manager: EntityManager): Promise<ChainResult> {
     const outcomes: Array<number | null> = [];
+    const wrote = (other: ChainStep) => (outcomes[other.index] ?? 0) > 0;
     for (const step of this.steps) {
       const values = step.kind === 'insert' ? step.values : step.changes;
-      const needed = [...(step.when ? [step.when] : []), ...Object.values(values).filter(isStep)];
-      if (needed.some((other) => !((outcomes[other.index] ?? 0) > 0))) {
+      let runs = step.when === undefined || wrote(step.when);
+      // Values naming earlier rows get those rows' ids; the rest are used as given.
+      let resolved = values;
+      for (const name of Object.keys(values)) {
+        const value = values[name];
+        if (!isStep(value)) continue;
+        runs &&= wrote(value);
+        if (resolved === values) resolved = { ...values };
+        resolved[name] = outcomes[value.index];
+      }
+      if (!runs) {
         outcomes.push(null);
         continue;
       }
-      const resolved = Object.fromEntries(
-        Object.entries(values).map(([name, value]) => [name, isStep(value) ? outcomes[value.index] : value]),
-      );
       outcomes.push(
         step.kind === 'insert'
           ? await insertRow(manager, step.target, resolved)
