@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { TalktoAttemptEntity } from '../../lib/persistence/entities/attempt.entity.js';
 import { TalktoDeadLetterEntity } from '../../lib/persistence/entities/dead-letter.entity.js';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { MessageLedger } from '../../lib/persistence/message.ledger.js';
 import { DATABASE_KINDS } from '../support/databases.js';
-import { incomingInput, outgoingInput } from './ledger-fixtures.js';
+import { incomingInput, nextMessageId, outgoingInput } from './ledger-fixtures.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
 
 const LEASE_MS = 60_000;
@@ -323,6 +323,91 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
         await ledger.markProcessed(impostor, { kind: 'succeeded' }, later(5), undefined, [note(message)]),
       ).toBe(false);
       expect(await eventTypes(message.id)).toEqual(['message_received', 'destination_processing_started']);
+    });
+  });
+
+  describe('the first claim after an insert', () => {
+    afterEach(() => {
+      jest.restoreAllMocks();
+    });
+
+    /** Runs `claim` and returns its result with the message-table reads the logger saw meanwhile. */
+    const withMessageReads = async <T>(claim: () => Promise<T>): Promise<{ claimed: T; reads: string[] }> => {
+      const logged = jest.spyOn(db.dataSource.logger, 'logQuery');
+      const claimed = await claim();
+      const reads = logged.mock.calls
+        .map(([sql]) => sql)
+        .filter((sql) => /^\s*SELECT\b/i.test(sql) && sql.includes('talkto_messages'));
+      return { claimed, reads };
+    };
+    /** Something other than the ledger changes the row after its insert. */
+    const changeAfterInsert = (id: number, changes: Partial<TalktoMessageEntity>) =>
+      db.dataSource.manager.update(TalktoMessageEntity, { id }, { ...changes, updatedAt: later(1) });
+
+    it('claims an outgoing message this ledger inserted without reading it back', async () => {
+      const message = await newOutgoing();
+      const { claimed, reads } = await withMessageReads(() =>
+        ledger.claimForSend(message.id, 'sender-1', LEASE_MS, later(5)),
+      );
+      expect(reads).toEqual([]);
+      expect(claimed!.message).toEqual(await reload(message.id));
+      expect(claimed!.message).toMatchObject({ overallStatus: 'sending', attempts: 1, lockedBy: 'sender-1' });
+    });
+
+    it('claims an incoming message this ledger stored without reading it back', async () => {
+      const message = await newIncoming();
+      const { claimed, reads } = await withMessageReads(() =>
+        ledger.claimForProcessing(message.id, 'worker-1', LEASE_MS, later(5)),
+      );
+      expect(reads).toEqual([]);
+      expect(claimed!.message).toEqual(await reload(message.id));
+      expect(claimed!.message).toMatchObject({ overallStatus: 'processing', processingStartedAt: later(5) });
+    });
+
+    it('reads the row again when something changed it after the insert', async () => {
+      const message = await newOutgoing();
+      await changeAfterInsert(message.id, { lastError: 'noted by an operator' });
+      const { claimed, reads } = await withMessageReads(() =>
+        ledger.claimForSend(message.id, 'sender-1', LEASE_MS, later(5)),
+      );
+      expect(reads).toHaveLength(1);
+      expect(claimed!.message.lastError).toBe('noted by an operator');
+      expect(claimed!.message).toEqual(await reload(message.id));
+    });
+
+    it('does not claim a row whose status moved on since the insert', async () => {
+      const message = await newOutgoing();
+      await changeAfterInsert(message.id, { overallStatus: 'sent' });
+      expect(await ledger.claimForSend(message.id, 'sender-1', LEASE_MS, later(5))).toBeNull();
+      expect(await reload(message.id)).toMatchObject({ overallStatus: 'sent', attempts: 0 });
+    });
+
+    it('claims the row that now holds the id of an insert rolled back with its transaction', async () => {
+      let rolledBack: TalktoMessageEntity | undefined;
+      await expect(
+        db.dataSource.transaction(async (manager) => {
+          rolledBack = await ledger.createOutgoing(outgoingInput({ now: T0 }), manager);
+          throw new Error('the host changes its mind');
+        }),
+      ).rejects.toThrow('the host changes its mind');
+      // Another process (or SQLite reusing the rowid) writes a different message under that id.
+      const otherId = nextMessageId('other');
+      const { identifiers } = await db.dataSource.manager.insert(TalktoMessageEntity, {
+        messageId: otherId,
+        direction: 'outgoing',
+        sourceService: 'orders',
+        targetService: 'billing',
+        command: 'invoice.create',
+        payload: '{"other":true}',
+        transportStatus: 'pending',
+        overallStatus: 'waiting_to_send',
+        createdAt: T0,
+        updatedAt: T0,
+      });
+      await db.dataSource.manager.update(TalktoMessageEntity, identifiers[0]!, { id: rolledBack!.id });
+      const claimed = await ledger.claimForSend(rolledBack!.id, 'sender-1', LEASE_MS, later(5));
+      expect(claimed!.message.messageId).toBe(otherId);
+      expect(claimed!.claim.messageId).toBe(otherId);
     });
   });
 
