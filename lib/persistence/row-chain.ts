@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import {
   type RowChanges,
   type RowCondition,
@@ -8,6 +9,7 @@ import {
 } from './row-statements.js';
 import { runLedgerQuery } from './ledger-query.js';
 import { runInTransaction } from './run-in-transaction.util.js';
+import { PostgresChainBatcher } from './postgres-chain-batcher.js';
 
 /** A write of a chain; as a value, the id of the row it wrote (an insert's new id). */
 export class ChainStep {
@@ -70,9 +72,20 @@ export class RowChain {
   }
 
   async run(manager: EntityManager): Promise<ChainResult> {
-    return manager.connection.options.type === 'postgres'
-      ? this.runAsOneStatement(manager)
-      : this.runInOrder(manager);
+    if (manager.connection.options.type !== 'postgres') {
+      return this.runInOrder(manager);
+    }
+    const { text, parameters } = this.statement(manager);
+    if (manager.queryRunner === undefined) {
+      return PostgresChainBatcher.of(manager.connection).run(this, text, parameters);
+    }
+    const { records } = await runLedgerQuery(manager, text, parameters);
+    return this.resultOf(records[0]);
+  }
+
+  /** What the statement (`statement` or `batchStatement`) answered for this chain. */
+  resultOf(row: Record<string, unknown> | undefined): ChainResult {
+    return new ChainResult(this.steps.map((_, i) => (row?.[`s${i}`] == null ? null : Number(row[`s${i}`]))));
   }
 
   private async runInOrder(manager: EntityManager): Promise<ChainResult> {
@@ -103,7 +116,8 @@ export class RowChain {
     return new ChainResult(outcomes);
   }
 
-  private async runAsOneStatement(manager: EntityManager): Promise<ChainResult> {
+  /** The chain as one PostgreSQL statement: data-modifying CTEs `s0`, `s1`, … and their outcomes. */
+  private statement(manager: EntityManager): { text: string; parameters: unknown[] } {
     const parameters: unknown[] = [];
     const id = manager.connection.driver.escape('id');
     const writes = this.steps.map((step, i) => {
@@ -113,29 +127,86 @@ export class RowChain {
         return `s${i} AS (${sql.update(step.changes, step.where, after)} RETURNING ${id})`;
       }
       // A row that names or waits for earlier rows is selected from them: none there, none here.
-      const sources = new Set<number>(step.when ? [step.when.index] : []);
-      Object.values(step.values)
-        .filter(isStep)
-        .forEach((other) => sources.add(other.index));
-      const from = sources.size === 0 ? undefined : [...sources].map((index) => `s${index}`).join(', ');
+      const sources = sourcesOf(step);
+      const from = sources.length === 0 ? undefined : sources.map((index) => `s${index}`).join(', ');
       const insert = sql.insert(step.values, from, (value) =>
         isStep(value) ? `s${value.index}.${id}` : undefined,
       );
       return `s${i} AS (${insert} RETURNING ${id})`;
     });
-    const outcomes = this.steps
-      .map((step, i) =>
-        step.kind === 'insert' ? `(SELECT min(${id}) FROM s${i})` : `(SELECT count(*) FROM s${i})`,
-      )
-      .map((expression, i) => `${expression} AS s${i}`);
-    const { records } = await runLedgerQuery(
-      manager,
-      `WITH ${writes.join(', ')} SELECT ${outcomes.join(', ')}`,
-      parameters,
+    const outcomes = this.steps.map(
+      (step, i) =>
+        `${step.kind === 'insert' ? `(SELECT min(${id}) FROM s${i})` : `(SELECT count(*) FROM s${i})`} AS s${i}`,
     );
-    const row = records[0] as Record<string, string | number | null> | undefined;
-    return new ChainResult(this.steps.map((_, i) => (row![`s${i}`] === null ? null : Number(row![`s${i}`]))));
+    return { text: `WITH ${writes.join(', ')} SELECT ${outcomes.join(', ')}`, parameters };
   }
+
+  /**
+   * The statement for many chains of this one's shape at once, one answer row per chain in order.
+   * Parameter n is the array of every chain's value n (`statement`'s order), unnested into `b`
+   * with one row `k` per chain; each step writes or updates from `b`, and an update returns the
+   * `k` of the rows it changed. Inserted ids are drawn up front (`ids`), so each chain's new rows,
+   * and the rows that name them, are known by `k`.
+   */
+  batchStatement(manager: EntityManager): string | undefined {
+    const driver = manager.connection.driver;
+    const id = driver.escape('id');
+    const types: string[] = [];
+    const placeholder = (index: number, column: ColumnMetadata) => {
+      types[index] = `${driver.normalizeType(column)}[]`;
+      return `b.v${index + 1}`;
+    };
+    const ran = (index: number) =>
+      this.steps[index]!.kind === 'insert'
+        ? `ids.i${index} IN (SELECT ${id} FROM s${index})`
+        : `b.k IN (SELECT k FROM s${index})`;
+    const parameters: unknown[] = [];
+    const drawn: string[] = [];
+    const writes = this.steps.map((step, i) => {
+      const metadata = manager.connection.getMetadata(step.target);
+      const sql = new StatementWriter(manager, metadata, parameters, placeholder);
+      if (step.kind === 'update') {
+        const after = step.when ? ran(step.when.index) : undefined;
+        return `s${i} AS (${sql.update(step.changes, step.where, after, 'b')} RETURNING b.k)`;
+      }
+      drawn.push(
+        `nextval((SELECT pg_get_serial_sequence(${quoteLiteral(sql.table)}, 'id'))::regclass) AS i${i}`,
+      );
+      const waits = sourcesOf(step).map(ran);
+      const from = `b JOIN ids ON ids.k = b.k${waits.length === 0 ? '' : ` WHERE ${waits.join(' AND ')}`}`;
+      const insert = sql.insert({ id: OWN_ID, ...step.values }, from, (value) =>
+        value === OWN_ID ? `ids.i${i}` : isStep(value) ? `ids.i${value.index}` : undefined,
+      );
+      return `s${i} AS (${insert} RETURNING ${id})`;
+    });
+    if (types.length === 0) return undefined;
+    const unnest = types.map((type, i) => `$${i + 1}::${type}`).join(', ');
+    const columns = types.map((_, i) => `v${i + 1}`).join(', ');
+    const ctes = [`b AS (SELECT * FROM unnest(${unnest}) WITH ORDINALITY AS u(${columns}, k))`];
+    if (drawn.length > 0) ctes.push(`ids AS (SELECT b.k, ${drawn.join(', ')} FROM b)`);
+    const outcomes = this.steps.map(
+      (step, i) =>
+        `${step.kind === 'insert' ? `(SELECT min(${id}) FROM s${i} WHERE ${id} = ids.i${i})` : `(SELECT count(*) FROM s${i} WHERE s${i}.k = b.k)`} AS s${i}`,
+    );
+    const rows = drawn.length > 0 ? 'b JOIN ids ON ids.k = b.k' : 'b';
+    return `WITH ${[...ctes, ...writes].join(', ')} SELECT ${outcomes.join(', ')} FROM ${rows} ORDER BY b.k`;
+  }
+}
+
+/** Stands for the new row's own id in `batchStatement`'s inserts. */
+const OWN_ID = Symbol('own id');
+
+/** The earlier steps an insert waits for or names. */
+function sourcesOf(step: Extract<Step, { kind: 'insert' }>): number[] {
+  const sources = new Set<number>(step.when ? [step.when.index] : []);
+  for (const value of Object.values(step.values)) {
+    if (isStep(value)) sources.add(value.index);
+  }
+  return [...sources];
+}
+
+function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
 }
 
 /**

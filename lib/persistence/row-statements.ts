@@ -102,6 +102,9 @@ export async function findRow<T extends ObjectLiteral>(
   return entity as T;
 }
 
+/** Writes where value `index` (0-based) of a statement goes, for a value of `column`. */
+export type Placeholder = (index: number, column: ColumnMetadata) => string;
+
 /** Builds one statement: quoted names from the entity's metadata, values as bound parameters. */
 export class StatementWriter {
   readonly table: string;
@@ -112,6 +115,8 @@ export class StatementWriter {
     private readonly metadata: EntityMetadata,
     /** Shared by the writers of one statement, so placeholders number on. */
     readonly parameters: unknown[] = [],
+    /** The driver's own parameter (`$1`, `?`) unless given. */
+    private readonly placeholder?: Placeholder,
   ) {
     this.names = namesOf(manager, metadata);
     this.table = this.names.table;
@@ -123,8 +128,9 @@ export class StatementWriter {
 
   readonly bind: SqlBinder = (value, property) => {
     const driver = this.manager.connection.driver;
-    this.parameters.push(driver.preparePersistentValue(value, this.columnOf(property).metadata));
-    return driver.createParameter(`p${this.parameters.length}`, this.parameters.length - 1);
+    const column = this.columnOf(property).metadata;
+    const index = this.parameters.push(driver.preparePersistentValue(value, column)) - 1;
+    return this.placeholder?.(index, column) ?? driver.createParameter(`p${index + 1}`, index);
   };
 
   /**
@@ -150,8 +156,11 @@ export class StatementWriter {
       : `INSERT INTO ${this.table} (${columns}) SELECT ${written} FROM ${from}`;
   }
 
-  /** `UPDATE t SET … WHERE …`; `also` is one more condition, already written. */
-  update(changes: Record<string, unknown>, where: RowCondition, also?: string): string {
+  /**
+   * `UPDATE t SET … WHERE …`; `also` is one more condition, already written; `from` names more
+   * rows the values and conditions may refer to (PostgreSQL's `UPDATE … FROM`).
+   */
+  update(changes: Record<string, unknown>, where: RowCondition, also?: string, from?: string): string {
     const set = Object.keys(changes)
       .filter((name) => changes[name] !== undefined)
       .map((name) => {
@@ -160,7 +169,8 @@ export class StatementWriter {
         return `${column} = ${value instanceof SqlExpression ? value.write(column, this.bind) : this.bind(value, name)}`;
       })
       .join(', ');
-    return `UPDATE ${this.table} SET ${set} WHERE ${this.where(where)}${also === undefined ? '' : ` AND ${also}`}`;
+    const rows = from === undefined ? '' : ` FROM ${from}`;
+    return `UPDATE ${this.table} SET ${set}${rows} WHERE ${this.where(where)}${also === undefined ? '' : ` AND ${also}`}`;
   }
 
   where(condition: RowCondition): string {

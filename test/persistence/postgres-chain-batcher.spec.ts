@@ -1,0 +1,247 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { Logger as NestLogger } from '@nestjs/common';
+import type { DataSource, Logger } from 'typeorm';
+import { TalktoAttemptEntity } from '../../lib/persistence/entities/attempt.entity.js';
+import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
+import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
+import { TalktoNonceEntity } from '../../lib/persistence/entities/nonce.entity.js';
+import { PostgresChainBatcher } from '../../lib/persistence/postgres-chain-batcher.js';
+import { type ChainResult, RowChain } from '../../lib/persistence/row-chain.js';
+import { INCREMENT } from '../../lib/persistence/row-statements.js';
+import { isUniqueViolation } from '../../lib/persistence/unique-violation.util.js';
+import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
+
+/** Counts the statements a DataSource runs: chains alone (`WITH s0`) and batches (`WITH b`). */
+function countStatements(dataSource: DataSource) {
+  const seen = { alone: 0, batches: 0, chainsInBatches: 0 };
+  const logger: Logger = {
+    logQuery: (query, parameters) => {
+      if (query.startsWith('WITH b AS')) {
+        seen.batches++;
+        seen.chainsInBatches += ((parameters as unknown[])[0] as unknown[]).length;
+      } else if (query.startsWith('WITH s0 AS')) {
+        seen.alone++;
+      }
+    },
+    logQueryError: () => undefined,
+    logQuerySlow: () => undefined,
+    logSchemaBuild: () => undefined,
+    logMigration: () => undefined,
+    log: () => undefined,
+  };
+  Object.assign(dataSource, { logger });
+  return seen;
+}
+
+describe('PostgresChainBatcher', () => {
+  let db: MigratedDatabase;
+  let seen: ReturnType<typeof countStatements>;
+  const at = new Date('2026-03-01T10:00:00.250Z');
+
+  beforeAll(async () => {
+    db = await openMigratedDatabase('postgres');
+  });
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  beforeEach(() => {
+    seen = countStatements(db.dataSource);
+  });
+
+  const message = (messageId: string) => ({
+    messageId,
+    direction: 'incoming' as const,
+    sourceService: 'orders',
+    targetService: 'billing',
+    command: 'x.y',
+    overallStatus: 'queued',
+    createdAt: at,
+  });
+
+  /** A message with its nonce and arrival event, as the receive route stores one. */
+  function receive(messageId: string) {
+    const chain = new RowChain();
+    const nonce = chain.insert(TalktoNonceEntity, {
+      nonceHash: `nonce-${messageId}`,
+      sourceService: 'orders',
+      targetService: 'billing',
+      usedAt: at,
+    });
+    const stored = chain.insert(TalktoMessageEntity, message(messageId));
+    const event = chain.insert(TalktoEventEntity, {
+      talktoMessageId: stored,
+      messageId,
+      serviceName: 'billing',
+      eventType: 'message_received',
+      meta: { messageId },
+    });
+    return { chain, nonce, stored, event };
+  }
+
+  /** Claims a row seen in `seenStatus`, with an attempt and two events that need the claim. */
+  function claim(id: number, seenStatus: string) {
+    const chain = new RowChain();
+    const claimed = chain.update(
+      TalktoMessageEntity,
+      { overallStatus: 'processing', attempts: INCREMENT },
+      {
+        equal: { id, overallStatus: seenStatus },
+        sql: (bind) => `direction = ${bind('incoming', 'direction')}`,
+      },
+    );
+    const attempt = chain.insert(
+      TalktoAttemptEntity,
+      { talktoMessageId: id, stage: 'destination_processor', status: 'processing', attemptNo: 1 },
+      claimed,
+    );
+    const first = chain.insert(
+      TalktoEventEntity,
+      { talktoMessageId: id, serviceName: 'billing', eventType: 'first' },
+      claimed,
+    );
+    const second = chain.insert(
+      TalktoEventEntity,
+      { talktoMessageId: id, serviceName: 'billing', eventType: 'second' },
+      claimed,
+    );
+    return { chain, claimed, attempt, first, second };
+  }
+
+  const run = (chain: RowChain): Promise<ChainResult> => chain.run(db.dataSource.manager);
+
+  it('runs chains that arrive while one of their shape runs as one statement, each with its own rows', async () => {
+    const receives = Array.from({ length: 12 }, (_, i) => receive(`batch-${i}`));
+    const results = await Promise.all(receives.map(({ chain }) => run(chain)));
+
+    expect(seen.alone).toBe(1);
+    expect(seen.batches).toBe(1);
+    expect(seen.chainsInBatches).toBe(11);
+    for (const [i, { stored, event, nonce }] of receives.entries()) {
+      const row = await db.dataSource.manager.findOneByOrFail(TalktoMessageEntity, {
+        messageId: `batch-${i}`,
+      });
+      expect(results[i]!.id(stored)).toBe(row.id);
+      const logged = await db.dataSource.manager.findOneByOrFail(TalktoEventEntity, {
+        id: results[i]!.id(event)!,
+      });
+      expect(logged).toMatchObject({
+        talktoMessageId: row.id,
+        messageId: `batch-${i}`,
+        meta: { messageId: `batch-${i}` },
+      });
+      const used = await db.dataSource.manager.findOneByOrFail(TalktoNonceEntity, {
+        id: results[i]!.id(nonce)!,
+      });
+      expect(used.nonceHash).toBe(`nonce-batch-${i}`);
+      expect(row.createdAt?.toISOString()).toBe(at.toISOString());
+    }
+  });
+
+  it('skips the later steps of only those chains whose conditional update found its row changed', async () => {
+    const rows = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        db.dataSource.manager.findOneByOrFail(TalktoMessageEntity, { messageId: `batch-${i}` }),
+      ),
+    );
+    // Rows 0, 2 and 4 are claimed from the status they are in; 1, 3 and 5 from one they are not.
+    const claims = rows.map((row, i) => claim(row.id, i % 2 === 0 ? 'queued' : 'sending'));
+    const results = await Promise.all(claims.map(({ chain }) => run(chain)));
+
+    expect(seen.batches).toBe(1);
+    for (const [i, { claimed, attempt, first, second }] of claims.entries()) {
+      const won = i % 2 === 0;
+      expect(results[i]!.wrote(claimed)).toBe(won);
+      expect(results[i]!.id(attempt) !== null).toBe(won);
+      const stored = await db.dataSource.manager.findOneByOrFail(TalktoMessageEntity, { id: rows[i]!.id });
+      expect(stored).toMatchObject({ overallStatus: won ? 'processing' : 'queued', attempts: won ? 1 : 0 });
+      const events = await db.dataSource.manager.find(TalktoEventEntity, {
+        where: { talktoMessageId: rows[i]!.id, serviceName: 'billing', eventType: 'first' },
+      });
+      expect(events).toHaveLength(won ? 1 : 0);
+      if (won) {
+        // A chain's rows keep their order in the log.
+        expect(results[i]!.id(first)!).toBeLessThan(results[i]!.id(second)!);
+        const tried = await db.dataSource.manager.findOneByOrFail(TalktoAttemptEntity, {
+          id: results[i]!.id(attempt)!,
+        });
+        expect(tried.talktoMessageId).toBe(rows[i]!.id);
+      }
+    }
+  });
+
+  it('lets two chains of one batch race for one row: exactly one of them takes it', async () => {
+    const row = await db.dataSource.manager.findOneByOrFail(TalktoMessageEntity, { messageId: 'batch-6' });
+    const claims = Array.from({ length: 4 }, () => claim(row.id, 'queued'));
+    const results = await Promise.all(claims.map(({ chain }) => run(chain)));
+
+    expect(results.filter((result, i) => result.wrote(claims[i]!.claimed))).toHaveLength(1);
+    expect(await db.dataSource.manager.countBy(TalktoAttemptEntity, { talktoMessageId: row.id })).toBe(1);
+    expect(await db.dataSource.manager.findOneByOrFail(TalktoMessageEntity, { id: row.id })).toMatchObject({
+      overallStatus: 'processing',
+      attempts: 1,
+    });
+  });
+
+  it('gives a unique violation to the one chain that caused it; the rest of its batch is stored', async () => {
+    const receives = ['dup-a', 'dup-b', 'batch-0', 'dup-c', 'dup-d'].map(receive);
+    const outcomes = await Promise.allSettled(receives.map(({ chain }) => run(chain)));
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    expect(isUniqueViolation((outcomes[2] as PromiseRejectedResult).reason)).toBe(true);
+    for (const messageId of ['dup-a', 'dup-b', 'dup-c', 'dup-d']) {
+      expect(await db.dataSource.manager.countBy(TalktoMessageEntity, { messageId })).toBe(1);
+    }
+    expect(await db.dataSource.manager.countBy(TalktoNonceEntity, { nonceHash: 'nonce-batch-0' })).toBe(1);
+
+    // Batching goes on: a duplicate is a fact of one chain, not of the batch statement.
+    await Promise.all(['more-a', 'more-b', 'more-c'].map((id) => run(receive(id).chain)));
+    expect(seen.batches).toBe(2);
+  });
+
+  it('runs chains inside a transaction on that transaction, never batched', async () => {
+    const runner = db.dataSource.createQueryRunner();
+    await runner.startTransaction();
+    try {
+      for (const id of ['tx-a', 'tx-b', 'tx-c']) await receive(id).chain.run(runner.manager);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+    expect(seen).toEqual({ alone: 3, batches: 0, chainsInBatches: 0 });
+    expect(await db.dataSource.manager.countBy(TalktoMessageEntity, { messageId: 'tx-a' })).toBe(0);
+  });
+
+  it('stops batching on a data source whose batch statement fails where each chain alone succeeds', async () => {
+    const other = await db.connectAgain();
+    const counted = countStatements(other);
+    const warn = jest.spyOn(NestLogger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      // A chain whose batch form the server refuses; alone it is a plain statement.
+      const broken = (n: number) => ({
+        batchStatement: () => 'WITH b AS (SELECT 1) SELECT no_such_column FROM b',
+        resultOf: (row: Record<string, unknown> | undefined) => new RowChain().resultOf(row),
+        n,
+      });
+      const batcher = PostgresChainBatcher.of(other);
+      const alone = 'WITH s0 AS (SELECT $1::int AS id) SELECT (SELECT min(id) FROM s0) AS s0';
+      await Promise.all([1, 2, 3, 4].map((n) => batcher.run(broken(n), alone, [n])));
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('now run one by one'));
+      expect(counted).toEqual({ alone: 4, batches: 1, chainsInBatches: 3 });
+
+      // From then on nothing waits: every chain runs at once, alone.
+      await Promise.all([5, 6, 7].map((n) => batcher.run(broken(n), alone, [n])));
+      expect(counted.alone).toBe(7);
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
