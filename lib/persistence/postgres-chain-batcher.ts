@@ -43,13 +43,14 @@ const batchers = new WeakMap<DataSource, PostgresChainBatcher>();
 
 /**
  * Chains outside any transaction on a PostgreSQL DataSource, gathered by shape. A chain runs at
- * once while fewer than two statements of its shape are running; otherwise it waits, and the
- * chains waiting when one finishes go as one statement (`RowChain.batchStatement`), each still
- * atomic on its own: a conditional update that finds its row changed skips only its own chain's
- * later steps. Every statement touching `talkto_messages` pays for opening and locking its 26
- * indexes, the round trip and the commit; under load those costs are shared, and when the load
- * is light nothing waits. If a batch fails, its chains run again one by one, so each gets its own
- * answer (a duplicate's unique violation stays that chain's).
+ * once while no statement of its shape is running; otherwise it waits, and the chains waiting
+ * when that one finishes go as one statement (`RowChain.batchStatement`), each still all or
+ * nothing: a conditional update that finds its row changed skips only its own chain's later
+ * steps. A statement costs a round trip, a commit, and an executor start that opens and locks
+ * every index of the tables it writes (26 on `talkto_messages`); a batch pays them once. Under
+ * load, chains share statements; when the load is light, nothing waits. If a batch fails, its
+ * chains run again one by one, so each gets its own answer (a duplicate's unique violation stays
+ * that chain's).
  */
 export class PostgresChainBatcher {
   private readonly shapes = new Map<string, Shape>();
