@@ -128,8 +128,9 @@ export class StatementWriter {
 
   readonly bind: SqlBinder = (value, property) => {
     const driver = this.manager.connection.driver;
-    const column = this.columnOf(property).metadata;
-    const index = this.parameters.push(driver.preparePersistentValue(value, column)) - 1;
+    const { metadata: column, passThrough } = this.columnOf(property);
+    const index =
+      this.parameters.push(passThrough ? value : driver.preparePersistentValue(value, column)) - 1;
     return this.placeholder?.(index, column) ?? driver.createParameter(`p${index + 1}`, index);
   };
 
@@ -195,6 +196,19 @@ interface KnownColumn {
   metadata: ColumnMetadata;
   /** The column name as the driver quotes it. */
   quoted: string;
+  /** TypeORM writes its values as they are (see `PASS_THROUGH_TYPES`). */
+  passThrough: boolean;
+}
+
+/**
+ * Column types whose values every supported driver's `preparePersistentValue` returns unchanged
+ * when the column has no transformer (a test holds each driver to it). Skipping the call matters: on PostgreSQL it builds a list of
+ * type names for each such value before it decides to change nothing.
+ */
+const PASS_THROUGH_TYPES: ReadonlySet<unknown> = new Set(['varchar', 'text', 'int', 'bigint']);
+
+export function isPassThrough(column: ColumnMetadata): boolean {
+  return column.transformer === undefined && PASS_THROUGH_TYPES.has(column.type);
 }
 
 /** An entity's table and columns as the driver quotes them, columns by property name. */
@@ -218,7 +232,11 @@ function namesOf(manager: EntityManager, metadata: EntityMetadata): EntityNames 
       columns: new Map(
         metadata.columns.map((column) => [
           column.propertyName,
-          { metadata: column, quoted: driver.escape(column.databaseName) },
+          {
+            metadata: column,
+            quoted: driver.escape(column.databaseName),
+            passThrough: isPassThrough(column),
+          },
         ]),
       ),
     };

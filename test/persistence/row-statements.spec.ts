@@ -2,10 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TalktoAttemptEntity } from '../../lib/persistence/entities/attempt.entity.js';
 import { TalktoDeadLetterEntity } from '../../lib/persistence/entities/dead-letter.entity.js';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
+import { TALKTO_ENTITIES } from '../../lib/persistence/entities/talkto.entities.js';
 import {
   findRow,
   INCREMENT,
   insertRow,
+  isPassThrough,
   SqlExpression,
   updateRows,
 } from '../../lib/persistence/row-statements.js';
@@ -60,6 +62,21 @@ describe.each(DATABASE_KINDS)('insertRow on %s', (kind) => {
     });
     expect(row.createdAt?.toISOString()).toBe(at.toISOString());
     expect(row.updatedAt?.toISOString()).toBe(at.toISOString());
+  });
+
+  it('passes values through only for columns whose values TypeORM writes unchanged', () => {
+    const columns = TALKTO_ENTITIES.flatMap((entity) => db.dataSource.getMetadata(entity).columns);
+    const passing = columns.filter(isPassThrough);
+    expect(passing.map((column) => column.propertyName)).toEqual(
+      expect.arrayContaining(['messageId', 'payload', 'overallStatus', 'attempts', 'eventType']),
+    );
+    for (const column of passing) {
+      const sample = column.type === 'int' || column.type === 'bigint' ? 2 ** 40 + 1 : 'Zoë "x" \\ 1';
+      expect(db.dataSource.driver.preparePersistentValue(sample, column)).toBe(sample);
+    }
+    // A transformer or a type TypeORM converts (dates, JSON) always goes through TypeORM.
+    const converted = columns.filter((column) => !isPassThrough(column)).map((column) => column.propertyName);
+    expect(converted).toEqual(expect.arrayContaining(['createdAt', 'meta', 'talktoMessageId']));
   });
 
   it('leaves an undefined property to the column default', async () => {
