@@ -11,10 +11,20 @@ export interface BatchableChain {
   resultOf(row: Record<string, unknown> | undefined): ChainResult;
 }
 
-/** Statements of one shape running at once; the chains arriving meanwhile wait and go together. */
-const MAX_IN_FLIGHT_PER_SHAPE = 1;
-/** Bounds one statement's size, and so how long its first chain waits. */
+/**
+ * Chain statements of one DataSource running at once. One: concurrent writers of the same tables
+ * and indexes contend inside the server, and on the bench machine the same work took a third more
+ * server CPU per message with a second statement running beside the first.
+ */
+const LANES = 1;
+/** A statement running this long waits for a lock or a busy server: the next one starts anyway. */
+const STALLED_MS = 25;
+/**
+ * Bound one statement: how long its first chain waits, and how much memory its values take (a
+ * chain over the text budget still goes, alone).
+ */
 const MAX_CHAINS_PER_STATEMENT = 64;
+const MAX_TEXT_PER_STATEMENT = 1 << 20;
 /** The ledger writes a few dozen shapes; beyond this, new shapes run alone. */
 const MAX_SHAPES = 500;
 
@@ -33,7 +43,8 @@ interface Waiting {
 }
 
 interface Shape {
-  inFlight: number;
+  /** The one statement of a chain of this shape. */
+  text: string;
   waiting: Waiting[];
   /** The batch statement, once written; null when the shape has none. */
   batch?: string | null;
@@ -42,18 +53,23 @@ interface Shape {
 const batchers = new WeakMap<DataSource, PostgresChainBatcher>();
 
 /**
- * Chains outside any transaction on a PostgreSQL DataSource, gathered by shape. A chain runs at
- * once while no statement of its shape is running; otherwise it waits, and the chains waiting
- * when that one finishes go as one statement (`RowChain.batchStatement`), each still all or
- * nothing: a conditional update that finds its row changed skips only its own chain's later
- * steps. A statement costs a round trip, a commit, and an executor start that opens and locks
- * every index of the tables it writes (26 on `talkto_messages`); a batch pays them once. Under
- * load, chains share statements; when the load is light, nothing waits. If a batch fails, its
- * chains run again one by one, so each gets its own answer (a duplicate's unique violation stays
- * that chain's).
+ * Chains outside any transaction on a PostgreSQL DataSource take turns, gathered by shape. A
+ * chain runs at once when no other chain statement is running; otherwise it waits, and when the
+ * running statement ends, the shape whose chain has waited longest goes next: all its waiting
+ * chains in one statement (`RowChain.batchStatement`), each still all or nothing (a conditional
+ * update that finds its row changed skips only its own chain's later steps). A statement costs a
+ * round trip, a commit, and an executor start that opens and locks every index of the tables it
+ * writes (26 on `talkto_messages`); a batch pays them once. Under load, chains share statements;
+ * when the load is light, nothing waits. A statement stuck behind a lock does not hold up the
+ * others for long (`STALLED_MS`). If a batch fails, its chains run again one by one, so each gets
+ * its own answer (a duplicate's unique violation stays that chain's).
  */
 export class PostgresChainBatcher {
   private readonly shapes = new Map<string, Shape>();
+  /** Shapes with waiting chains, the one waiting longest first. */
+  private readonly queue: Shape[] = [];
+  /** Statements running and not yet stalled. */
+  private running = 0;
   private batching = true;
 
   private constructor(private readonly dataSource: DataSource) {}
@@ -73,35 +89,48 @@ export class PostgresChainBatcher {
     if (shape === undefined) {
       return this.runAlone(chain, text, parameters);
     }
-    if (shape.inFlight < MAX_IN_FLIGHT_PER_SHAPE) {
-      shape.inFlight++;
-      return this.runAlone(chain, text, parameters).finally(() => this.next(text, shape));
-    }
-    return new Promise((resolve, reject) => shape.waiting.push({ chain, parameters, resolve, reject }));
+    return new Promise((resolve, reject) => {
+      shape.waiting.push({ chain, parameters, resolve, reject });
+      if (shape.waiting.length === 1) this.queue.push(shape);
+      this.startNext();
+    });
   }
 
   private shapeOf(text: string): Shape | undefined {
     if (!this.batching) return undefined;
     let shape = this.shapes.get(text);
     if (shape === undefined && this.shapes.size < MAX_SHAPES) {
-      shape = { inFlight: 0, waiting: [] };
+      shape = { text, waiting: [] };
       this.shapes.set(text, shape);
     }
     return shape;
   }
 
-  private next(text: string, shape: Shape): void {
-    shape.inFlight--;
-    if (shape.waiting.length === 0) return;
-    const group = shape.waiting.splice(0, MAX_CHAINS_PER_STATEMENT);
-    shape.inFlight++;
-    void this.runGroup(text, shape, group).finally(() => this.next(text, shape));
+  private startNext(): void {
+    while (this.running < LANES && this.queue.length > 0) {
+      const shape = this.queue.shift()!;
+      const group = shape.waiting.splice(0, groupSize(shape.waiting));
+      if (shape.waiting.length > 0) this.queue.push(shape);
+      this.running++;
+      let stalled = false;
+      const timer = setTimeout(() => {
+        stalled = true;
+        this.running--;
+        this.startNext();
+      }, STALLED_MS);
+      timer.unref();
+      void this.runGroup(shape, group).finally(() => {
+        clearTimeout(timer);
+        if (!stalled) this.running--;
+        this.startNext();
+      });
+    }
   }
 
-  private async runGroup(text: string, shape: Shape, group: Waiting[]): Promise<void> {
+  private async runGroup(shape: Shape, group: Waiting[]): Promise<void> {
     const batch = group.length > 1 && this.batching ? this.batchOf(shape, group[0]!.chain) : null;
     if (batch === null) {
-      await this.runEachAlone(text, group);
+      await this.runEachAlone(shape.text, group);
       return;
     }
     const columns = group[0]!.parameters.map((_, i) => group.map((waiting) => waiting.parameters[i]));
@@ -109,7 +138,7 @@ export class PostgresChainBatcher {
     try {
       rows = (await runLedgerQuery(this.dataSource.manager, batch, columns)).records;
     } catch (error) {
-      const failedAlone = await this.runEachAlone(text, group);
+      const failedAlone = await this.runEachAlone(shape.text, group);
       if (!failedAlone && !CHAIN_OR_MOMENT_ERRORS.has(sqlState(error) ?? '')) this.stopBatching(error);
       return;
     }
@@ -147,6 +176,18 @@ export class PostgresChainBatcher {
         'Talkto statements on this data source now run one by one.',
     );
   }
+}
+
+/** How many of the first waiting chains go in one statement: at least one. */
+function groupSize(waiting: Waiting[]): number {
+  let text = 0;
+  for (let i = 0; i < waiting.length && i < MAX_CHAINS_PER_STATEMENT; i++) {
+    for (const value of waiting[i]!.parameters) {
+      if (typeof value === 'string') text += value.length;
+    }
+    if (i > 0 && text > MAX_TEXT_PER_STATEMENT) return i;
+  }
+  return Math.min(waiting.length, MAX_CHAINS_PER_STATEMENT);
 }
 
 function sqlState(error: unknown): string | undefined {

@@ -61,7 +61,7 @@ describe('PostgresChainBatcher', () => {
   });
 
   /** A message with its nonce and arrival event, as the receive route stores one. */
-  function receive(messageId: string) {
+  function receive(messageId: string, payload: string | null = null) {
     const chain = new RowChain();
     const nonce = chain.insert(TalktoNonceEntity, {
       nonceHash: `nonce-${messageId}`,
@@ -69,7 +69,7 @@ describe('PostgresChainBatcher', () => {
       targetService: 'billing',
       usedAt: at,
     });
-    const stored = chain.insert(TalktoMessageEntity, message(messageId));
+    const stored = chain.insert(TalktoMessageEntity, { ...message(messageId), payload });
     const event = chain.insert(TalktoEventEntity, {
       talktoMessageId: stored,
       messageId,
@@ -139,6 +139,16 @@ describe('PostgresChainBatcher', () => {
     }
   });
 
+  it('splits the waiting chains whose values pass a mebibyte of text between statements', async () => {
+    const payload = 'x'.repeat(400_000);
+    const receives = Array.from({ length: 5 }, (_, i) => receive(`large-${i}`, payload));
+    await Promise.all(receives.map(({ chain }) => run(chain)));
+
+    expect(seen).toEqual({ alone: 1, batches: 2, chainsInBatches: 4 });
+    const stored = await db.dataSource.manager.findOneByOrFail(TalktoMessageEntity, { messageId: 'large-4' });
+    expect(stored.payload).toBe(payload);
+  });
+
   it('skips the later steps of only those chains whose conditional update found its row changed', async () => {
     const rows = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
@@ -185,7 +195,7 @@ describe('PostgresChainBatcher', () => {
   });
 
   it('gives a unique violation to the one chain that caused it; the rest of its batch is stored', async () => {
-    const receives = ['dup-a', 'dup-b', 'batch-0', 'dup-c', 'dup-d'].map(receive);
+    const receives = ['dup-a', 'dup-b', 'batch-0', 'dup-c', 'dup-d'].map((id) => receive(id));
     const outcomes = await Promise.allSettled(receives.map(({ chain }) => run(chain)));
 
     expect(outcomes.map((outcome) => outcome.status)).toEqual([
@@ -204,6 +214,30 @@ describe('PostgresChainBatcher', () => {
     // Batching goes on: a duplicate is a fact of one chain, not of the batch statement.
     await Promise.all(['more-a', 'more-b', 'more-c'].map((id) => run(receive(id).chain)));
     expect(seen.batches).toBe(2);
+  });
+
+  it('lets the next statements run while one waits for a row lock another transaction holds', async () => {
+    await run(receive('locked-row').chain);
+    const row = await db.dataSource.manager.findOneByOrFail(TalktoMessageEntity, { messageId: 'locked-row' });
+    const holder = db.dataSource.createQueryRunner();
+    await holder.startTransaction();
+    try {
+      await holder.query(`SELECT id FROM talkto_messages WHERE id = $1 FOR UPDATE`, [row.id]);
+      const blocked = claim(row.id, 'queued');
+      let claimed: ChainResult | undefined;
+      const claiming = run(blocked.chain).then((result) => (claimed = result));
+      // Arrives while the claim waits for the lock, and is stored meanwhile.
+      const other = receive('while-blocked');
+      const stored = await run(other.chain);
+      expect(stored.id(other.stored)).toEqual(expect.any(Number));
+      expect(claimed).toBeUndefined();
+      await holder.commitTransaction();
+      await claiming;
+      expect(claimed!.wrote(blocked.claimed)).toBe(true);
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
   });
 
   it('runs chains inside a transaction on that transaction, never batched', async () => {
