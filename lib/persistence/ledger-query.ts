@@ -139,9 +139,15 @@ function runSqlite(connection: SqliteConnection, sql: string, parameters: unknow
  * or someone ran DEALLOCATE / DISCARD on the connection.
  */
 function isLostPreparedStatement(error: unknown): boolean {
+  const code = sqlStateOf(error);
+  return code === '26000' || code === '42P05';
+}
+
+/** The SQLSTATE of a ledger statement's failure on PostgreSQL (node-postgres' `code`), if any. */
+export function sqlStateOf(error: unknown): string | undefined {
   const code =
     error instanceof QueryFailedError ? (error.driverError as { code?: unknown })?.code : undefined;
-  return code === '26000' || code === '42P05';
+  return typeof code === 'string' ? code : undefined;
 }
 
 function stopPreparing(dataSource: DataSource): void {

@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { QueryFailedError } from 'typeorm';
-import { runLedgerQuery } from './ledger-query.js';
+import { runLedgerQuery, sqlStateOf } from './ledger-query.js';
 import type { ChainResult } from './row-chain.js';
 
 /** What the batcher needs of a chain (`RowChain`). */
@@ -139,7 +138,7 @@ export class PostgresChainBatcher {
       rows = (await runLedgerQuery(this.dataSource.manager, batch, columns)).records;
     } catch (error) {
       const failedAlone = await this.runEachAlone(shape.text, group);
-      if (!failedAlone && !CHAIN_OR_MOMENT_ERRORS.has(sqlState(error) ?? '')) this.stopBatching(error);
+      if (!failedAlone && !CHAIN_OR_MOMENT_ERRORS.has(sqlStateOf(error) ?? '')) this.stopBatching(error);
       return;
     }
     // One answer row per chain, in order (`RowChain.batchStatement`).
@@ -188,10 +187,4 @@ function groupSize(waiting: Waiting[]): number {
     if (i > 0 && text > MAX_TEXT_PER_STATEMENT) return i;
   }
   return Math.min(waiting.length, MAX_CHAINS_PER_STATEMENT);
-}
-
-function sqlState(error: unknown): string | undefined {
-  const code =
-    error instanceof QueryFailedError ? (error.driverError as { code?: unknown })?.code : undefined;
-  return typeof code === 'string' ? code : undefined;
 }
