@@ -8,7 +8,8 @@ import { decodeEnvelopeBody } from '../incoming/request-body.decoder.js';
 import { createVerifierConfig } from '../incoming/verifier-config.factory.js';
 import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
-import { MessageLedger } from '../persistence/message.ledger.js';
+import { MessageLog } from '../persistence/message.log.js';
+import { ResultCallbackLedger } from '../persistence/result-callback.ledger.js';
 import { NonceStore } from '../persistence/nonce.store.js';
 import { type VerifiedEnvelope, verifyEnvelope } from '../protocol/envelope.verifier.js';
 import { TalktoEnvelopeFieldError } from '../protocol/errors/envelope-field.error.js';
@@ -56,7 +57,8 @@ export class CallbackReceiveService {
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     private readonly clock: TalktoClock,
-    private readonly ledger: MessageLedger,
+    private readonly messages: MessageLog,
+    private readonly callbacks: ResultCallbackLedger,
     private readonly nonces: NonceStore,
     private readonly hooks: ResultHandlerExplorer,
     private readonly metrics: TalktoMetrics,
@@ -134,13 +136,13 @@ export class CallbackReceiveService {
       return callbackAnswers.rejected(422, 'invalid_callback_status', ids);
     }
     const originalMessageId = payload.get('original_message_id') as string;
-    const original = await this.ledger.findOutgoingByMessageId(originalMessageId);
+    const original = await this.messages.findOutgoingByMessageId(originalMessageId);
     if (!original) {
       return callbackAnswers.rejected(404, 'original_message_not_found', ids);
     }
     const mismatch = this.mismatch(envelope, payload, original);
     if (mismatch) {
-      await this.ledger.recordEvent({
+      await this.messages.recordEvent({
         talktoMessageId: original.id,
         messageId: original.messageId,
         serviceName: original.sourceService,
@@ -229,7 +231,7 @@ export class CallbackReceiveService {
       result: asMap(payload.get('result')),
       meta: asMap(payload.get('meta')),
     };
-    const applied = await this.ledger.applyCallback({
+    const applied = await this.callbacks.applyCallback({
       original,
       callbackMessageId: envelope.messageId,
       status,

@@ -5,7 +5,8 @@ import type { ResolvedTalktoOptions } from '../config/resolved-options.interface
 import type { TalktoResult } from '../incoming/handler-result.js';
 import { collectSecrets, redactSecrets } from '../incoming/redact-secrets.util.js';
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
-import { MessageLedger } from '../persistence/message.ledger.js';
+import { MessageLog } from '../persistence/message.log.js';
+import { OutboxLedger } from '../persistence/outbox.ledger.js';
 import type { RecordEventInput } from '../persistence/message-ledger.interfaces.js';
 import { MessageStatus as S } from '../persistence/message.statuses.js';
 import { callbackIdempotencyKey, callbackMessageId } from '../protocol/derived-ids.util.js';
@@ -42,7 +43,8 @@ export class ResultCallbackSender {
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     private readonly clock: TalktoClock,
-    private readonly ledger: MessageLedger,
+    private readonly messages: MessageLog,
+    private readonly outbox: OutboxLedger,
     private readonly dispatcher: TalktoDispatcher,
     private readonly retryPolicy: RetryPolicy,
   ) {
@@ -94,7 +96,7 @@ export class ResultCallbackSender {
    * has every column the callback needs; otherwise the stored row decides.
    */
   async send(original: TalktoMessageEntity, result: TalktoResult, outcomeRecorded: boolean): Promise<void> {
-    const stored = outcomeRecorded ? original : await this.ledger.findById(original.id);
+    const stored = outcomeRecorded ? original : await this.messages.findById(original.id);
     if (!stored || stored.direction !== 'incoming') {
       await this.note(original, 'result_callback_failed', { error: 'invalid_direction' });
       return;
@@ -105,7 +107,7 @@ export class ResultCallbackSender {
     }
     const report = this.report(result);
     const frozen = freezePayload(callbackPayload(stored, report));
-    const callback = await this.ledger.createOutgoing({
+    const callback = await this.outbox.createOutgoing({
       messageId: callbackMessageId(stored.messageId, report.status),
       correlationId: stored.correlationId ?? randomUUID(),
       parentMessageId: stored.messageId,
@@ -173,7 +175,7 @@ export class ResultCallbackSender {
   }
 
   private async note(message: TalktoMessageEntity, eventType: string, meta: Record<string, unknown>) {
-    await this.ledger.recordEvent({ ...this.noteOf(message, eventType, meta), now: this.clock.now() });
+    await this.messages.recordEvent({ ...this.noteOf(message, eventType, meta), now: this.clock.now() });
   }
 
   private noteOf(

@@ -8,9 +8,8 @@ import {
   type EntityEventStatus,
   TalktoEntityEventEntity,
 } from '../persistence/entities/entity-event.entity.js';
-import { runStandaloneWrite } from '../persistence/run-in-transaction.util.js';
+import { isUniqueViolation, runStandaloneWrite } from '../persistence/statements/index.js';
 import { limitText } from '../persistence/text-limit.util.js';
-import { isUniqueViolation } from '../persistence/unique-violation.util.js';
 import { TALKTO_DATA_SOURCE } from '../talkto.constants.js';
 
 const UNFINISHED: EntityEventStatus[] = ['pending', 'processing'];

@@ -5,13 +5,13 @@ import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
-import { MessageLedger } from '../persistence/message.ledger.js';
+import { InboxLedger } from '../persistence/inbox.ledger.js';
 import type {
   MessageClaim,
   ProcessOutcome,
   RecordEventInput,
 } from '../persistence/message-ledger.interfaces.js';
-import { runInTransaction } from '../persistence/run-in-transaction.util.js';
+import { runInTransaction } from '../persistence/statements/index.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { RetryPolicy, retryEventMeta } from '../retry/retry.policy.js';
 import { decodeTalktoJson } from '../protocol/json/json-reader.js';
@@ -85,7 +85,7 @@ export class ProcessPipeline {
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     private readonly clock: TalktoClock,
-    private readonly ledger: MessageLedger,
+    private readonly inbox: InboxLedger,
     private readonly invoker: HandlerInvoker,
     private readonly retryPolicy: RetryPolicy,
     private readonly dispatcher: TalktoDispatcher,
@@ -95,7 +95,7 @@ export class ProcessPipeline {
   ) {}
 
   async run(id: number): Promise<void> {
-    const claimed = await this.ledger.claimForProcessing(
+    const claimed = await this.inbox.claimForProcessing(
       id,
       this.workerId,
       this.options.workers.leaseMs,
@@ -198,7 +198,7 @@ export class ProcessPipeline {
   ): Promise<boolean> {
     const now = this.clock.now();
     const outcome = this.withRetryPolicy(message, handlerOutcome, now);
-    if (!(await this.ledger.markProcessed(claim, outcome, now, manager, note === null ? [] : [note]))) {
+    if (!(await this.inbox.markProcessed(claim, outcome, now, manager, note === null ? [] : [note]))) {
       return false;
     }
     if (outcome.kind === 'failed_retryable' && outcome.nextRetryAt !== null) {

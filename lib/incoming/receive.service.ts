@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
-import { MessageLedger } from '../persistence/message.ledger.js';
+import { MessageLog } from '../persistence/message.log.js';
+import { InboxLedger } from '../persistence/inbox.ledger.js';
 import { type VerifiedEnvelope, verifyEnvelope } from '../protocol/envelope.verifier.js';
 import { TalktoJsonDecodeError } from '../protocol/errors/json-decode.error.js';
 import { TalktoJsonEncodeError } from '../protocol/errors/json-encode.error.js';
@@ -37,7 +38,8 @@ export class ReceiveService {
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     private readonly clock: TalktoClock,
-    private readonly ledger: MessageLedger,
+    private readonly messages: MessageLog,
+    private readonly inbox: InboxLedger,
     private readonly dispatcher: TalktoDispatcher,
     private readonly metrics: TalktoMetrics,
   ) {}
@@ -82,12 +84,12 @@ export class ReceiveService {
     const nonce = nonceOf(envelope, this.clock, this.options);
     if (nonce === 'replay') {
       // Step 4 (a known message id) still comes before the nonce step.
-      const existing = await this.ledger.findByMessageId(envelope.messageId);
+      const existing = await this.messages.findByMessageId(envelope.messageId);
       return existing
         ? receiveAnswers.duplicate('already_received', existing.messageId)
         : receiveAnswers.rejected(409, 'replay_nonce_reused');
     }
-    const outcome = await this.ledger.insertIncoming({
+    const outcome = await this.inbox.insertIncoming({
       messageId: envelope.messageId,
       correlationId: envelope.correlationId,
       parentMessageId: envelope.parentMessageId,

@@ -1,10 +1,11 @@
-import { runStandaloneWrite } from '../persistence/run-in-transaction.util.js';
+import { runStandaloneWrite } from '../persistence/statements/index.js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TalktoDeadLetterEntity } from '../persistence/entities/dead-letter.entity.js';
-import { MessageLedger } from '../persistence/message.ledger.js';
+import { MessageLog } from '../persistence/message.log.js';
+import { RecoveryLedger } from '../persistence/recovery.ledger.js';
 import type { DispatchOperation } from '../persistence/message-ledger.interfaces.js';
 import { dispatchClaimLeaseMs } from '../queue/dispatch-target.util.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
@@ -60,7 +61,8 @@ export class DeadLetterService {
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     @Inject(TALKTO_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly clock: TalktoClock,
-    private readonly ledger: MessageLedger,
+    private readonly messages: MessageLog,
+    private readonly recovery: RecoveryLedger,
     private readonly dispatcher: TalktoDispatcher,
   ) {}
 
@@ -135,8 +137,8 @@ export class DeadLetterService {
         continue;
       }
       const original =
-        (deadLetter.talktoMessageId !== null && (await this.ledger.findById(deadLetter.talktoMessageId))) ||
-        (deadLetter.messageId !== null && (await this.ledger.findByMessageId(deadLetter.messageId))) ||
+        (deadLetter.talktoMessageId !== null && (await this.messages.findById(deadLetter.talktoMessageId))) ||
+        (deadLetter.messageId !== null && (await this.messages.findByMessageId(deadLetter.messageId))) ||
         null;
       if (!original) {
         summary.missingOriginal += 1;
@@ -153,7 +155,7 @@ export class DeadLetterService {
       }
       summary.eligible += 1;
       if (dryRun) continue;
-      const claimed = await this.ledger.claimDeadLetterReprocess(
+      const claimed = await this.recovery.claimDeadLetterReprocess(
         deadLetter.id,
         input.operation ?? 'dlq-command',
         {
@@ -169,7 +171,12 @@ export class DeadLetterService {
         continue;
       }
       summary.claimed += 1;
-      const deps = { ledger: this.ledger, dispatcher: this.dispatcher, options: this.options };
+      const deps = {
+        messages: this.messages,
+        recovery: this.recovery,
+        dispatcher: this.dispatcher,
+        options: this.options,
+      };
       // The panel's actions carry their own event names (BEHAVIOR §2.5).
       const prefix = input.operation === 'panel-dlq-reprocess' ? 'panel_' : '';
       if (await dispatchClaimed(deps, claimed.claim, now, `${prefix}dead_letter_reprocess_dispatch_failed`)) {
@@ -209,7 +216,7 @@ export class DeadLetterService {
     meta: Record<string, unknown>,
     now: Date,
   ): Promise<void> {
-    await this.ledger.recordEvent({
+    await this.messages.recordEvent({
       talktoMessageId: messageLink,
       messageId: messageLink === null ? null : deadLetter.messageId,
       serviceName: this.options.service,

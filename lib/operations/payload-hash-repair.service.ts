@@ -7,7 +7,7 @@ import { TalktoDeadLetterEntity } from '../persistence/entities/dead-letter.enti
 import { TalktoEventEntity } from '../persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
 import { insertEvent } from '../persistence/message-history.writer.js';
-import { runInTransaction } from '../persistence/run-in-transaction.util.js';
+import { runInTransaction } from '../persistence/statements/index.js';
 import { decodeTalktoJson } from '../protocol/json/json-reader.js';
 import { payloadHash } from '../protocol/payload-hash.js';
 import { TALKTO_DATA_SOURCE, TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';

@@ -8,7 +8,7 @@ import { TalktoDeadLetterEntity } from '../persistence/entities/dead-letter.enti
 import { TalktoEventEntity } from '../persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
 import { TalktoNonceEntity } from '../persistence/entities/nonce.entity.js';
-import { runInTransaction } from '../persistence/run-in-transaction.util.js';
+import { runInTransaction } from '../persistence/statements/index.js';
 import { TALKTO_DATA_SOURCE, TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { checkIntegerRange } from './operations-input.util.js';
 

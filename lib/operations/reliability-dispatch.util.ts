@@ -1,6 +1,7 @@
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
-import type { MessageLedger } from '../persistence/message.ledger.js';
+import type { MessageLog } from '../persistence/message.log.js';
+import type { RecoveryLedger } from '../persistence/recovery.ledger.js';
 import type { DispatchClaim } from '../persistence/message-ledger.interfaces.js';
 import { localServiceOf } from '../persistence/message-history.writer.js';
 import { queueFor } from '../queue/dispatch-target.util.js';
@@ -11,14 +12,19 @@ import type { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
  * dispatchable, so the sweeper tries again) and `failedEvent` is recorded.
  */
 export async function dispatchClaimed(
-  deps: { ledger: MessageLedger; dispatcher: TalktoDispatcher; options: ResolvedTalktoOptions },
+  deps: {
+    messages: MessageLog;
+    recovery: RecoveryLedger;
+    dispatcher: TalktoDispatcher;
+    options: ResolvedTalktoOptions;
+  },
   claim: DispatchClaim,
   now: Date,
   failedEvent: string,
 ): Promise<boolean> {
   if (await deps.dispatcher.dispatch(queueFor(claim, deps.options), claim.id)) return true;
-  await deps.ledger.releaseDispatchClaim(claim, now);
-  await deps.ledger.recordEvent({
+  await deps.recovery.releaseDispatchClaim(claim, now);
+  await deps.messages.recordEvent({
     talktoMessageId: claim.id,
     messageId: claim.messageId,
     serviceName: deps.options.service,

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
-import { MessageLedger } from '../persistence/message.ledger.js';
+import { MessageLog } from '../persistence/message.log.js';
+import { RecoveryLedger } from '../persistence/recovery.ledger.js';
 import { dispatchClaimLeaseMs } from '../queue/dispatch-target.util.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
@@ -44,7 +45,8 @@ export class RetryService {
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     private readonly clock: TalktoClock,
-    private readonly ledger: MessageLedger,
+    private readonly messages: MessageLog,
+    private readonly recovery: RecoveryLedger,
     private readonly dispatcher: TalktoDispatcher,
     private readonly policy: RetryPolicy,
   ) {}
@@ -54,7 +56,7 @@ export class RetryService {
     const direction = checkDirection(input.direction ?? 'all', 'direction');
     const dryRun = input.dryRun === true;
     const now = this.clock.now();
-    const rows = await this.ledger.findDueRetries(now, limit, {
+    const rows = await this.recovery.findDueRetries(now, limit, {
       direction: direction === 'all' ? undefined : direction,
       service: this.options.service,
     });
@@ -79,7 +81,7 @@ export class RetryService {
       }
       summary.eligible += 1;
       if (dryRun) continue;
-      const claim = await this.ledger.claimRetryDispatch(row.id, 'retry-command', {
+      const claim = await this.recovery.claimRetryDispatch(row.id, 'retry-command', {
         now,
         leaseMs: dispatchClaimLeaseMs(this.options),
       });
@@ -87,7 +89,12 @@ export class RetryService {
         skip('claim_changed');
         continue;
       }
-      const deps = { ledger: this.ledger, dispatcher: this.dispatcher, options: this.options };
+      const deps = {
+        messages: this.messages,
+        recovery: this.recovery,
+        dispatcher: this.dispatcher,
+        options: this.options,
+      };
       if (await dispatchClaimed(deps, claim, now, 'retry_dispatch_failed')) summary.dispatched += 1;
       else skip('dispatch_failed');
     }
@@ -99,19 +106,24 @@ export class RetryService {
    * "retry now"); the budget and direction settings still apply.
    */
   async retryNow(messageId: string, operation: DispatchOperation = 'retry-command'): Promise<RetryNowResult> {
-    const row = await this.ledger.findByMessageId(messageId);
+    const row = await this.messages.findByMessageId(messageId);
     if (!row) return { dispatched: false, reason: 'not_found' };
     if (!ownsMessage(row, this.options.service)) return { dispatched: false, reason: 'wrong_service' };
     const now = this.clock.now();
     const decision = this.policy.decisionFor(row, { now, ignoreDue: true });
     if (!decision.retryable) return { dispatched: false, reason: decision.reason };
-    const claim = await this.ledger.claimRetryDispatch(row.id, operation, {
+    const claim = await this.recovery.claimRetryDispatch(row.id, operation, {
       now,
       leaseMs: dispatchClaimLeaseMs(this.options),
       ignoreDue: true,
     });
     if (!claim) return { dispatched: false, reason: 'claim_changed' };
-    const deps = { ledger: this.ledger, dispatcher: this.dispatcher, options: this.options };
+    const deps = {
+      messages: this.messages,
+      recovery: this.recovery,
+      dispatcher: this.dispatcher,
+      options: this.options,
+    };
     return (await dispatchClaimed(deps, claim, now, 'retry_dispatch_failed'))
       ? { dispatched: true, reason: 'dispatched' }
       : { dispatched: false, reason: 'dispatch_failed' };

@@ -3,7 +3,8 @@ import { Brackets, type DataSource } from 'typeorm';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
-import { DISPATCH_CLAIM_PREFIX, MessageLedger } from '../persistence/message.ledger.js';
+import { MessageLog } from '../persistence/message.log.js';
+import { DISPATCH_CLAIM_PREFIX, RecoveryLedger } from '../persistence/recovery.ledger.js';
 import { dispatchClaimLeaseMs } from '../queue/dispatch-target.util.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { TALKTO_DATA_SOURCE, TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
@@ -42,7 +43,8 @@ export class StaleRecoveryService {
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     @Inject(TALKTO_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly clock: TalktoClock,
-    private readonly ledger: MessageLedger,
+    private readonly messages: MessageLog,
+    private readonly recovery: RecoveryLedger,
     private readonly dispatcher: TalktoDispatcher,
   ) {}
 
@@ -96,12 +98,17 @@ export class StaleRecoveryService {
       })),
     };
     if (summary.dryRun) return summary;
-    const deps = { ledger: this.ledger, dispatcher: this.dispatcher, options: this.options };
+    const deps = {
+      messages: this.messages,
+      recovery: this.recovery,
+      dispatcher: this.dispatcher,
+      options: this.options,
+    };
     const claimOptions = { now, leaseMs: dispatchClaimLeaseMs(this.options) };
     for (const row of candidates) {
       const orphaned = row.lockedBy?.startsWith(DISPATCH_CLAIM_PREFIX) === true;
       if (!orphaned) {
-        const release = await this.ledger.releaseStaleClaim(row.id, row.lockedBy ?? '', now, {
+        const release = await this.recovery.releaseStaleClaim(row.id, row.lockedBy ?? '', now, {
           lockedBefore: cutoff,
           deadLetter: this.options.deadLetters.enabled && this.options.deadLetters.autoStore,
         });
@@ -115,7 +122,7 @@ export class StaleRecoveryService {
           continue;
         }
       }
-      const claim = await this.ledger.claimOrphanDispatch(row.id, 'stale-recovery', {
+      const claim = await this.recovery.claimOrphanDispatch(row.id, 'stale-recovery', {
         ...claimOptions,
         waitedBefore: orphaned ? cutoff : now,
       });

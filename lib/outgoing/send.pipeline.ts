@@ -6,7 +6,8 @@ import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedOutgoingTarget, ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { activeSecrets } from '../incoming/verifier-config.factory.js';
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
-import { MessageLedger } from '../persistence/message.ledger.js';
+import { OutboxLedger } from '../persistence/outbox.ledger.js';
+import { ResultCallbackLedger } from '../persistence/result-callback.ledger.js';
 import type { MessageClaim } from '../persistence/message-ledger.interfaces.js';
 import { TalktoEnvelopeFieldError } from '../protocol/errors/envelope-field.error.js';
 import { decodeTalktoJson } from '../protocol/json/json-reader.js';
@@ -51,7 +52,8 @@ export class SendPipeline {
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     private readonly clock: TalktoClock,
-    private readonly ledger: MessageLedger,
+    private readonly outbox: OutboxLedger,
+    private readonly callbacks: ResultCallbackLedger,
     private readonly transport: TalktoTransport,
     private readonly dispatcher: TalktoDispatcher,
     private readonly retryPolicy: RetryPolicy,
@@ -64,7 +66,7 @@ export class SendPipeline {
   }
 
   async run(id: number): Promise<void> {
-    const claimed = await this.ledger.claimForSend(
+    const claimed = await this.outbox.claimForSend(
       id,
       this.workerId,
       this.options.workers.leaseMs,
@@ -124,7 +126,7 @@ export class SendPipeline {
     }
     const outcome = interpretSendResponse(response);
     if (outcome.kind === 'success') {
-      await this.ledger.markSent(claim, { ...outcome.sent, now: this.clock.now() });
+      await this.outbox.markSent(claim, { ...outcome.sent, now: this.clock.now() });
       this.count(message, 'sent', 'sent');
       return;
     }
@@ -139,7 +141,7 @@ export class SendPipeline {
       await this.retryOrFail(message, claim, failure);
     } else {
       const now = this.clock.now();
-      await this.ledger.markFinalFailure(claim, {
+      await this.outbox.markFinalFailure(claim, {
         ...failure,
         column: 'transport_status',
         deadLetter: this.deadLetterOnFinal,
@@ -167,7 +169,7 @@ export class SendPipeline {
     }
     const now = this.clock.now();
     if (answer.kind === 'accepted') {
-      await this.ledger.markCallbackDelivered(claim, {
+      await this.callbacks.markCallbackDelivered(claim, {
         httpStatus: response.status,
         body: response.body,
         callbackStatus: answer.status,
@@ -178,7 +180,7 @@ export class SendPipeline {
       this.count(message, 'sent', 'sent');
       return true;
     }
-    await this.ledger.markFinalFailure(claim, {
+    await this.outbox.markFinalFailure(claim, {
       error: `Result callback delivery rejected [${answer.code}].`,
       errorClass: 'callback_rejected',
       httpStatus: response.status,
@@ -251,7 +253,7 @@ export class SendPipeline {
     this.logger.error(
       `Talkto message ${message.messageId} cannot be sent: ${failure.code} (review required).`,
     );
-    await this.ledger.markFinalFailure(claim, {
+    await this.outbox.markFinalFailure(claim, {
       error: failure.code,
       errorClass: failure.code,
       column: 'transport_status',
@@ -275,7 +277,7 @@ export class SendPipeline {
       afterFailure: true,
     });
     if (decision.nextRetryAt === null) {
-      await this.ledger.markFinalFailure(claim, {
+      await this.outbox.markFinalFailure(claim, {
         ...failure,
         column: 'transport_status',
         deadLetter: this.deadLetterOnFinal,
@@ -287,7 +289,7 @@ export class SendPipeline {
       return;
     }
     const nextRetryAt = decision.nextRetryAt;
-    const scheduled = await this.ledger.markRetryableFailure(claim, {
+    const scheduled = await this.outbox.markRetryableFailure(claim, {
       ...failure,
       column: 'transport_status',
       nextRetryAt,

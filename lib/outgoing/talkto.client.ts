@@ -6,10 +6,9 @@ import type { ResolvedTalktoOptions } from '../config/resolved-options.interface
 import { traceparentFor } from '../tracing/active-traceparent.js';
 import { TalktoSendError } from '../errors/talkto-send.error.js';
 import { AfterCommitSubscriber } from '../persistence/after-commit.subscriber.js';
-import { MessageLedger } from '../persistence/message.ledger.js';
+import { OutboxLedger } from '../persistence/outbox.ledger.js';
 import type { CreateOutgoingInput } from '../persistence/message-ledger.interfaces.js';
-import { runInTransaction } from '../persistence/run-in-transaction.util.js';
-import { isUniqueViolation } from '../persistence/unique-violation.util.js';
+import { isUniqueViolation, runInTransaction } from '../persistence/statements/index.js';
 import { validateIdentifier, validateNullableIdentifier } from '../protocol/identifier.validator.js';
 import { freezePayload } from '../protocol/json/payload-freezer.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
@@ -58,7 +57,7 @@ export class TalktoClient {
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     private readonly clock: TalktoClock,
-    private readonly ledger: MessageLedger,
+    private readonly outbox: OutboxLedger,
     private readonly dispatcher: TalktoDispatcher,
     private readonly afterCommit: AfterCommitSubscriber,
     private readonly scope: TalktoTransactionScope,
@@ -145,7 +144,7 @@ export class TalktoClient {
     eventMeta: Record<string, unknown>,
   ): Promise<void> {
     const input = this.validate(target, command, options);
-    await this.ledger.createFailedOutgoing({ ...input, error, eventMeta });
+    await this.outbox.createFailedOutgoing({ ...input, error, eventMeta });
   }
 
   /** Checks the target, command and options; throws before anything is written. */
@@ -195,11 +194,11 @@ export class TalktoClient {
   }
 
   private async createRow(
-    input: Parameters<MessageLedger['createOutgoing']>[0],
+    input: Parameters<OutboxLedger['createOutgoing']>[0],
     manager: TalktoSendOptions['manager'],
-  ): ReturnType<MessageLedger['createOutgoing']> {
+  ): ReturnType<OutboxLedger['createOutgoing']> {
     try {
-      return await this.ledger.createOutgoing(input, manager);
+      return await this.outbox.createOutgoing(input, manager);
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new TalktoSendError(

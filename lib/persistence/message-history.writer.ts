@@ -4,7 +4,7 @@ import { TalktoAttemptEntity } from './entities/attempt.entity.js';
 import { TalktoDeadLetterEntity } from './entities/dead-letter.entity.js';
 import { TalktoEventEntity } from './entities/event.entity.js';
 import type { TalktoMessageEntity } from './entities/message.entity.js';
-import { insertRow } from './row-statements.js';
+import { insertRow } from './statements/index.js';
 import type { DeadLetterInput, RecordAttemptInput, RecordEventInput } from './message-ledger.interfaces.js';
 import { limitText } from './text-limit.util.js';
 
@@ -31,10 +31,6 @@ export function eventRow(input: RecordEventInput): Partial<TalktoEventEntity> {
     createdAt: now,
     updatedAt: now,
   };
-}
-
-export function insertAttempt(manager: EntityManager, input: RecordAttemptInput): Promise<number> {
-  return insertRow(manager, TalktoAttemptEntity, asRow(attemptRow(input)));
 }
 
 /** The row of an attempt. */

@@ -1,8 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { TalktoNonceEntity } from './entities/nonce.entity.js';
-import { insertRow } from './row-statements.js';
-import { runStandaloneWrite } from './run-in-transaction.util.js';
-import { isUniqueViolation } from './unique-violation.util.js';
+import { insertRow, isUniqueViolation, runStandaloneWrite } from './statements/index.js';
 
 export interface ConsumeNonceInput {
   /** sha256 of `v2|source|target|nonce`; the raw nonce never reaches this store. */

@@ -3,7 +3,12 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { TalktoConfigurationError } from '../errors/talkto-configuration.error.js';
 import { TALKTO_DATA_SOURCE } from '../talkto.constants.js';
-import { MessageLedger } from './message.ledger.js';
+import { InboxLedger } from './inbox.ledger.js';
+import { LedgerCore } from './ledger.core.js';
+import { MessageLog } from './message.log.js';
+import { OutboxLedger } from './outbox.ledger.js';
+import { RecoveryLedger } from './recovery.ledger.js';
+import { ResultCallbackLedger } from './result-callback.ledger.js';
 import { NonceStore } from './nonce.store.js';
 
 /**
@@ -30,10 +35,21 @@ export function createStorageProviders(dataSource: DataSource | string | undefin
   return [
     dataSourceProvider,
     {
-      provide: MessageLedger,
-      useFactory: (source: DataSource) => new MessageLedger(source),
+      provide: LedgerCore,
+      useFactory: (source: DataSource) => new LedgerCore(source),
       inject: [TALKTO_DATA_SOURCE],
     },
+    {
+      provide: MessageLog,
+      useFactory: (source: DataSource) => new MessageLog(source),
+      inject: [TALKTO_DATA_SOURCE],
+    },
+    // The lifecycles share one core, so a claim finds the row its lifecycle has just inserted.
+    ...[OutboxLedger, InboxLedger, ResultCallbackLedger, RecoveryLedger].map((Ledger) => ({
+      provide: Ledger,
+      useFactory: (core: LedgerCore) => new Ledger(core),
+      inject: [LedgerCore],
+    })),
     {
       provide: NonceStore,
       useFactory: (source: DataSource) => new NonceStore(source),

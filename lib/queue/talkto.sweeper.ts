@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
-import { MessageLedger } from '../persistence/message.ledger.js';
+import { RecoveryLedger } from '../persistence/recovery.ledger.js';
 import type { DispatchClaim } from '../persistence/message-ledger.interfaces.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
@@ -50,7 +50,7 @@ export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationS
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     private readonly clock: TalktoClock,
-    private readonly ledger: MessageLedger,
+    private readonly recovery: RecoveryLedger,
     private readonly dispatcher: TalktoDispatcher,
     private readonly retryPolicy: RetryPolicy,
   ) {}
@@ -107,14 +107,14 @@ export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationS
     const claimOptions = { now, leaseMs: dispatchClaimLeaseMs(this.options) };
     const deadLetter = this.options.deadLetters.enabled && this.options.deadLetters.autoStore;
 
-    for (const row of await this.ledger.findStaleClaims(now, batchSize, filter)) {
+    for (const row of await this.recovery.findStaleClaims(now, batchSize, filter)) {
       if (this.stopped || row.lockedBy === null) continue;
       const lockedBy = row.lockedBy;
       await this.perRow(row.id, async () => {
-        const release = await this.ledger.releaseStaleClaim(row.id, lockedBy, now, { deadLetter });
+        const release = await this.recovery.releaseStaleClaim(row.id, lockedBy, now, { deadLetter });
         if (release === 'exhausted') summary.staleExhausted += 1;
         if (release !== 'released') return;
-        const claim = await this.ledger.claimOrphanDispatch(row.id, 'sweeper', {
+        const claim = await this.recovery.claimOrphanDispatch(row.id, 'sweeper', {
           ...claimOptions,
           waitedBefore: now,
         });
@@ -122,18 +122,18 @@ export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationS
       });
     }
 
-    for (const row of await this.ledger.findDueRetries(waitedBefore, batchSize, filter)) {
+    for (const row of await this.recovery.findDueRetries(waitedBefore, batchSize, filter)) {
       if (this.stopped || !this.retryPolicy.decisionFor(row, { now }).retryable) continue;
       await this.perRow(row.id, async () => {
-        const claim = await this.ledger.claimRetryDispatch(row.id, 'sweeper', claimOptions);
+        const claim = await this.recovery.claimRetryDispatch(row.id, 'sweeper', claimOptions);
         if (claim && (await this.hand(claim, summary))) summary.dueRetries += 1;
       });
     }
 
-    for (const row of await this.ledger.findDispatchable(now, batchSize, { ...filter, waitedBefore })) {
+    for (const row of await this.recovery.findDispatchable(now, batchSize, { ...filter, waitedBefore })) {
       if (this.stopped) continue;
       await this.perRow(row.id, async () => {
-        const claim = await this.ledger.claimOrphanDispatch(row.id, 'sweeper', {
+        const claim = await this.recovery.claimOrphanDispatch(row.id, 'sweeper', {
           ...claimOptions,
           waitedBefore,
         });
@@ -160,7 +160,7 @@ export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationS
       return true;
     }
     summary.failedDispatches += 1;
-    await this.ledger.releaseDispatchClaim(claim, this.clock.now());
+    await this.recovery.releaseDispatchClaim(claim, this.clock.now());
     return false;
   }
 }

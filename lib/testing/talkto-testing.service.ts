@@ -7,7 +7,7 @@ import { TalktoUsageError } from '../errors/talkto-usage.error.js';
 import { ReceiveService } from '../incoming/receive.service.js';
 import { activeSecrets } from '../incoming/verifier-config.factory.js';
 import { TalktoTransport } from '../outgoing/talkto.transport.js';
-import { MessageLedger } from '../persistence/message.ledger.js';
+import { MessageLog } from '../persistence/message.log.js';
 import { freezePayload } from '../protocol/json/payload-freezer.js';
 import { buildOutgoingRequest, type OutgoingRequest } from '../protocol/outgoing-request.builder.js';
 import { formatTalktoTimestamp } from '../protocol/talkto.timestamp.js';
@@ -130,7 +130,7 @@ export class TalktoTesting implements OnModuleInit {
 
   /** The overall status stored for a message (e.g. `succeeded`), or null when there is no row. */
   async statusOf(messageId: string): Promise<string | null> {
-    const row = await this.moduleRef.get(MessageLedger, { strict: false }).findByMessageId(messageId);
+    const row = await this.moduleRef.get(MessageLog, { strict: false }).findByMessageId(messageId);
     return row?.overallStatus ?? null;
   }
 

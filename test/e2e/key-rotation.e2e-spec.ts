@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FixedTalktoClock, TalktoClient, TalktoSweeper } from '../../lib/index.js';
 import { TalktoAttemptEntity } from '../../lib/persistence/entities/attempt.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
-import { MessageLedger } from '../../lib/persistence/message.ledger.js';
+import { ledgersOf } from '../support/ledgers.js';
 import { callbackMessageId } from '../../lib/protocol/derived-ids.util.js';
 import { decodeEnvelopeBody } from '../../lib/incoming/request-body.decoder.js';
 import { HttpTalktoTransport } from '../../lib/outgoing/http.transport.js';
@@ -191,9 +191,9 @@ describe.each(COMBINATIONS)('key rotation on %s with the %s queue', (database, q
 
   it('after the old secret is retired: messages still arrive, one signed with it is rejected 401', async () => {
     // A message stored before the rotation whose job was lost: the sweeper sends it much later.
-    const ledger = inventory.app.get(MessageLedger);
+    const ledger = ledgersOf(inventory.app);
     const frozen = freezePayload({ orderId: 'stored-before', quantity: 1 });
-    const lost = await ledger.createOutgoing({
+    const lost = await ledger.outbox.createOutgoing({
       messageId: `lost-${database}-${Date.now()}`,
       source: 'inventory',
       target: 'website',

@@ -3,7 +3,7 @@ import { LoopbackTalktoTransport, TalktoClient } from '../../lib/index.js';
 import { TalktoTransport } from '../../lib/outgoing/talkto.transport.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { freezePayload } from '../../lib/protocol/json/payload-freezer.js';
-import { MessageLedger } from '../../lib/persistence/message.ledger.js';
+import { ledgersOf } from '../support/ledgers.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { freePort } from '../support/free-port.js';
 import { type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
@@ -137,10 +137,10 @@ describe.each(DATABASE_KINDS)('transactional outbox on %s', (database) => {
 
   it('delivers once, through the sweeper, a committed row that was never queued (a crash between commit and dispatch)', async () => {
     // Write the row exactly as send() does, but never queue it: the state a crash leaves behind.
-    const ledger = shop.app.get(MessageLedger, { strict: false });
+    const ledger = ledgersOf(shop.app);
     const frozen = freezePayload({ total: 9 });
     const orphan = await shop.dataSource.transaction((manager) =>
-      ledger.createOutgoing(
+      ledger.outbox.createOutgoing(
         {
           messageId: `orphan-${database}`,
           source: 'shop',

@@ -8,7 +8,7 @@ import {
 } from '../../lib/index.js';
 import { TalktoDeadLetterEntity } from '../../lib/persistence/entities/dead-letter.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
-import { MessageLedger } from '../../lib/persistence/message.ledger.js';
+import { type Ledgers, ledgersOf } from '../support/ledgers.js';
 import { TalktoDispatcher } from '../../lib/queue/talkto.dispatcher.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { type ReliabilityContext, startReliabilityContext, T0 } from '../retry/reliability-context.js';
@@ -18,12 +18,12 @@ const nextId = () => `ops-${process.pid}-${++counter}`;
 
 describe.each(DATABASE_KINDS)('sweeper and operator services on %s', (kind) => {
   let context: ReliabilityContext;
-  let ledger: MessageLedger;
+  let ledger: Ledgers;
   let dispatched: jest.SpiedFunction<TalktoDispatcher['dispatch']>;
 
   beforeAll(async () => {
     context = await startReliabilityContext(kind, { sweeper: { enabled: false, graceMs: 1000 } });
-    ledger = context.module.get(MessageLedger);
+    ledger = ledgersOf(context.module);
     // Calls through to the real in-process queue; only counts hand-overs.
     dispatched = jest.spyOn(context.module.get(TalktoDispatcher), 'dispatch');
   });
@@ -36,7 +36,7 @@ describe.each(DATABASE_KINDS)('sweeper and operator services on %s', (kind) => {
   const handOversOf = (id: number) =>
     dispatched.mock.calls.filter(([, messageId]) => messageId === id).length;
   const newOutgoing = () =>
-    ledger.createOutgoing({
+    ledger.outbox.createOutgoing({
       messageId: nextId(),
       source: 'billing',
       target: 'ledger',
@@ -103,7 +103,7 @@ describe.each(DATABASE_KINDS)('sweeper and operator services on %s', (kind) => {
       { id: message.id },
       { overallStatus: 'failed_final', transportStatus: 'failed_final' },
     );
-    await ledger.storeDeadLetter(await reload(message.id), { reason: 'boom' });
+    await ledger.recovery.storeDeadLetter(await reload(message.id), { reason: 'boom' });
     const service = context.module.get(DeadLetterService);
     const dry = await service.reprocess({ messageIds: [message.messageId], dryRun: true });
     expect(dry).toMatchObject({ scanned: 1, eligible: 1, dispatched: 0, missingOriginal: 0 });

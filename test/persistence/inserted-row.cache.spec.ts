@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
-import { InsertedRowCache } from '../../lib/persistence/inserted-row.cache.js';
+import { InsertedRowCache } from '../../lib/persistence/statements/inserted-row.cache.js';
 
 const row = (id: number, payload: string | null = '{}') =>
   Object.assign(new TalktoMessageEntity(), { id, messageId: `m-${id}`, payload });

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Logger, QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
-import { runLedgerQuery } from '../../lib/persistence/ledger-query.js';
-import { findRow, insertRow } from '../../lib/persistence/row-statements.js';
+import { runLedgerQuery } from '../../lib/persistence/statements/ledger-query.js';
+import { findRow, insertRow } from '../../lib/persistence/statements/row-statements.js';
 import { asRow } from '../../lib/persistence/message-history.writer.js';
-import { isUniqueViolation } from '../../lib/persistence/unique-violation.util.js';
+import { isUniqueViolation } from '../../lib/persistence/statements/unique-violation.util.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
 

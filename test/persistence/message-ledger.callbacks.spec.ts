@@ -1,20 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
-import { MessageLedger } from '../../lib/persistence/message.ledger.js';
+import { type Ledgers, ledgersFor } from '../support/ledgers.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { outgoingInput } from './ledger-fixtures.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
 
 const T0 = new Date('2026-04-01T12:00:00.000Z');
 
-describe.each(DATABASE_KINDS)('MessageLedger result callbacks on %s', (kind) => {
+describe.each(DATABASE_KINDS)('The ledger: result callbacks on %s', (kind) => {
   let db: MigratedDatabase;
-  let ledger: MessageLedger;
+  let ledger: Ledgers;
 
   beforeAll(async () => {
     db = await openMigratedDatabase(kind);
-    ledger = new MessageLedger(db.dataSource);
+    ledger = ledgersFor(db.dataSource);
   });
 
   afterAll(async () => {
@@ -30,7 +30,7 @@ describe.each(DATABASE_KINDS)('MessageLedger result callbacks on %s', (kind) => 
       })
     ).map((event) => event.eventType);
   const apply = (original: TalktoMessageEntity, status: string, errorMessage: string | null = null) =>
-    ledger.applyCallback({
+    ledger.callbacks.applyCallback({
       original,
       callbackMessageId: `cb-${status}`,
       status,
@@ -43,13 +43,13 @@ describe.each(DATABASE_KINDS)('MessageLedger result callbacks on %s', (kind) => 
     });
 
   it('finds only outgoing messages as callback originals', async () => {
-    const sent = await ledger.createOutgoing(outgoingInput({ now: T0 }));
-    expect((await ledger.findOutgoingByMessageId(sent.messageId))?.id).toBe(sent.id);
-    expect(await ledger.findOutgoingByMessageId('never-sent')).toBeNull();
+    const sent = await ledger.outbox.createOutgoing(outgoingInput({ now: T0 }));
+    expect((await ledger.messages.findOutgoingByMessageId(sent.messageId))?.id).toBe(sent.id);
+    expect(await ledger.messages.findOutgoingByMessageId('never-sent')).toBeNull();
   });
 
   it('applies a failure, then lets a later success complete the message and clear the error', async () => {
-    const sent = await ledger.createOutgoing(outgoingInput({ now: T0 }));
+    const sent = await ledger.outbox.createOutgoing(outgoingInput({ now: T0 }));
     const failed = await apply(sent, 'failed_retryable', 'busy');
     expect(failed.application).toBe('applied');
     expect(await reload(sent.id)).toMatchObject({
@@ -77,7 +77,7 @@ describe.each(DATABASE_KINDS)('MessageLedger result callbacks on %s', (kind) => 
   });
 
   it('returns the original as stored after the callback, reading it again when it changed meanwhile', async () => {
-    const sent = await ledger.createOutgoing(outgoingInput({ now: T0 }));
+    const sent = await ledger.outbox.createOutgoing(outgoingInput({ now: T0 }));
     const fresh = await apply(sent, 'failed_retryable', 'busy');
     expect(fresh.original).toEqual(await reload(sent.id));
     // The statuses in the caller's copy are still right; another column is not.
@@ -93,11 +93,11 @@ describe.each(DATABASE_KINDS)('MessageLedger result callbacks on %s', (kind) => 
   });
 
   it('lets exactly one of two racing reports of the same status apply; the other is a duplicate', async () => {
-    const sent = await ledger.createOutgoing(outgoingInput({ now: T0 }));
-    const other = kind === 'sqlite' ? ledger : new MessageLedger(await db.connectAgain());
+    const sent = await ledger.outbox.createOutgoing(outgoingInput({ now: T0 }));
+    const other = kind === 'sqlite' ? ledger : ledgersFor(await db.connectAgain());
     const results = await Promise.all([
       apply(sent, 'failed_final', 'x'),
-      other.applyCallback({
+      other.callbacks.applyCallback({
         original: sent,
         callbackMessageId: 'cb-failed_final',
         status: 'failed_final',
@@ -114,11 +114,11 @@ describe.each(DATABASE_KINDS)('MessageLedger result callbacks on %s', (kind) => 
   });
 
   it('keeps a success when a failure races it', async () => {
-    const sent = await ledger.createOutgoing(outgoingInput({ now: T0 }));
-    const other = kind === 'sqlite' ? ledger : new MessageLedger(await db.connectAgain());
+    const sent = await ledger.outbox.createOutgoing(outgoingInput({ now: T0 }));
+    const other = kind === 'sqlite' ? ledger : ledgersFor(await db.connectAgain());
     await Promise.all([
       apply(sent, 'succeeded'),
-      other.applyCallback({
+      other.callbacks.applyCallback({
         original: sent,
         callbackMessageId: 'cb-failed_final',
         status: 'failed_final',

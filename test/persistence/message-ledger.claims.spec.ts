@@ -3,7 +3,7 @@ import { TalktoAttemptEntity } from '../../lib/persistence/entities/attempt.enti
 import { TalktoDeadLetterEntity } from '../../lib/persistence/entities/dead-letter.entity.js';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
-import { MessageLedger } from '../../lib/persistence/message.ledger.js';
+import { type Ledgers, ledgersFor } from '../support/ledgers.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { incomingInput, nextMessageId, outgoingInput } from './ledger-fixtures.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
@@ -12,13 +12,13 @@ const LEASE_MS = 60_000;
 const T0 = new Date('2026-04-01T12:00:00.000Z');
 const later = (ms: number) => new Date(T0.getTime() + ms);
 
-describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) => {
+describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) => {
   let db: MigratedDatabase;
-  let ledger: MessageLedger;
+  let ledger: Ledgers;
 
   beforeAll(async () => {
     db = await openMigratedDatabase(kind);
-    ledger = new MessageLedger(db.dataSource);
+    ledger = ledgersFor(db.dataSource);
   });
 
   afterAll(async () => {
@@ -35,9 +35,9 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
     ).map((event) => event.eventType);
   const attemptsOf = (id: number) =>
     db.dataSource.manager.find(TalktoAttemptEntity, { where: { talktoMessageId: id }, order: { id: 'ASC' } });
-  const newOutgoing = () => ledger.createOutgoing(outgoingInput({ now: T0 }));
+  const newOutgoing = () => ledger.outbox.createOutgoing(outgoingInput({ now: T0 }));
   const newIncoming = async () => {
-    const result = await ledger.insertIncoming(incomingInput({ now: T0 }));
+    const result = await ledger.inbox.insertIncoming(incomingInput({ now: T0 }));
     if (result.kind !== 'stored') throw new Error('expected a stored message');
     return result.message;
   };
@@ -47,10 +47,10 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
     const ledgers =
       kind === 'sqlite'
         ? [ledger, ledger, ledger]
-        : [ledger, new MessageLedger(await db.connectAgain()), new MessageLedger(await db.connectAgain())];
+        : [ledger, ledgersFor(await db.connectAgain()), ledgersFor(await db.connectAgain())];
     const claims = await Promise.all(
       Array.from({ length: 9 }, (_, i) =>
-        ledgers[i % ledgers.length]!.claimForSend(message.id, `worker-${i}`, LEASE_MS, T0),
+        ledgers[i % ledgers.length]!.outbox.claimForSend(message.id, `worker-${i}`, LEASE_MS, T0),
       ),
     );
     const winners = claims.filter((claim) => claim !== null);
@@ -72,16 +72,16 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
   it('refuses to claim an incoming message for sending or an outgoing one for processing', async () => {
     const outgoing = await newOutgoing();
     const incoming = await newIncoming();
-    expect(await ledger.claimForSend(incoming.id, 'w', LEASE_MS, T0)).toBeNull();
-    expect(await ledger.claimForProcessing(outgoing.id, 'w', LEASE_MS, T0)).toBeNull();
+    expect(await ledger.outbox.claimForSend(incoming.id, 'w', LEASE_MS, T0)).toBeNull();
+    expect(await ledger.inbox.claimForProcessing(outgoing.id, 'w', LEASE_MS, T0)).toBeNull();
   });
 
   it('records a received 2xx as destination_received and releases the claim', async () => {
     const message = await newOutgoing();
-    const claimed = await ledger.claimForSend(message.id, 'sender-1', LEASE_MS, T0);
+    const claimed = await ledger.outbox.claimForSend(message.id, 'sender-1', LEASE_MS, T0);
     const body = '{"received":true,"status":"queued"}';
     expect(
-      await ledger.markSent(claimed!.claim, {
+      await ledger.outbox.markSent(claimed!.claim, {
         httpStatus: 202,
         body,
         received: true,
@@ -103,16 +103,16 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
     expect((await attemptsOf(message.id)).map((attempt) => attempt.status)).toEqual(['sent']);
     expect(await eventTypes(message.id)).toContain('message_sent');
     // The claim is spent: a late duplicate outcome changes nothing.
-    expect(await ledger.markSent(claimed!.claim, { httpStatus: 200, body: null, received: false })).toBe(
-      false,
-    );
-    expect(await ledger.claimForSend(message.id, 'sender-2', LEASE_MS, later(20))).toBeNull();
+    expect(
+      await ledger.outbox.markSent(claimed!.claim, { httpStatus: 200, body: null, received: false }),
+    ).toBe(false);
+    expect(await ledger.outbox.claimForSend(message.id, 'sender-2', LEASE_MS, later(20))).toBeNull();
   });
 
   it('records a 2xx without received:true as sent with an unknown receive status', async () => {
     const message = await newOutgoing();
-    const claimed = await ledger.claimForSend(message.id, 'sender-1', LEASE_MS, T0);
-    await ledger.markSent(claimed!.claim, { httpStatus: 200, body: 'ok', received: false });
+    const claimed = await ledger.outbox.claimForSend(message.id, 'sender-1', LEASE_MS, T0);
+    await ledger.outbox.markSent(claimed!.claim, { httpStatus: 200, body: 'ok', received: false });
     expect(await reload(message.id)).toMatchObject({
       overallStatus: 'sent',
       destinationReceiveStatus: 'unknown',
@@ -121,11 +121,11 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
 
   it('schedules a retry, and the row becomes sendable again only when due', async () => {
     const message = await newOutgoing();
-    const first = await ledger.claimForSend(message.id, 'sender-1', LEASE_MS, T0);
+    const first = await ledger.outbox.claimForSend(message.id, 'sender-1', LEASE_MS, T0);
     const retryAt = later(10_000);
     const error = 'x'.repeat(2500);
     expect(
-      await ledger.markRetryableFailure(first!.claim, {
+      await ledger.outbox.markRetryableFailure(first!.claim, {
         error,
         errorClass: 'http_error',
         httpStatus: 503,
@@ -151,18 +151,20 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
       'retry_scheduled',
     ]);
 
-    expect((await ledger.findDueRetries(later(9_999), 100)).map((due) => due.id)).not.toContain(message.id);
-    expect((await ledger.findDueRetries(retryAt, 100)).map((due) => due.id)).toContain(message.id);
-    expect(await ledger.claimForSend(message.id, 'sender-2', LEASE_MS, later(9_999))).toBeNull();
-    const second = await ledger.claimForSend(message.id, 'sender-2', LEASE_MS, retryAt);
+    expect((await ledger.recovery.findDueRetries(later(9_999), 100)).map((due) => due.id)).not.toContain(
+      message.id,
+    );
+    expect((await ledger.recovery.findDueRetries(retryAt, 100)).map((due) => due.id)).toContain(message.id);
+    expect(await ledger.outbox.claimForSend(message.id, 'sender-2', LEASE_MS, later(9_999))).toBeNull();
+    const second = await ledger.outbox.claimForSend(message.id, 'sender-2', LEASE_MS, retryAt);
     expect(second?.claim.attemptNo).toBe(2);
     expect((await reload(message.id)).nextRetryAt).toBeNull();
   });
 
   it('marks a final failure and stores one dead letter for it', async () => {
     const message = await newOutgoing();
-    const claimed = await ledger.claimForSend(message.id, 'sender-1', LEASE_MS, T0);
-    await ledger.markFinalFailure(claimed!.claim, {
+    const claimed = await ledger.outbox.claimForSend(message.id, 'sender-1', LEASE_MS, T0);
+    await ledger.outbox.markFinalFailure(claimed!.claim, {
       error: 'HTTP transport failed with status [422].',
       errorClass: 'http_error',
       httpStatus: 422,
@@ -186,7 +188,7 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
     expect(await eventTypes(message.id)).toEqual(
       expect.arrayContaining(['message_send_failed', 'retry_not_scheduled', 'dead_lettered']),
     );
-    await ledger.storeDeadLetter(await reload(message.id), { reason: 'again' });
+    await ledger.recovery.storeDeadLetter(await reload(message.id), { reason: 'again' });
     expect(await db.dataSource.manager.countBy(TalktoDeadLetterEntity, { talktoMessageId: message.id })).toBe(
       1,
     );
@@ -195,8 +197,8 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
   it('processes an incoming message once and records success', async () => {
     const message = await newIncoming();
     const claims = await Promise.all([
-      ledger.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0),
-      ledger.claimForProcessing(message.id, 'processor-2', LEASE_MS, T0),
+      ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0),
+      ledger.inbox.claimForProcessing(message.id, 'processor-2', LEASE_MS, T0),
     ]);
     const winner = claims.find((claim) => claim !== null)!;
     expect(claims.filter((claim) => claim !== null)).toHaveLength(1);
@@ -207,7 +209,11 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
     });
     expect(winner.message.processingStartedAt?.toISOString()).toBe(T0.toISOString());
     expect(
-      await ledger.markProcessed(winner.claim, { kind: 'succeeded', result: { invoice: 7 } }, later(50)),
+      await ledger.inbox.markProcessed(
+        winner.claim,
+        { kind: 'succeeded', result: { invoice: 7 } },
+        later(50),
+      ),
     ).toBe(true);
     const row = await reload(message.id);
     expect(row).toMatchObject({
@@ -226,7 +232,7 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
       'destination_processing_started',
       'destination_processing_succeeded',
     ]);
-    expect(await ledger.claimForProcessing(message.id, 'processor-3', LEASE_MS, later(60))).toBeNull();
+    expect(await ledger.inbox.claimForProcessing(message.id, 'processor-3', LEASE_MS, later(60))).toBeNull();
   });
 
   it.each([
@@ -254,8 +260,8 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
     ],
   ])('applies a %j handler outcome', async (outcome, overall, destination, lastEvent, deadLetters) => {
     const message = await newIncoming();
-    const claimed = await ledger.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
-    expect(await ledger.markProcessed(claimed!.claim, outcome, later(5))).toBe(true);
+    const claimed = await ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
+    expect(await ledger.inbox.markProcessed(claimed!.claim, outcome, later(5))).toBe(true);
     const row = await reload(message.id);
     expect(row).toMatchObject({
       overallStatus: overall,
@@ -271,9 +277,9 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
 
   it('ignores an outcome from a worker that no longer holds the claim', async () => {
     const message = await newIncoming();
-    const claimed = await ledger.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
+    const claimed = await ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
     const impostor = { ...claimed!.claim, workerId: 'processor-2' };
-    expect(await ledger.markProcessed(impostor, { kind: 'succeeded' })).toBe(false);
+    expect(await ledger.inbox.markProcessed(impostor, { kind: 'succeeded' })).toBe(false);
     expect((await reload(message.id)).overallStatus).toBe('processing');
   });
 
@@ -300,10 +306,10 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
       ],
     ])('writes them last, at the outcome time, after a %j outcome', async (outcome, outcomeEvents) => {
       const message = await newIncoming();
-      const claimed = await ledger.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
-      expect(await ledger.markProcessed(claimed!.claim, outcome, later(5), undefined, [note(message)])).toBe(
-        true,
-      );
+      const claimed = await ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
+      expect(
+        await ledger.inbox.markProcessed(claimed!.claim, outcome, later(5), undefined, [note(message)]),
+      ).toBe(true);
       const events = await eventsOf(message.id);
       expect(events.map((event) => event.eventType)).toEqual([
         'message_received',
@@ -317,10 +323,12 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
 
     it('writes none when the outcome is not recorded', async () => {
       const message = await newIncoming();
-      const claimed = await ledger.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
+      const claimed = await ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
       const impostor = { ...claimed!.claim, workerId: 'processor-2' };
       expect(
-        await ledger.markProcessed(impostor, { kind: 'succeeded' }, later(5), undefined, [note(message)]),
+        await ledger.inbox.markProcessed(impostor, { kind: 'succeeded' }, later(5), undefined, [
+          note(message),
+        ]),
       ).toBe(false);
       expect(await eventTypes(message.id)).toEqual(['message_received', 'destination_processing_started']);
     });
@@ -347,7 +355,7 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
     it('claims an outgoing message this ledger inserted without reading it back', async () => {
       const message = await newOutgoing();
       const { claimed, reads } = await withMessageReads(() =>
-        ledger.claimForSend(message.id, 'sender-1', LEASE_MS, later(5)),
+        ledger.outbox.claimForSend(message.id, 'sender-1', LEASE_MS, later(5)),
       );
       expect(reads).toEqual([]);
       expect(claimed!.message).toEqual(await reload(message.id));
@@ -357,7 +365,7 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
     it('claims an incoming message this ledger stored without reading it back', async () => {
       const message = await newIncoming();
       const { claimed, reads } = await withMessageReads(() =>
-        ledger.claimForProcessing(message.id, 'worker-1', LEASE_MS, later(5)),
+        ledger.inbox.claimForProcessing(message.id, 'worker-1', LEASE_MS, later(5)),
       );
       expect(reads).toEqual([]);
       expect(claimed!.message).toEqual(await reload(message.id));
@@ -368,7 +376,7 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
       const message = await newOutgoing();
       await changeAfterInsert(message.id, { lastError: 'noted by an operator' });
       const { claimed, reads } = await withMessageReads(() =>
-        ledger.claimForSend(message.id, 'sender-1', LEASE_MS, later(5)),
+        ledger.outbox.claimForSend(message.id, 'sender-1', LEASE_MS, later(5)),
       );
       expect(reads).toHaveLength(1);
       expect(claimed!.message.lastError).toBe('noted by an operator');
@@ -378,7 +386,7 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
     it('does not claim a row whose status moved on since the insert', async () => {
       const message = await newOutgoing();
       await changeAfterInsert(message.id, { overallStatus: 'sent' });
-      expect(await ledger.claimForSend(message.id, 'sender-1', LEASE_MS, later(5))).toBeNull();
+      expect(await ledger.outbox.claimForSend(message.id, 'sender-1', LEASE_MS, later(5))).toBeNull();
       expect(await reload(message.id)).toMatchObject({ overallStatus: 'sent', attempts: 0 });
     });
 
@@ -386,7 +394,7 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
       let rolledBack: TalktoMessageEntity | undefined;
       await expect(
         db.dataSource.transaction(async (manager) => {
-          rolledBack = await ledger.createOutgoing(outgoingInput({ now: T0 }), manager);
+          rolledBack = await ledger.outbox.createOutgoing(outgoingInput({ now: T0 }), manager);
           throw new Error('the host changes its mind');
         }),
       ).rejects.toThrow('the host changes its mind');
@@ -405,7 +413,7 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
         updatedAt: T0,
       });
       await db.dataSource.manager.update(TalktoMessageEntity, identifiers[0]!, { id: rolledBack!.id });
-      const claimed = await ledger.claimForSend(rolledBack!.id, 'sender-1', LEASE_MS, later(5));
+      const claimed = await ledger.outbox.claimForSend(rolledBack!.id, 'sender-1', LEASE_MS, later(5));
       expect(claimed!.message.messageId).toBe(otherId);
       expect(claimed!.claim.messageId).toBe(otherId);
     });
@@ -414,26 +422,27 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
   it('finds dispatchable rows until they are claimed', async () => {
     const outgoing = await newOutgoing();
     const incoming = await newIncoming();
-    const ids = async (now: Date) => (await ledger.findDispatchable(now, 1000)).map((row) => row.id);
+    const ids = async (now: Date) => (await ledger.recovery.findDispatchable(now, 1000)).map((row) => row.id);
     expect(await ids(T0)).toEqual(expect.arrayContaining([outgoing.id, incoming.id]));
-    await ledger.claimForSend(outgoing.id, 'sender-1', LEASE_MS, T0);
+    await ledger.outbox.claimForSend(outgoing.id, 'sender-1', LEASE_MS, T0);
     expect(await ids(T0)).not.toContain(outgoing.id);
   });
 
   it('finds stale claims by lease expiry and releases each exactly once', async () => {
     const outgoing = await newOutgoing();
     const incoming = await newIncoming();
-    await ledger.claimForSend(outgoing.id, 'dead-sender', LEASE_MS, T0);
-    await ledger.claimForProcessing(incoming.id, 'dead-processor', LEASE_MS, T0);
-    const staleIds = async (now: Date) => (await ledger.findStaleClaims(now, 1000)).map((row) => row.id);
+    await ledger.outbox.claimForSend(outgoing.id, 'dead-sender', LEASE_MS, T0);
+    await ledger.inbox.claimForProcessing(incoming.id, 'dead-processor', LEASE_MS, T0);
+    const staleIds = async (now: Date) =>
+      (await ledger.recovery.findStaleClaims(now, 1000)).map((row) => row.id);
     expect(await staleIds(later(LEASE_MS - 1))).not.toEqual(expect.arrayContaining([outgoing.id]));
     expect(await staleIds(later(LEASE_MS + 1))).toEqual(expect.arrayContaining([outgoing.id, incoming.id]));
 
     const releaseTime = later(LEASE_MS + 1);
-    expect(await ledger.releaseStaleClaim(outgoing.id, 'someone-else', releaseTime)).toBe('changed');
+    expect(await ledger.recovery.releaseStaleClaim(outgoing.id, 'someone-else', releaseTime)).toBe('changed');
     const releases = await Promise.all([
-      ledger.releaseStaleClaim(outgoing.id, 'dead-sender', releaseTime),
-      ledger.releaseStaleClaim(outgoing.id, 'dead-sender', releaseTime),
+      ledger.recovery.releaseStaleClaim(outgoing.id, 'dead-sender', releaseTime),
+      ledger.recovery.releaseStaleClaim(outgoing.id, 'dead-sender', releaseTime),
     ]);
     expect(releases.sort()).toEqual(['changed', 'released']);
     expect(await reload(outgoing.id)).toMatchObject({
@@ -441,19 +450,25 @@ describe.each(DATABASE_KINDS)('MessageLedger claims and outcomes on %s', (kind) 
       transportStatus: 'pending',
       lockedBy: null,
     });
-    expect(await ledger.releaseStaleClaim(incoming.id, 'dead-processor', releaseTime)).toBe('released');
+    expect(await ledger.recovery.releaseStaleClaim(incoming.id, 'dead-processor', releaseTime)).toBe(
+      'released',
+    );
     expect(await reload(incoming.id)).toMatchObject({
       overallStatus: 'queued',
       destinationActionStatus: 'queued',
     });
     expect(await eventTypes(incoming.id)).toContain('stale_lock_recovered');
-    expect(await ledger.claimForProcessing(incoming.id, 'processor-2', LEASE_MS, releaseTime)).not.toBeNull();
+    expect(
+      await ledger.inbox.claimForProcessing(incoming.id, 'processor-2', LEASE_MS, releaseTime),
+    ).not.toBeNull();
   });
 
   it('fails a stale claim finally once its attempts are spent', async () => {
-    const message = await ledger.createOutgoing(outgoingInput({ now: T0, maxAttempts: 1 }));
-    await ledger.claimForSend(message.id, 'dead-sender', LEASE_MS, T0);
-    expect(await ledger.releaseStaleClaim(message.id, 'dead-sender', later(LEASE_MS + 1))).toBe('exhausted');
+    const message = await ledger.outbox.createOutgoing(outgoingInput({ now: T0, maxAttempts: 1 }));
+    await ledger.outbox.claimForSend(message.id, 'dead-sender', LEASE_MS, T0);
+    expect(await ledger.recovery.releaseStaleClaim(message.id, 'dead-sender', later(LEASE_MS + 1))).toBe(
+      'exhausted',
+    );
     expect(await reload(message.id)).toMatchObject({
       overallStatus: 'failed_final',
       transportStatus: 'failed_final',

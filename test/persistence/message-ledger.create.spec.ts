@@ -3,18 +3,18 @@ import { In } from 'typeorm';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { TalktoNonceEntity } from '../../lib/persistence/entities/nonce.entity.js';
-import { MessageLedger } from '../../lib/persistence/message.ledger.js';
+import { type Ledgers, ledgersFor } from '../support/ledgers.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
 import { incomingInput, nextMessageId, outgoingInput } from './ledger-fixtures.js';
 
-describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
+describe.each(DATABASE_KINDS)('The ledger: creation on %s', (kind) => {
   let db: MigratedDatabase;
-  let ledger: MessageLedger;
+  let ledger: Ledgers;
 
   beforeAll(async () => {
     db = await openMigratedDatabase(kind);
-    ledger = new MessageLedger(db.dataSource);
+    ledger = ledgersFor(db.dataSource);
   });
 
   afterAll(async () => {
@@ -22,8 +22,8 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
   });
 
   /** Racers with separate pools on servers; SQLite racers share its single connection. */
-  const racingLedgers = async (): Promise<MessageLedger[]> =>
-    kind === 'sqlite' ? [ledger, ledger] : [ledger, new MessageLedger(await db.connectAgain())];
+  const racingLedgers = async (): Promise<Ledgers[]> =>
+    kind === 'sqlite' ? [ledger, ledger] : [ledger, ledgersFor(await db.connectAgain())];
 
   const eventsOf = (talktoMessageId: number) =>
     db.dataSource.manager.find(TalktoEventEntity, { where: { talktoMessageId }, order: { id: 'ASC' } });
@@ -31,7 +31,7 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
   it('creates an outgoing row waiting to send, with its payload text unchanged and a message_created event', async () => {
     const now = new Date('2026-02-01T08:00:00.123Z');
     const input = outgoingInput({ businessKey: 'order-7', now });
-    const message = await ledger.createOutgoing(input);
+    const message = await ledger.outbox.createOutgoing(input);
     expect(message).toMatchObject({
       direction: 'outgoing',
       overallStatus: 'waiting_to_send',
@@ -54,8 +54,8 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
   });
 
   it('returns the existing outgoing row for a reused idempotency key', async () => {
-    const first = await ledger.createOutgoing(outgoingInput({ idempotencyKey: 'key-1' }));
-    const again = await ledger.createOutgoing(
+    const first = await ledger.outbox.createOutgoing(outgoingInput({ idempotencyKey: 'key-1' }));
+    const again = await ledger.outbox.createOutgoing(
       outgoingInput({ idempotencyKey: 'key-1', payload: '{"other":true}' }),
     );
     expect(again.id).toBe(first.id);
@@ -66,7 +66,7 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
     const ledgers = await racingLedgers();
     const rows = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        ledgers[i % ledgers.length]!.createOutgoing(outgoingInput({ idempotencyKey: 'race-key' })),
+        ledgers[i % ledgers.length]!.outbox.createOutgoing(outgoingInput({ idempotencyKey: 'race-key' })),
       ),
     );
     expect(new Set(rows.map((row) => row.id)).size).toBe(1);
@@ -77,17 +77,17 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
     const input = outgoingInput();
     await expect(
       db.dataSource.transaction(async (manager) => {
-        await ledger.createOutgoing(input, manager);
+        await ledger.outbox.createOutgoing(input, manager);
         throw new Error('business write failed');
       }),
     ).rejects.toThrow('business write failed');
-    expect(await ledger.existsByMessageId(input.messageId)).toBe(false);
+    expect(await ledger.messages.existsByMessageId(input.messageId)).toBe(false);
   });
 
   it('returns the existing row to a caller inside its own transaction and leaves that transaction usable', async () => {
-    const existing = await ledger.createOutgoing(outgoingInput({ idempotencyKey: 'tx-key' }));
+    const existing = await ledger.outbox.createOutgoing(outgoingInput({ idempotencyKey: 'tx-key' }));
     const found = await db.dataSource.transaction(async (manager) => {
-      const winner = await ledger.createOutgoing(outgoingInput({ idempotencyKey: 'tx-key' }), manager);
+      const winner = await ledger.outbox.createOutgoing(outgoingInput({ idempotencyKey: 'tx-key' }), manager);
       await manager.query('SELECT 1');
       return winner;
     });
@@ -96,7 +96,7 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
 
   it('stores an incoming row as queued with a message_received event', async () => {
     const now = new Date('2026-02-01T09:00:00.000Z');
-    const result = await ledger.insertIncoming(incomingInput({ now, businessKey: 'b-1' }));
+    const result = await ledger.inbox.insertIncoming(incomingInput({ now, businessKey: 'b-1' }));
     expect(result.kind).toBe('stored');
     const message = result.kind === 'stored' ? result.message : undefined;
     expect(message).toMatchObject({
@@ -116,8 +116,8 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
 
   it('answers a known message_id as already_received without writing', async () => {
     const input = incomingInput();
-    await ledger.insertIncoming(input);
-    const again = await ledger.insertIncoming({ ...input, payload: '{}' });
+    await ledger.inbox.insertIncoming(input);
+    const again = await ledger.inbox.insertIncoming({ ...input, payload: '{}' });
     expect(again).toEqual({ kind: 'duplicate', status: 'already_received', messageId: input.messageId });
     expect(await db.dataSource.manager.countBy(TalktoMessageEntity, { messageId: input.messageId })).toBe(1);
   });
@@ -132,16 +132,16 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
     ['skipped', 'already_received'],
   ])('maps a reused idempotency key on a %s message to %s', async (status, expected) => {
     const key = `idem-${status}`;
-    const first = await ledger.insertIncoming(incomingInput({ idempotencyKey: key }));
+    const first = await ledger.inbox.insertIncoming(incomingInput({ idempotencyKey: key }));
     const original = first.kind === 'stored' ? first.message : undefined;
     await db.dataSource.manager.update(TalktoMessageEntity, { id: original!.id }, { overallStatus: status });
-    const again = await ledger.insertIncoming(incomingInput({ idempotencyKey: key }));
+    const again = await ledger.inbox.insertIncoming(incomingInput({ idempotencyKey: key }));
     expect(again).toEqual({ kind: 'duplicate', status: expected, messageId: original!.messageId });
   });
 
   it('scopes idempotency keys by source, target and command', async () => {
-    await ledger.insertIncoming(incomingInput({ idempotencyKey: 'scoped' }));
-    const otherCommand = await ledger.insertIncoming(
+    await ledger.inbox.insertIncoming(incomingInput({ idempotencyKey: 'scoped' }));
+    const otherCommand = await ledger.inbox.insertIncoming(
       incomingInput({ idempotencyKey: 'scoped', command: 'invoice.void' }),
     );
     expect(otherCommand.kind).toBe('stored');
@@ -152,7 +152,7 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
     const ledgers = await racingLedgers();
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        ledgers[i % ledgers.length]!.insertIncoming(incomingInput({ messageId })),
+        ledgers[i % ledgers.length]!.inbox.insertIncoming(incomingInput({ messageId })),
       ),
     );
     expect(results.filter((result) => result.kind === 'stored')).toHaveLength(1);
@@ -169,7 +169,7 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
     const ledgers = await racingLedgers();
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        ledgers[i % ledgers.length]!.insertIncoming(incomingInput({ idempotencyKey: 'race-idem' })),
+        ledgers[i % ledgers.length]!.inbox.insertIncoming(incomingInput({ idempotencyKey: 'race-idem' })),
       ),
     );
     expect(results.filter((result) => result.kind === 'stored')).toHaveLength(1);
@@ -193,17 +193,17 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
     it('records the nonce with the message', async () => {
       const input = incomingInput();
       const nonce = freshNonce(input.messageId);
-      expect((await ledger.insertIncoming({ ...input, nonce })).kind).toBe('stored');
+      expect((await ledger.inbox.insertIncoming({ ...input, nonce })).kind).toBe('stored');
       expect((await nonceRows(nonce.nonceHash)).map((row) => row.messageId)).toEqual([input.messageId]);
     });
 
     it('answers a used nonce as a replay and stores nothing', async () => {
       const first = incomingInput();
       const nonce = freshNonce(first.messageId);
-      await ledger.insertIncoming({ ...first, nonce });
+      await ledger.inbox.insertIncoming({ ...first, nonce });
       const replay = incomingInput();
       expect(
-        await ledger.insertIncoming({ ...replay, nonce: { ...nonce, messageId: replay.messageId } }),
+        await ledger.inbox.insertIncoming({ ...replay, nonce: { ...nonce, messageId: replay.messageId } }),
       ).toEqual({
         kind: 'replay',
       });
@@ -214,17 +214,17 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
     });
 
     it('still records the nonce of a duplicate by idempotency key, and checks it first', async () => {
-      const original = await ledger.insertIncoming(incomingInput({ idempotencyKey: 'nonce-idem' }));
+      const original = await ledger.inbox.insertIncoming(incomingInput({ idempotencyKey: 'nonce-idem' }));
       const again = incomingInput({ idempotencyKey: 'nonce-idem' });
       const nonce = freshNonce(again.messageId);
-      expect(await ledger.insertIncoming({ ...again, nonce })).toMatchObject({
+      expect(await ledger.inbox.insertIncoming({ ...again, nonce })).toMatchObject({
         kind: 'duplicate',
         status: 'already_accepted',
         messageId: original.kind === 'stored' ? original.message.messageId : undefined,
       });
       expect(await nonceRows(nonce.nonceHash)).toHaveLength(1);
       const reused = incomingInput({ idempotencyKey: 'nonce-idem' });
-      expect(await ledger.insertIncoming({ ...reused, nonce })).toEqual({ kind: 'replay' });
+      expect(await ledger.inbox.insertIncoming({ ...reused, nonce })).toEqual({ kind: 'replay' });
     });
 
     it('lets one of many concurrent messages sharing a nonce in, the others are replays', async () => {
@@ -232,7 +232,7 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
       const nonce = freshNonce('race-nonce');
       const inputs = Array.from({ length: 8 }, () => incomingInput());
       const results = await Promise.all(
-        inputs.map((input, i) => ledgers[i % ledgers.length]!.insertIncoming({ ...input, nonce })),
+        inputs.map((input, i) => ledgers[i % ledgers.length]!.inbox.insertIncoming({ ...input, nonce })),
       );
       expect(results.filter((result) => result.kind === 'stored')).toHaveLength(1);
       expect(results.filter((result) => result.kind === 'replay')).toHaveLength(7);
@@ -249,7 +249,7 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
       const nonces = Array.from({ length: 6 }, () => freshNonce(messageId));
       const results = await Promise.all(
         nonces.map((nonce, i) =>
-          ledgers[i % ledgers.length]!.insertIncoming(incomingInput({ messageId, nonce })),
+          ledgers[i % ledgers.length]!.inbox.insertIncoming(incomingInput({ messageId, nonce })),
         ),
       );
       expect(results.filter((result) => result.kind === 'stored')).toHaveLength(1);
@@ -266,8 +266,8 @@ describe.each(DATABASE_KINDS)('MessageLedger creation on %s', (kind) => {
     it('answers a resent request by its message id before looking at its used nonce', async () => {
       const input = incomingInput();
       const nonce = freshNonce(input.messageId);
-      await ledger.insertIncoming({ ...input, nonce });
-      expect(await ledger.insertIncoming({ ...input, nonce })).toEqual({
+      await ledger.inbox.insertIncoming({ ...input, nonce });
+      expect(await ledger.inbox.insertIncoming({ ...input, nonce })).toEqual({
         kind: 'duplicate',
         status: 'already_received',
         messageId: input.messageId,

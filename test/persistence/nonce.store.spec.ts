@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TalktoNonceEntity } from '../../lib/persistence/entities/nonce.entity.js';
 import { NonceStore } from '../../lib/persistence/nonce.store.js';
-import { runInTransaction } from '../../lib/persistence/run-in-transaction.util.js';
+import { runInTransaction } from '../../lib/persistence/statements/run-in-transaction.util.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
 

@@ -5,10 +5,11 @@ import { TalktoAttemptEntity } from '../../lib/persistence/entities/attempt.enti
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { TalktoNonceEntity } from '../../lib/persistence/entities/nonce.entity.js';
-import { PostgresChainBatcher } from '../../lib/persistence/postgres-chain-batcher.js';
-import { type ChainResult, RowChain } from '../../lib/persistence/row-chain.js';
-import { INCREMENT } from '../../lib/persistence/row-statements.js';
-import { isUniqueViolation } from '../../lib/persistence/unique-violation.util.js';
+import { PostgresChainBatcher } from '../../lib/persistence/statements/postgres-chain-batcher.js';
+import { type ChainResult } from '../../lib/persistence/statements/chain-result.js';
+import { RowChain } from '../../lib/persistence/statements/row-chain.js';
+import { INCREMENT } from '../../lib/persistence/statements/row-statements.js';
+import { isUniqueViolation } from '../../lib/persistence/statements/unique-violation.util.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
 
 /** Counts the statements a DataSource runs: chains alone (`WITH s0`) and batches (`WITH b`). */

@@ -3,8 +3,8 @@ import { TalktoAttemptEntity } from '../../lib/persistence/entities/attempt.enti
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { TalktoNonceEntity } from '../../lib/persistence/entities/nonce.entity.js';
-import { RowChain, runChained } from '../../lib/persistence/row-chain.js';
-import { INCREMENT } from '../../lib/persistence/row-statements.js';
+import { RowChain, runChained } from '../../lib/persistence/statements/row-chain.js';
+import { INCREMENT } from '../../lib/persistence/statements/row-statements.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
 

@@ -10,7 +10,7 @@ import {
   isPassThrough,
   SqlExpression,
   updateRows,
-} from '../../lib/persistence/row-statements.js';
+} from '../../lib/persistence/statements/row-statements.js';
 import { asRow } from '../../lib/persistence/message-history.writer.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';

@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource, EntitySubscriberInterface, TransactionCommitEvent } from 'typeorm';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { insertEvent } from '../../lib/persistence/message-history.writer.js';
-import { runInTransaction, runStandaloneWrite } from '../../lib/persistence/run-in-transaction.util.js';
+import {
+  runInTransaction,
+  runStandaloneWrite,
+} from '../../lib/persistence/statements/run-in-transaction.util.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
 
 /** Counts outermost commits (a released savepoint leaves the transaction active). */

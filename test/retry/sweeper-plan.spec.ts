@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource, type DataSourceOptions, type EntityManager, type Logger } from 'typeorm';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { TALKTO_ENTITIES } from '../../lib/persistence/entities/talkto.entities.js';
-import { MessageLedger } from '../../lib/persistence/message.ledger.js';
+import { type Ledgers, ledgersFor } from '../support/ledgers.js';
 import { TALKTO_MIGRATIONS } from '../../lib/persistence/migrations/talkto.migrations.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 
@@ -301,7 +301,7 @@ function examined(accesses: TableAccess[]): number {
 describe.each(['postgres', 'mariadb'] as const)('sweeper query plans on %s', (engine) => {
   let database: TestDatabase;
   let dataSource: DataSource;
-  let ledger: MessageLedger;
+  let ledger: Ledgers;
   const logger = new CapturingLogger();
 
   beforeAll(async () => {
@@ -317,7 +317,7 @@ describe.each(['postgres', 'mariadb'] as const)('sweeper query plans on %s', (en
     await dataSource.query(
       engine === 'postgres' ? 'ANALYZE talkto_messages' : 'ANALYZE TABLE talkto_messages',
     );
-    ledger = new MessageLedger(dataSource);
+    ledger = ledgersFor(dataSource);
   }, 120_000);
 
   afterAll(async () => {
@@ -327,7 +327,7 @@ describe.each(['postgres', 'mariadb'] as const)('sweeper query plans on %s', (en
 
   it('finds due retries through the retry lookup index, reading only the due rows', async () => {
     const { query, found } = await captureQuery(logger, () =>
-      ledger.findDueRetries(NOW, 100, { service: SERVICE }),
+      ledger.recovery.findDueRetries(NOW, 100, { service: SERVICE }),
     );
     const accesses = await plan(dataSource, engine, query);
 
@@ -338,7 +338,7 @@ describe.each(['postgres', 'mariadb'] as const)('sweeper query plans on %s', (en
 
   it('finds expired claims through the lease index, reading only the expired ones', async () => {
     const { query, found } = await captureQuery(logger, () =>
-      ledger.findStaleClaims(NOW, 100, { service: SERVICE }),
+      ledger.recovery.findStaleClaims(NOW, 100, { service: SERVICE }),
     );
     const accesses = await plan(dataSource, engine, query);
 
@@ -349,7 +349,7 @@ describe.each(['postgres', 'mariadb'] as const)('sweeper query plans on %s', (en
 
   it('finds lost jobs through the lease index, reading at most the rows in a waiting status', async () => {
     const { query, found } = await captureQuery(logger, () =>
-      ledger.findDispatchable(NOW, 100, { service: SERVICE, waitedBefore: at(-1) }),
+      ledger.recovery.findDispatchable(NOW, 100, { service: SERVICE, waitedBefore: at(-1) }),
     );
     const accesses = await plan(dataSource, engine, query);
     // Rows waiting for a job that a live claim holds: in flight now, so never history.

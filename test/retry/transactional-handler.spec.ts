@@ -5,7 +5,7 @@ import { ProcessPipeline } from '../../lib/incoming/process.pipeline.js';
 import { TalktoDeadLetterEntity } from '../../lib/persistence/entities/dead-letter.entity.js';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
-import { MessageLedger } from '../../lib/persistence/message.ledger.js';
+import { type Ledgers, ledgersOf } from '../support/ledgers.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { type ReliabilityContext, startReliabilityContext, T0 } from './reliability-context.js';
 
@@ -63,13 +63,13 @@ const HANDLERS = [SucceedingHandler, FailingHandler, StolenClaimHandler, PlainFa
 
 describe.each(DATABASE_KINDS)('transactional handlers and incoming retries on %s', (kind) => {
   let context: ReliabilityContext;
-  let ledger: MessageLedger;
+  let ledger: Ledgers;
   let pipeline: ProcessPipeline;
 
   beforeAll(async () => {
     context = await startReliabilityContext(kind, { retry: { incoming: { enabled: true } } }, HANDLERS);
     await context.dataSource.query('CREATE TABLE host_effects (message_id varchar(100) NOT NULL)');
-    ledger = context.module.get(MessageLedger);
+    ledger = ledgersOf(context.module);
     pipeline = context.module.get(ProcessPipeline);
   });
 
@@ -78,7 +78,7 @@ describe.each(DATABASE_KINDS)('transactional handlers and incoming retries on %s
   });
 
   async function receive(command: string): Promise<TalktoMessageEntity> {
-    const stored = await ledger.insertIncoming({
+    const stored = await ledger.inbox.insertIncoming({
       messageId: nextId('in'),
       source: 'orders',
       target: 'billing',

@@ -7,7 +7,7 @@ export type MessageDirection = 'incoming' | 'outgoing';
 
 /**
  * One command or result callback, sent or received (BEHAVIOR §1.1). Status columns are written
- * only by `MessageLedger`.
+ * only by the ledger (`*.ledger.ts` and `ledger.core.ts` in persistence/).
  */
 @Entity(TALKTO_TABLES.messages)
 @Index('talkto_messages_source_target_idx', ['sourceService', 'targetService'])

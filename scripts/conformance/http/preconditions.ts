@@ -1,4 +1,4 @@
-import { MessageLedger } from '../../../lib/persistence/message.ledger.js';
+import { OutboxLedger } from '../../../lib/persistence/outbox.ledger.js';
 import { decodeTalktoJson } from '../../../lib/protocol/json/json-reader.js';
 import { encodeBodyJson } from '../../../lib/protocol/json/body-json.js';
 import { PhpArray, type PhpValue } from '../../../lib/protocol/json/php-value.js';
@@ -42,7 +42,7 @@ export async function storeSentMessage(app: ReceiverApp, reference: Json, status
   const request = reference.request as Json;
   const body = decodeTalktoJson(String(request.body)) as PhpArray;
   const payload: PhpValue = body.get('payload') ?? null;
-  const ledger = app.app.get(MessageLedger);
+  const ledger = app.app.get(OutboxLedger);
   const now = app.clock.now();
   const row = await ledger.createOutgoing({
     messageId: text(body, 'message_id')!,

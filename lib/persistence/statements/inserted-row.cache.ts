@@ -1,4 +1,4 @@
-import type { TalktoMessageEntity } from './entities/message.entity.js';
+import type { TalktoMessageEntity } from '../entities/message.entity.js';
 
 /** A backlog of this many messages waiting for their first claim still finds its rows here. */
 const MAX_ROWS = 1024;

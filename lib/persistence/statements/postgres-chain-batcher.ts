@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { runLedgerQuery, sqlStateOf } from './ledger-query.js';
-import type { ChainResult } from './row-chain.js';
+import type { ChainResult } from './chain-result.js';
 
 /** What the batcher needs of a chain (`RowChain`). */
 export interface BatchableChain {

@@ -9,12 +9,8 @@ import {
 } from './row-statements.js';
 import { runLedgerQuery } from './ledger-query.js';
 import { runInTransaction } from './run-in-transaction.util.js';
+import { ChainResult, ChainStep } from './chain-result.js';
 import { PostgresChainBatcher } from './postgres-chain-batcher.js';
-
-/** A write of a chain; as a value, the id of the row it wrote (an insert's new id). */
-export class ChainStep {
-  constructor(readonly index: number) {}
-}
 
 type Step =
   | { kind: 'insert'; target: EntityTarget<ObjectLiteral>; values: Record<string, unknown>; when?: ChainStep }
@@ -25,21 +21,6 @@ type Step =
       where: RowCondition;
       when?: ChainStep;
     };
-
-/** Per step: an insert's new id, an update's count of rows; null when the step did not run. */
-export class ChainResult {
-  constructor(private readonly outcomes: Array<number | null>) {}
-
-  /** The id an insert wrote; null when it did not run. */
-  id(step: ChainStep): number | null {
-    return this.outcomes[step.index] ?? null;
-  }
-
-  /** Whether the step wrote or changed a row. */
-  wrote(step: ChainStep): boolean {
-    return (this.outcomes[step.index] ?? 0) > 0;
-  }
-}
 
 /**
  * The writes of one ledger step — a message and its event, a claim with its attempt and event —

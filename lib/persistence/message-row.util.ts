@@ -1,0 +1,68 @@
+import type { DataSource } from 'typeorm';
+import { type MessageDirection, TalktoMessageEntity } from './entities/message.entity.js';
+import type { CreateOutgoingInput, InsertIncomingInput } from './message-ledger.interfaces.js';
+
+/** Per data source: each message column's property and the value a new row gets when none is written. */
+const messageColumnDefaults = new WeakMap<DataSource, Array<[property: string, fallback: unknown]>>();
+
+/**
+ * A message row as a re-read would return it once inserted (`id` is set by the caller): every
+ * column is written by the ledger, else takes its literal default, else is null.
+ */
+export function messageRow(
+  dataSource: DataSource,
+  values: Partial<TalktoMessageEntity>,
+): TalktoMessageEntity {
+  let defaults = messageColumnDefaults.get(dataSource);
+  if (defaults === undefined) {
+    defaults = dataSource
+      .getMetadata(TalktoMessageEntity)
+      .columns.map((column) => [
+        column.propertyName,
+        typeof column.default === 'function' ? undefined : (column.default ?? null),
+      ]);
+    messageColumnDefaults.set(dataSource, defaults);
+  }
+  const written = values as Record<string, unknown>;
+  // Every value is a column value already: TypeORM's create() would only copy them, slowly.
+  const row = new TalktoMessageEntity() as unknown as Record<string, unknown>;
+  for (const [property, fallback] of defaults) {
+    const value = written[property];
+    row[property] = value !== undefined ? value : fallback;
+  }
+  return row as unknown as TalktoMessageEntity;
+}
+
+/** The columns of a new message that come from its envelope. */
+export function identity(
+  input: CreateOutgoingInput | InsertIncomingInput,
+  direction: MessageDirection,
+  fingerprint: string | null,
+  now: Date,
+): Partial<TalktoMessageEntity> {
+  return {
+    messageId: input.messageId,
+    correlationId: input.correlationId ?? null,
+    parentMessageId: input.parentMessageId ?? null,
+    direction,
+    sourceService: input.source,
+    targetService: input.target,
+    command: input.command,
+    businessKey: input.businessKey ?? null,
+    idempotencyKey: input.idempotencyKey ?? null,
+    idempotencyFingerprint: fingerprint,
+    payload: input.payload,
+    payloadHash: input.payloadHash,
+    schemaVersion: input.schemaVersion ?? 1,
+    traceparent: input.traceparent ?? null,
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+export function withoutNulls(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(values).filter(([, value]) => value !== null && value !== undefined),
+  );
+}

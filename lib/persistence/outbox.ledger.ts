@@ -1,0 +1,168 @@
+import type { EntityManager } from 'typeorm';
+import { idempotencyFingerprint } from '../protocol/derived-ids.util.js';
+import { TalktoMessageEntity } from './entities/message.entity.js';
+import type {
+  ClaimedMessage,
+  CreateOutgoingInput,
+  FinalFailureInput,
+  MessageClaim,
+  RecordEventInput,
+  RetryableFailureInput,
+  SentResponse,
+} from './message-ledger.interfaces.js';
+import { MessageStatus as S, NOT_SENDABLE } from './message.statuses.js';
+import { retryableAndDue, statusList } from './claim-row.util.js';
+import type { LedgerCore } from './ledger.core.js';
+import { identity, withoutNulls } from './message-row.util.js';
+import { findRow, isUniqueViolation } from './statements/index.js';
+import { limitText } from './text-limit.util.js';
+
+/**
+ * The outbox: an outgoing message from its creation (in the host's transaction when given)
+ * through its claim for a send to the answer: sent, or failed with a retry scheduled or not.
+ */
+export class OutboxLedger {
+  constructor(private readonly core: LedgerCore) {}
+
+  /**
+   * Stores a new outgoing message and its `message_created` event. Pass the host's transaction
+   * manager to write it atomically with the business change (transactional outbox). A reused
+   * idempotency key returns the existing row untouched, also when two callers race.
+   */
+  createOutgoing(input: CreateOutgoingInput, manager?: EntityManager): Promise<TalktoMessageEntity> {
+    return this.storeOutgoing(
+      input,
+      {
+        sourceActionStatus: input.sourceActionStatus ?? S.succeededAssumed,
+        transportStatus: S.pending,
+        overallStatus: S.waitingToSend,
+      },
+      manager,
+    );
+  }
+
+  /**
+   * Records an outgoing message whose source action failed (BEHAVIOR §4.3, flow `run()`): no
+   * payload, nothing to send, `failed` at once. A reused idempotency key returns the existing row.
+   */
+  createFailedOutgoing(
+    input: Omit<CreateOutgoingInput, 'payload' | 'payloadHash' | 'sourceActionStatus'> & { error: string },
+  ): Promise<TalktoMessageEntity> {
+    const now = input.now ?? new Date();
+    return this.storeOutgoing(
+      { ...input, payload: null, payloadHash: null, now },
+      {
+        sourceActionStatus: S.failed,
+        transportStatus: null,
+        overallStatus: S.failed,
+        lastError: limitText(input.error),
+        failedAt: now,
+      },
+    );
+  }
+
+  /** One outgoing row in its starting state, with its creation event; idempotent by fingerprint. */
+  private async storeOutgoing(
+    input: CreateOutgoingInput,
+    state: Partial<TalktoMessageEntity>,
+    manager?: EntityManager,
+  ): Promise<TalktoMessageEntity> {
+    const now = input.now ?? new Date();
+    const reader = manager ?? this.core.dataSource.manager;
+    const fingerprint = idempotencyFingerprint(
+      'outgoing',
+      input.source,
+      input.target,
+      input.command,
+      input.idempotencyKey,
+    );
+    if (fingerprint !== null) {
+      const existing = await findRow(reader, TalktoMessageEntity, { idempotencyFingerprint: fingerprint });
+      if (existing) return existing;
+    }
+    try {
+      return await this.core.insertMessage(
+        { ...identity(input, 'outgoing', fingerprint, now), maxAttempts: input.maxAttempts, ...state },
+        'message_created',
+        withoutNulls({
+          ...input.eventMeta,
+          source: input.source,
+          target: input.target,
+          command: input.command,
+          business_key: input.businessKey,
+          idempotency_key: input.idempotencyKey,
+        }),
+        now,
+        { manager },
+      );
+    } catch (error) {
+      if (fingerprint === null || !isUniqueViolation(error)) throw error;
+      const winner = await findRow(reader, TalktoMessageEntity, { idempotencyFingerprint: fingerprint });
+      if (!winner) throw error;
+      return winner;
+    }
+  }
+
+  /** Takes an outgoing message for one send (BEHAVIOR §3.1, §4.4 step 6); null when not sendable. */
+  async claimForSend(
+    id: number,
+    workerId: string,
+    leaseMs: number,
+    now = new Date(),
+  ): Promise<ClaimedMessage | null> {
+    return this.core.claim(id, workerId, leaseMs, now, {
+      heldStatus: S.sending,
+      stage: 'transport',
+      eventType: 'message_sending_started',
+      changes: { transportStatus: S.sending },
+      held: () => ({ transportStatus: S.sending }),
+      eligible: (bind) =>
+        `direction = ${bind('outgoing', 'direction')}` +
+        ` AND overall_status NOT IN (${statusList(bind, NOT_SENDABLE)})` +
+        ` AND (overall_status = ${bind(S.waitingToSend, 'overallStatus')}` +
+        ` OR transport_status = ${bind(S.pending, 'transportStatus')}` +
+        ` OR ${retryableAndDue(bind, now)})`,
+    });
+  }
+
+  /** Records a 2xx answer to a send (BEHAVIOR §4.5). False when the claim was lost. */
+  markSent(claim: MessageClaim, response: SentResponse): Promise<boolean> {
+    const now = response.now ?? new Date();
+    const newStatus = response.received ? S.destinationReceived : S.sent;
+    return this.core.finish(claim, now, {
+      changes: {
+        transportStatus: S.sent,
+        sentAt: now,
+        lastHttpStatus: response.httpStatus,
+        lastResponse: limitText(response.body),
+        destinationReceiveStatus: response.received ? S.received : S.unknown,
+        ...(response.received ? { destinationActionStatus: response.destinationStatus ?? null } : {}),
+        overallStatus: newStatus,
+      },
+      attempt: {
+        status: S.sent,
+        httpStatus: response.httpStatus,
+        responseExcerpt: limitText(response.body),
+        meta: { received: response.received, destination_status: response.destinationStatus ?? null },
+      },
+      events: [{ eventType: 'message_sent', newStatus, meta: { http_status: response.httpStatus } }],
+      succeeded: true,
+    });
+  }
+
+  /** A failed send with budget left (see `LedgerCore.markRetryableFailure`). */
+  markRetryableFailure(
+    claim: MessageClaim,
+    input: RetryableFailureInput & { manager?: EntityManager; notes?: RecordEventInput[] },
+  ): Promise<boolean> {
+    return this.core.markRetryableFailure(claim, input);
+  }
+
+  /** A failed send without retry (see `LedgerCore.markFinalFailure`). */
+  markFinalFailure(
+    claim: MessageClaim,
+    input: FinalFailureInput & { manager?: EntityManager; notes?: RecordEventInput[] },
+  ): Promise<boolean> {
+    return this.core.markFinalFailure(claim, input);
+  }
+}
