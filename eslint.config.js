@@ -13,6 +13,17 @@ export default tseslint.config(
     },
   },
   {
+    // The statement machinery has one entry point (lib/persistence/statements/index.ts).
+    files: ['lib/**/*.ts'],
+    ignores: ['lib/persistence/statements/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/statements/*', '!**/statements/index.js'], message: 'import statements/index.js' }] },
+      ],
+    },
+  },
+  {
     files: ['lib/protocol/**/*.ts'],
     rules: {
       'no-restricted-imports': [
