@@ -139,12 +139,20 @@ describe.each(DATABASE_KINDS)('The ledger: creation on %s', (kind) => {
     expect(again).toEqual({ kind: 'duplicate', status: expected, messageId: original!.messageId });
   });
 
-  it('scopes idempotency keys by source, target and command', async () => {
-    await ledger.inbox.insertIncoming(incomingInput({ idempotencyKey: 'scoped' }));
-    const otherCommand = await ledger.inbox.insertIncoming(
-      incomingInput({ idempotencyKey: 'scoped', command: 'invoice.void' }),
+  it.each([
+    ['source', { source: 'shipping' }],
+    ['target', { target: 'ledger' }],
+    ['command', { command: 'invoice.void' }],
+  ])('scopes idempotency keys by %s', async (_part, other) => {
+    const key = nextMessageId('scoped');
+    await ledger.inbox.insertIncoming(incomingInput({ idempotencyKey: key }));
+    expect((await ledger.inbox.insertIncoming(incomingInput({ idempotencyKey: key, ...other }))).kind).toBe(
+      'stored',
     );
-    expect(otherCommand.kind).toBe('stored');
+    // The same key in the first scope is still a duplicate.
+    expect((await ledger.inbox.insertIncoming(incomingInput({ idempotencyKey: key }))).kind).toBe(
+      'duplicate',
+    );
   });
 
   it('stores exactly one of many concurrent deliveries of one message_id', async () => {

@@ -248,6 +248,10 @@ describe('verifyEnvelope', () => {
       code: 'timestamp_outside_tolerance',
       status: 401,
     });
+    expect(outcome(req, configWith(), NOW - 301)).toEqual({
+      code: 'timestamp_outside_tolerance',
+      status: 401,
+    });
     expect(outcome(resign(req, 'not-a-date'))).toEqual({ code: 'timestamp_outside_tolerance', status: 401 });
   });
 
@@ -346,6 +350,15 @@ describe('verifyEnvelope', () => {
       status: 403,
     });
     expect(outcome(request({ secret: 'other' }))).toEqual({ code: 'invalid_signature', status: 401 });
+  });
+
+  it('compares the signature case-sensitively: an upper-cased signature is invalid', () => {
+    const upper = withHeaders(
+      request(),
+      (h) => (h['x-talkto-signature'] = String(h['x-talkto-signature']).toUpperCase()),
+    );
+    expect(upper.headers['x-talkto-signature']).not.toBe(request().headers['x-talkto-signature']);
+    expect(outcome(upper)).toEqual({ code: 'invalid_signature', status: 401 });
   });
 
   it('accepts any of several secrets during key rotation', () => {
