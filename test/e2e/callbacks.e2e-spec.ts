@@ -4,6 +4,7 @@ import { TalktoClient } from '../../lib/index.js';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { callbackMessageId } from '../../lib/protocol/derived-ids.util.js';
+import { seedMessage } from '../operations/operations-fixtures.js';
 import { DATABASE_KINDS, type DatabaseKind } from '../support/databases.js';
 import { freePort } from '../support/free-port.js';
 import { postSigned } from '../support/signed-request.js';
@@ -277,6 +278,45 @@ describe.each(COMBINATIONS)(
       expect((await eventsOf(inventory, sent.messageId)).map((event) => event.eventType)).toContain(
         'result_callback_rejected',
       );
+    });
+
+    it('rejects a callback about another command with 403 and applies nothing', async () => {
+      // Delivered and waiting for its result: a matching callback would complete it.
+      const original = await seedMessage(inventory.dataSource, {
+        messageId: randomUUID(),
+        sourceService: 'inventory',
+        targetService: 'website',
+        command: 'orders.reserve',
+        overallStatus: 'destination_received',
+        transportStatus: 'sent',
+        destinationReceiveStatus: 'received',
+        destinationActionStatus: 'queued',
+      });
+      const answer = await craftCallback(original.messageId, 'succeeded', {
+        payload: callbackPayload(original.messageId, 'succeeded', 'orders.cancel'),
+      });
+      expect(answer.status).toBe(403);
+      expect(answer.body).toEqual({
+        accepted: false,
+        status: 'rejected',
+        message_id: callbackMessageId(original.messageId, 'succeeded'),
+        original_message_id: original.messageId,
+        duplicate: false,
+        error: 'callback_original_command_mismatch',
+      });
+      expect(await outgoingRow(inventory, original.messageId)).toMatchObject({
+        overallStatus: 'destination_received',
+        destinationActionStatus: 'queued',
+        completedAt: null,
+      });
+      const events = await eventsOf(inventory, original.messageId);
+      expect(events.map((event) => event.eventType)).toEqual(['result_callback_rejected']);
+      expect(events[0]!.meta).toMatchObject({
+        error: 'callback_original_command_mismatch',
+        expected_command: 'orders.reserve',
+        received_command: 'orders.cancel',
+      });
+      expect(hooks.for(original.messageId)).toEqual([]);
     });
 
     it('rejects a callback from a service the original was not sent to with 403 relationship mismatch', async () => {
