@@ -7,6 +7,7 @@ import {
   RecordingLogger,
   deleteKeysWithPrefix,
   gate,
+  HANG_MS,
   holdsFor,
   uniquePrefix,
   waitFor,
@@ -210,8 +211,9 @@ describe.each([
 
     const before = Date.now();
     await queue.stop();
-    expect(Date.now() - before).toBeLessThan(3000);
+    // The warning shows stop() gave up on the job; the bound fails a stop() that waited far longer.
     expect(logger.warnings.some((line) => line.includes('still running'))).toBe(true);
+    expect(Date.now() - before).toBeLessThan(HANG_MS);
   });
 
   it('counts waiting and delayed jobs per queue in depth()', async () => {

@@ -4,6 +4,12 @@ import type { TalktoQueueLogger } from '../../lib/queue/talkto-queue.port.js';
 
 export const REDIS = { host: '127.0.0.1', port: 6379 };
 
+/**
+ * The bound for "returns instead of hanging": far above any timeout under test, so a loaded
+ * machine never trips it, and still well inside the test timeout, so a hang fails by name.
+ */
+export const HANG_MS = 20_000;
+
 /** Polls until `condition` holds; fails with `description` at the deadline. */
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,
