@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { LoopbackTalktoTransport, TalktoClient } from '../../lib/index.js';
 import { TalktoTransport } from '../../lib/outgoing/talkto.transport.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { freezePayload } from '../../lib/protocol/json/payload-freezer.js';
+import { TalktoDispatcher } from '../../lib/queue/talkto.dispatcher.js';
 import { ledgersOf } from '../support/ledgers.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { freePort } from '../support/free-port.js';
@@ -16,6 +17,8 @@ describe.each(DATABASE_KINDS)('transactional outbox on %s', (database) => {
   let shop: RunningTalktoApp;
   let client: TalktoClient;
   let loopback: LoopbackTalktoTransport;
+  /** Row ids handed to the send queue so far, in order: a row leaves only once handed over. */
+  const handedOver: number[] = [];
 
   beforeAll(async () => {
     shop = await startTalktoApp({
@@ -37,6 +40,12 @@ describe.each(DATABASE_KINDS)('transactional outbox on %s', (database) => {
     await runner.release();
     client = shop.app.get(TalktoClient);
     loopback = shop.app.get(TalktoTransport, { strict: false }) as LoopbackTalktoTransport;
+    const dispatcher = shop.app.get(TalktoDispatcher, { strict: false });
+    const dispatch = dispatcher.dispatch.bind(dispatcher);
+    jest.spyOn(dispatcher, 'dispatch').mockImplementation((queue, id, options) => {
+      if (queue === 'send') handedOver.push(id);
+      return dispatch(queue, id, options);
+    });
   });
 
   afterAll(async () => {
@@ -46,17 +55,15 @@ describe.each(DATABASE_KINDS)('transactional outbox on %s', (database) => {
   const rowOf = (messageId: string) => shop.dataSource.manager.findOneBy(TalktoMessageEntity, { messageId });
 
   it('sends a message written in a committed transaction once the transaction commits', async () => {
-    let sentBeforeCommit = -1;
+    let handedOverBeforeCommit: boolean | undefined;
     const sent = await shop.dataSource.transaction(async (manager) => {
       await manager.save(ShopOrder, { status: 'paid', secretNote: null });
       const message = await client.send('billing', 'invoice.create', { total: 10 }, { manager });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      sentBeforeCommit = loopback
-        .sentTo('billing')
-        .filter((r) => r.envelope.message_id === message.messageId).length;
+      handedOverBeforeCommit = handedOver.includes(message.id);
       return message;
     });
-    expect(sentBeforeCommit).toBe(0);
+    expect(handedOverBeforeCommit).toBe(false);
+    expect(handedOver).toContain(sent.id);
     await waitFor(
       () => loopback.sentTo('billing').some((request) => request.envelope.message_id === sent.messageId),
       'the committed message to leave',
@@ -68,16 +75,19 @@ describe.each(DATABASE_KINDS)('transactional outbox on %s', (database) => {
   });
 
   it('leaves neither row nor request after a rollback', async () => {
-    let messageId = '';
+    let rolledBack: { id: number; messageId: string } | undefined;
     await expect(
       shop.dataSource.transaction(async (manager) => {
-        messageId = (await client.send('billing', 'invoice.create', { total: 1 }, { manager })).messageId;
+        rolledBack = await client.send('billing', 'invoice.create', { total: 1 }, { manager });
         throw new Error('business rule failed');
       }),
     ).rejects.toThrow('business rule failed');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await rowOf(messageId)).toBeNull();
-    expect(loopback.sent.some((request) => request.envelope.message_id === messageId)).toBe(false);
+    // The rollback has run its hooks: a job for the row would have been handed over by now.
+    expect(handedOver).not.toContain(rolledBack!.id);
+    expect(await rowOf(rolledBack!.messageId)).toBeNull();
+    expect(loopback.sent.some((request) => request.envelope.message_id === rolledBack!.messageId)).toBe(
+      false,
+    );
   });
 
   it('joins client.transaction() without being handed the manager', async () => {
