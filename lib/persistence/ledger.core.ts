@@ -8,6 +8,7 @@ import { eventRow, insertEvent, localServiceOf, upsertDeadLetter } from './messa
 import type {
   ClaimedMessage,
   DeadLetterInput,
+  FailureInput,
   FinalFailureInput,
   MessageClaim,
   RecordEventInput,
@@ -27,6 +28,7 @@ import {
   runInTransaction,
 } from './statements/index.js';
 import { limitText } from './text-limit.util.js';
+import { type LateSendAnswer, recordLateSendAnswer } from './late-send-answer.js';
 
 export const UNLOCKED = { lockedAt: null, lockedBy: null, lockedUntil: null } as const;
 
@@ -117,6 +119,7 @@ export class LedgerCore {
         ...(input.httpStatus == null ? {} : { lastHttpStatus: input.httpStatus }),
       },
       attempt: failedAttempt(S.failedRetryable, input),
+      late: lateFailure(S.failedRetryable, input),
       events: [
         failureEvent(claim, S.failedRetryable, input),
         {
@@ -154,6 +157,7 @@ export class LedgerCore {
           : {}),
       },
       attempt: failedAttempt(S.failedFinal, input),
+      late: lateFailure(S.failedFinal, input),
       events: [
         failureEvent(claim, S.failedFinal, input),
         ...(input.retryEvent
@@ -187,6 +191,8 @@ export class LedgerCore {
       manager?: EntityManager;
       /** Events recorded last, with the outcome (see `markProcessed`). */
       notes?: RecordEventInput[];
+      /** A send's answer when the result callback got there first (`recordLateSendAnswer`). */
+      late?: LateSendAnswer;
     },
   ): Promise<boolean> {
     const newStatus = spec.changes.overallStatus;
@@ -253,7 +259,11 @@ export class LedgerCore {
       if (!spec.deadLetter) {
         notes.forEach((note) => chain.insert(TalktoEventEntity, eventRow(note), ended));
       }
-      if (!(await chain.run(tx)).wrote(ended)) return false;
+      if (!(await chain.run(tx)).wrote(ended)) {
+        if (spec.late && claim.heldStatus === S.sending)
+          await recordLateSendAnswer(tx, claim, now, spec.late);
+        return false;
+      }
       if (spec.deadLetter) {
         // A dead letter copies the whole row as it is now.
         const message = await findRow(tx, TalktoMessageEntity, { id: claim.id });
@@ -312,6 +322,22 @@ export function failedAttempt(
     errorMessage: limitText(input.error),
     responseExcerpt: limitText(input.responseBody),
     meta: input.attemptMeta ?? null,
+  };
+}
+
+/** A failed send whose result was applied meanwhile: the transport failed, the result stands. */
+function lateFailure(
+  status: string,
+  input: FailureInput & { column: 'transport_status' | 'destination_action_status' },
+): LateSendAnswer | undefined {
+  if (input.column !== 'transport_status') return undefined;
+  return {
+    transport: {
+      transportStatus: S.failed,
+      ...(input.httpStatus == null ? {} : { lastHttpStatus: input.httpStatus }),
+    },
+    attempt: failedAttempt(status, input),
+    eventMeta: withoutNulls({ http_status: input.httpStatus, error: limitText(input.error) }),
   };
 }
 

@@ -129,24 +129,29 @@ export class OutboxLedger {
   markSent(claim: MessageClaim, response: SentResponse): Promise<boolean> {
     const now = response.now ?? new Date();
     const newStatus = response.received ? S.destinationReceived : S.sent;
+    const transport = {
+      transportStatus: S.sent,
+      sentAt: now,
+      lastHttpStatus: response.httpStatus,
+      lastResponse: limitText(response.body),
+      destinationReceiveStatus: response.received ? S.received : S.unknown,
+    };
+    const attempt = {
+      status: S.sent,
+      httpStatus: response.httpStatus,
+      responseExcerpt: limitText(response.body),
+      meta: { received: response.received, destination_status: response.destinationStatus ?? null },
+    };
     return this.core.finish(claim, now, {
       changes: {
-        transportStatus: S.sent,
-        sentAt: now,
-        lastHttpStatus: response.httpStatus,
-        lastResponse: limitText(response.body),
-        destinationReceiveStatus: response.received ? S.received : S.unknown,
+        ...transport,
         ...(response.received ? { destinationActionStatus: response.destinationStatus ?? null } : {}),
         overallStatus: newStatus,
       },
-      attempt: {
-        status: S.sent,
-        httpStatus: response.httpStatus,
-        responseExcerpt: limitText(response.body),
-        meta: { received: response.received, destination_status: response.destinationStatus ?? null },
-      },
+      attempt,
       events: [{ eventType: 'message_sent', newStatus, meta: { http_status: response.httpStatus } }],
       succeeded: true,
+      late: { transport, attempt, eventMeta: { http_status: response.httpStatus } },
     });
   }
 

@@ -141,6 +141,10 @@ async function applyCallbackTo(
     completedAt: success ? now : null,
     failedAt: success ? null : now,
     lastError: success ? null : limitText(input.errorMessage),
+    // The peer has the command: a transport retry still scheduled would only fetch a duplicate
+    // answer and write it over this result.
+    nextRetryAt: null,
+    nextAttemptAt: null,
     updatedAt: now,
   };
   // Restating `updated_at` too makes the row after the update known without a re-read.
