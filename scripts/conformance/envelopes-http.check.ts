@@ -105,8 +105,13 @@ class HttpConformanceRun {
     private readonly configuration: Json,
     cases: Json[],
     private readonly adapter: ReceiverAdapter,
+    known: ReadonlyMap<string, Json>,
   ) {
-    this.cases = new Map(cases.map((vector) => [vector.name as string, vector]));
+    // A precondition may name a case of another vectors folder; this document's own win.
+    this.cases = new Map([
+      ...known,
+      ...cases.map((vector): [string, Json] => [vector.name as string, vector]),
+    ]);
   }
 
   async check(vector: Json): Promise<CaseFailure | null> {
@@ -162,7 +167,7 @@ class HttpConformanceRun {
     if (depth > 5) {
       throw new Error('precondition chain too deep');
     }
-    const precondition = parsePrecondition(vector.precondition, [...this.cases.keys()]);
+    const precondition = parsePrecondition(vector.precondition, this.cases.keys());
     const reference = this.cases.get(precondition.caseName)!;
     if (precondition.kind === 'outgoing_message') {
       await storeSentMessage(app, reference, precondition.status);
@@ -191,14 +196,16 @@ class HttpConformanceRun {
 /**
  * envelopes.json over real HTTP: every case's exact request bytes posted to a Nest app running the
  * library as the case's receiver, answers compared by status, error, field, body and outcome.
+ * `known` holds the cases of every vectors folder of the run, which preconditions may name.
  */
 export async function checkEnvelopesOverHttp(
   doc: unknown,
   adapter: ReceiverAdapter = 'express',
+  known: ReadonlyMap<string, Json> = new Map(),
 ): Promise<CheckResult> {
   const document = doc as Json;
   const cases = document.cases as Json[];
-  const run = new HttpConformanceRun(document.receiver_configuration as Json, cases, adapter);
+  const run = new HttpConformanceRun(document.receiver_configuration as Json, cases, adapter, known);
   const failures: CaseFailure[] = [];
   try {
     for (const vector of cases) {

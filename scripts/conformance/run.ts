@@ -1,12 +1,13 @@
 /**
- * Conformance runner: checks our protocol core against a folder of Laravel Talkto vectors.
- * Usage: npm run -s conformance -- --vectors <dir>   (default ../shared/vectors)
+ * Conformance runner: checks our protocol core against folders of Laravel Talkto vectors.
+ * Usage: npm run -s conformance -- --vectors <dir> [--vectors <dir> ...]   (default ../shared/vectors)
+ * A folder holds any of the vector files; a precondition may name a case of any folder given.
  * The envelope cases run twice: against the protocol core, and as real HTTP requests to Nest apps.
  * Prints one line per file, each failing case with expected vs got, then a total; exits 1 on
  * any failure.
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { CheckResult } from './check-result.js';
 import { checkEnvelopes } from './envelopes.check.js';
 import { checkEnvelopesOverHttp } from './envelopes-http.check.js';
@@ -20,27 +21,69 @@ export const CHECKS: ReadonlyArray<[file: string, check: (doc: unknown) => Check
   ['envelopes.json', checkEnvelopes],
 ];
 
-/** Runs every check on the vector files in `vectorsDir`. */
-export function runConformance(vectorsDir: string): CheckResult[] {
-  return CHECKS.map(([file, check]) => check(JSON.parse(readFileSync(join(vectorsDir, file), 'utf8'))));
+type Json = Record<string, unknown>;
+
+/** The vector files present in each folder; a folder with none of them is an error. */
+function documents(
+  vectorsDirs: readonly string[],
+  file?: string,
+): Array<{ dir: string; file: string; doc: unknown }> {
+  return vectorsDirs.flatMap((dir) => {
+    const files = CHECKS.map(([name]) => name).filter((name) => existsSync(join(dir, name)));
+    if (files.length === 0) throw new Error(`no vector files in ${dir}`);
+    return files
+      .filter((name) => file === undefined || name === file)
+      .map((name) => ({
+        dir,
+        file: name,
+        doc: JSON.parse(readFileSync(join(dir, name), 'utf8')) as unknown,
+      }));
+  });
 }
 
-/** envelopes.json delivered over real HTTP to Nest apps running the library, on Express and Fastify. */
-export async function runHttpConformance(vectorsDir: string): Promise<CheckResult[]> {
-  const doc: unknown = JSON.parse(readFileSync(join(vectorsDir, 'envelopes.json'), 'utf8'));
-  return [await checkEnvelopesOverHttp(doc, 'express'), await checkEnvelopesOverHttp(doc, 'fastify')];
+/** A result named after its folder too when several folders are checked. */
+function labelled(result: CheckResult, dir: string, several: boolean): CheckResult {
+  return several ? { ...result, file: `${basename(dir)}/${result.file}` } : result;
 }
 
-function vectorsDirFrom(argv: string[]): string {
-  const flag = argv.indexOf('--vectors');
-  return resolve(flag >= 0 && argv[flag + 1] ? argv[flag + 1] : '../shared/vectors');
+/** Runs every check on the vector files in the folders. */
+export function runConformance(vectorsDirs: string | readonly string[]): CheckResult[] {
+  const dirs = typeof vectorsDirs === 'string' ? [vectorsDirs] : vectorsDirs;
+  return documents(dirs).map(({ dir, file, doc }) =>
+    labelled(CHECKS.find(([name]) => name === file)![1](doc), dir, dirs.length > 1),
+  );
+}
+
+/** envelopes.json of each folder delivered over real HTTP to Nest apps running the library, on Express and Fastify. */
+export async function runHttpConformance(vectorsDirs: string | readonly string[]): Promise<CheckResult[]> {
+  const dirs = typeof vectorsDirs === 'string' ? [vectorsDirs] : vectorsDirs;
+  const envelopes = documents(dirs, 'envelopes.json');
+  const known = new Map<string, Json>(
+    envelopes.flatMap(({ doc }) =>
+      ((doc as Json).cases as Json[]).map((vector): [string, Json] => [vector.name as string, vector]),
+    ),
+  );
+  const results: CheckResult[] = [];
+  for (const { dir, doc } of envelopes) {
+    for (const adapter of ['express', 'fastify'] as const) {
+      results.push(labelled(await checkEnvelopesOverHttp(doc, adapter, known), dir, dirs.length > 1));
+    }
+  }
+  return results;
+}
+
+function vectorsDirsFrom(argv: string[]): string[] {
+  const dirs = argv.flatMap((arg, index) =>
+    arg === '--vectors' && argv[index + 1] ? [argv[index + 1]!] : [],
+  );
+  return (dirs.length > 0 ? dirs : ['../shared/vectors']).map((dir) => resolve(dir));
 }
 
 async function main(): Promise<void> {
   let passed = 0;
   let failed = 0;
-  const vectorsDir = vectorsDirFrom(process.argv.slice(2));
-  const results = [...runConformance(vectorsDir), ...(await runHttpConformance(vectorsDir))];
+  const vectorsDirs = vectorsDirsFrom(process.argv.slice(2));
+  const results = [...runConformance(vectorsDirs), ...(await runHttpConformance(vectorsDirs))];
   for (const result of results) {
     console.log(
       `${result.file.replace(/\.json$/, '')}: ${result.passed}/${result.passed + result.failures.length}`,

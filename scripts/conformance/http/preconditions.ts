@@ -12,12 +12,14 @@ export type Precondition =
 
 /**
  * Reads a precondition sentence: the case it names (the longest case name found in it as a
- * whole word), and whether that case must have been delivered before or exist as a message
- * this receiver sent earlier, with the stated status.
+ * whole word, from any vectors folder of the run), and whether that case must have been accepted
+ * by this receiver before ("X was already accepted") or exist as a message this receiver sent
+ * earlier, with the stated status. Any other sentence is an error: a case must not pass on a
+ * state the runner did not build.
  */
-export function parsePrecondition(text: string, caseNames: readonly string[]): Precondition {
-  const named = caseNames
-    .filter((name) => new RegExp(`(^|[^A-Za-z0-9_])${name}($|[^A-Za-z0-9_])`).test(text))
+export function parsePrecondition(text: string, caseNames: Iterable<string>): Precondition {
+  const named = [...caseNames]
+    .filter((name) => new RegExp(`(^|[^A-Za-z0-9_])${escapeRegExp(name)}($|[^A-Za-z0-9_])`).test(text))
     .sort((a, b) => b.length - a.length)[0];
   if (named === undefined) {
     throw new Error(`precondition names no known case: ${text}`);
@@ -26,7 +28,14 @@ export function parsePrecondition(text: string, caseNames: readonly string[]): P
     const status = /\(status ([a-z_]+)\)/.exec(text)?.[1] ?? 'waiting_to_send';
     return { kind: 'outgoing_message', caseName: named, status };
   }
-  return { kind: 'delivered', caseName: named };
+  if (/\bwas already accepted\b/i.test(text)) {
+    return { kind: 'delivered', caseName: named };
+  }
+  throw new Error(`precondition not understood: ${text}`);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 const text = (body: PhpArray, key: string): string | null => {

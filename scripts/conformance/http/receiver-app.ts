@@ -76,15 +76,16 @@ export class ReceiverApp {
       await app.listen(0, '127.0.0.1');
       server = app.getHttpServer() as Server;
     }
+    // Background processing off: a delivered command stays stored and queued, as the PHP receiver
+    // left it when the vectors were recorded, so later cases see it `already_accepted`.
+    await app.get<TalktoQueueDriver>(TALKTO_QUEUE_DRIVER).stop();
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     return new ReceiverApp(app, adapter === 'express' ? server : null, port, clock, file);
   }
 
-  /** Lets queued work finish, then empties every table so the next case starts from nothing. */
+  /** Empties every table so the next case starts from nothing. */
   async reset(): Promise<void> {
-    const driver = this.app.get<TalktoQueueDriver & { drain?: () => Promise<void> }>(TALKTO_QUEUE_DRIVER);
-    await driver.drain?.();
     const dataSource = this.app.get(DataSource);
     for (const entity of dataSource.entityMetadatas) {
       await dataSource.createQueryBuilder().delete().from(entity.target).execute();
