@@ -1,11 +1,11 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { TalktoAttemptEntity } from './entities/attempt.entity.js';
 import { TalktoEventEntity } from './entities/event.entity.js';
 import { TalktoMessageEntity } from './entities/message.entity.js';
 import { eventRow, localServiceOf } from './message-history.writer.js';
 import type { MessageClaim } from './message-ledger.interfaces.js';
 import { MessageStatus as S } from './message.statuses.js';
-import { findRow, RowChain, type RowChanges } from './statements/index.js';
+import { findRow, RowChain, type RowChanges, runChained } from './statements/index.js';
 
 /** What a send's answer writes when the result it waited for is already applied. */
 export interface LateSendAnswer {
@@ -18,7 +18,14 @@ export interface LateSendAnswer {
     >
   >;
   eventMeta: Record<string, unknown>;
+  /** Default `message_send_response_ignored` (BEHAVIOR §3.1). */
+  eventType?: string;
 }
+
+/** A send claim: its attempt when known, else the row's open transport attempt. */
+type SendClaim = Pick<MessageClaim, 'id' | 'workerId' | 'heldStatus'> & { attemptId?: number };
+
+const ABANDONED_ERROR = 'The sender stopped before its answer; the result had already been applied.';
 
 /**
  * A peer may apply its result callback before the sender interprets the answer to the send (PHP's
@@ -30,7 +37,7 @@ export interface LateSendAnswer {
  */
 export async function recordLateSendAnswer(
   tx: EntityManager,
-  claim: MessageClaim,
+  claim: SendClaim,
   now: Date,
   answer: LateSendAnswer,
 ): Promise<boolean> {
@@ -39,7 +46,11 @@ export async function recordLateSendAnswer(
     return false;
   }
   const status = current.overallStatus;
-  const ignored = { response_ignored: true, reason: 'message_already_terminal', current_status: status };
+  // An answer that came is recorded as ignored; a recovery has no answer to ignore.
+  const ignored =
+    answer.eventType === undefined
+      ? { response_ignored: true, reason: 'message_already_terminal', current_status: status }
+      : { current_status: status };
   const chain = new RowChain();
   const released = chain.update(
     TalktoMessageEntity,
@@ -49,7 +60,12 @@ export async function recordLateSendAnswer(
   chain.update(
     TalktoAttemptEntity,
     { ...answer.attempt, meta: { ...answer.attempt.meta, ...ignored }, updatedAt: now },
-    { equal: { id: claim.attemptId, status: S.sending } },
+    {
+      equal:
+        claim.attemptId === undefined
+          ? { talktoMessageId: claim.id, stage: 'transport', status: S.sending }
+          : { id: claim.attemptId, status: S.sending },
+    },
     released,
   );
   chain.insert(
@@ -58,13 +74,50 @@ export async function recordLateSendAnswer(
       talktoMessageId: claim.id,
       messageId: current.messageId,
       serviceName: localServiceOf(current),
-      eventType: 'message_send_response_ignored',
+      eventType: answer.eventType ?? 'message_send_response_ignored',
       oldStatus: status,
       newStatus: status,
-      meta: { ...answer.eventMeta, reason: ignored.reason },
+      meta: { ...('reason' in ignored ? { reason: ignored.reason } : {}), ...answer.eventMeta },
       now,
     }),
     released,
   );
   return (await chain.run(tx)).wrote(released);
+}
+
+/**
+ * Sends whose result was applied while they were in flight and whose sender never came back: the
+ * lease ran out with the row still locked and `transport_status = sending`. Stale recovery must
+ * not send them again (their overall status is no longer `sending`), so this closes them instead.
+ */
+export async function closeAbandonedSends(
+  dataSource: DataSource,
+  now: Date,
+  limit: number,
+  service?: string,
+): Promise<number> {
+  const query = dataSource.manager
+    .createQueryBuilder(TalktoMessageEntity, 'm')
+    .where('m.transport_status = :sending', { sending: S.sending })
+    .andWhere('m.overall_status <> :sending')
+    .andWhere("m.direction = 'outgoing'")
+    .andWhere('m.locked_until < :now', { now });
+  if (service !== undefined) query.andWhere('m.source_service = :service', { service });
+  let closed = 0;
+  for (const row of await query.orderBy('m.locked_until', 'ASC').limit(limit).getMany()) {
+    const claim = { id: row.id, workerId: row.lockedBy ?? '', heldStatus: S.sending };
+    const answer: LateSendAnswer = {
+      transport: { transportStatus: S.failed },
+      attempt: { status: S.failedRetryable, errorClass: 'stale_lock', errorMessage: ABANDONED_ERROR },
+      eventType: 'stale_lock_recovered',
+      eventMeta: {
+        recovery_type: 'result_already_applied',
+        old_locked_at: row.lockedAt?.toISOString() ?? null,
+        old_locked_by: row.lockedBy,
+      },
+    };
+    if (await runChained(dataSource, undefined, (tx) => recordLateSendAnswer(tx, claim, now, answer)))
+      closed++;
+  }
+  return closed;
 }

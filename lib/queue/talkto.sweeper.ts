@@ -17,7 +17,7 @@ import { isBackgroundWorkEnabled } from '../config/background-work.util.js';
 
 /** What one sweep did. */
 export interface SweepSummary {
-  /** Expired worker claims taken back and re-dispatched. */
+  /** Expired worker claims taken back and re-dispatched, or closed when their result was already applied. */
   staleClaims: number;
   /** Expired worker claims whose budget was spent: now `failed_final`. */
   staleExhausted: number;
@@ -121,6 +121,8 @@ export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationS
         if (claim && (await this.hand(claim, summary))) summary.staleClaims += 1;
       });
     }
+
+    summary.staleClaims += await this.recovery.closeAbandonedSends(now, batchSize, filter);
 
     for (const row of await this.recovery.findDueRetries(waitedBefore, batchSize, filter)) {
       if (this.stopped || !this.retryPolicy.decisionFor(row, { now }).retryable) continue;

@@ -10,6 +10,7 @@ import { TALKTO_QUEUE_DRIVER } from '../../lib/queue/queue.constants.js';
 import { TalktoSweeper } from '../../lib/queue/talkto.sweeper.js';
 import { type ReliabilityContext, startReliabilityContext } from '../retry/reliability-context.js';
 import { DATABASE_KINDS } from '../support/databases.js';
+import { waitFor } from '../support/wait-for.js';
 
 type Answer = TalktoTransportResponse | Error;
 
@@ -214,28 +215,41 @@ describe.each(DATABASE_KINDS)('a send answer that arrives after the result callb
     ]);
   });
 
-  it('never resends through stale-claim recovery once the result is applied, and records the late answer', async () => {
+  it('closes the claim of a sender that went silent after the result was applied, and never resends it', async () => {
     const sent = await send();
-    const sweeper = context.module.get(TalktoSweeper);
-    // The lease runs out while the request is in flight and the callback has been applied.
-    transport.next(async () => {
-      await callback(sent.messageId, 'succeeded')();
-      context.clock.advance(120_000);
-      await sweeper.sweep();
-    }, ACCEPTED);
-    await drain();
+    let revive = () => {};
+    const revived = new Promise<void>((resolve) => (revive = resolve));
+    // The sender stays silent until the test revives it, long after its lease ran out.
+    transport.next(() => callback(sent.messageId, 'succeeded')().then(() => revived), ACCEPTED);
+    const draining = drain();
+    await waitFor(async () => (await reload(sent.messageId)).overallStatus === 'completed', 'the callback');
+    const posts = transport.posts;
 
-    expect(transport.posts).toBeGreaterThan(0);
-    const row = await reload(sent.messageId);
-    expect(row).toMatchObject({
+    context.clock.advance(LATER);
+    await context.module.get(TalktoSweeper).sweep();
+
+    expect(transport.posts).toBe(posts);
+    const closed = {
       overallStatus: 'completed',
-      transportStatus: 'sent',
-      attempts: 1,
+      destinationActionStatus: 'succeeded',
+      transportStatus: 'failed',
       lockedBy: null,
-    });
-    expect(await attempts(sent.messageId)).toMatchObject([{ status: 'sent', httpStatus: 202 }]);
-    const types = await eventTypes(sent.messageId);
-    expect(types).not.toContain('stale_lock_recovered');
-    expect(types.filter((type) => type === 'message_sending_started')).toHaveLength(1);
+      lockedUntil: null,
+    };
+    expect(await reload(sent.messageId)).toMatchObject(closed);
+    expect(await attempts(sent.messageId)).toMatchObject([
+      { status: 'failed_retryable', errorClass: 'stale_lock' },
+    ]);
+    const recovered = (await events(sent.messageId)).filter(
+      (event) => event.eventType === 'stale_lock_recovered',
+    );
+    expect(recovered).toHaveLength(1);
+    expect(recovered[0]!.meta).toMatchObject({ recovery_type: 'result_already_applied' });
+
+    // Its answer, when it finally comes, finds the claim gone and changes nothing.
+    revive();
+    await draining;
+    expect(await reload(sent.messageId)).toMatchObject(closed);
+    expect(await eventTypes(sent.messageId)).not.toContain('message_send_response_ignored');
   });
 });
