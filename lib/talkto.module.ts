@@ -1,17 +1,20 @@
-import { type DynamicModule, Logger, Module, type Provider, type Type } from '@nestjs/common';
-import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
+import { type DynamicModule, Logger, Module, type NestModule, type Provider } from '@nestjs/common';
+import { DiscoveryModule, ModulesContainer } from '@nestjs/core';
 import { TalktoClock } from './clock/talkto.clock.js';
 import { resolveTalktoOptions } from './config/resolve-options.js';
 import { TalktoConfigurationError } from './errors/talkto-configuration.error.js';
 import type { ResolvedTalktoOptions } from './config/resolved-options.interface.js';
-import { BodyParseErrorFilter } from './incoming/body-parse-error.filter.js';
-import { FastifyJsonSupport } from './incoming/fastify-json.support.js';
-import { FastifyRawBodySupport } from './incoming/fastify-raw-body.support.js';
 import { HandlerExplorer } from './incoming/handler.explorer.js';
 import { HandlerInvoker } from './incoming/handler.invoker.js';
 import { ProcessPipeline } from './incoming/process.pipeline.js';
 import { createReceiveController } from './incoming/receive.controller.js';
 import { ReceiveService } from './incoming/receive.service.js';
+import { RouteBodySupport } from './incoming/route-body.support.js';
+import {
+  TALKTO_ROUTE_CONTROLLERS,
+  type TalktoRouteControllers,
+  TalktoRoutes,
+} from './incoming/talkto-routes.js';
 import { createCallbackController } from './callbacks/callback.controller.js';
 import { CallbackReceiveService } from './callbacks/callback-receive.service.js';
 import { ResultCallbackSender } from './callbacks/result-callback.sender.js';
@@ -24,6 +27,13 @@ import type {
   TalktoModuleOptions,
   TalktoRoutesOptions,
 } from './interfaces/talkto-module-options.interface.js';
+import {
+  mergeFactoryOptions,
+  staticAsyncOptions,
+  TALKTO_FACTORY_OPTIONS,
+} from './config/static-async-options.js';
+import { assertSingleTalktoModule } from './config/single-module.check.js';
+import { talktoEntityRegistration } from './persistence/entity-registration.js';
 import { ENTITY_EVENT_PROVIDERS } from './entity-events/entity-events.providers.js';
 import { TalktoTransactionScope } from './outgoing/talkto-transaction.scope.js';
 import { TALKTO_TRANSPORT_PROVIDER } from './outgoing/transport.provider.js';
@@ -55,37 +65,58 @@ const EXPORTS = [
   ...OPERATIONS_EXPORTS,
 ];
 
-function routeControllers(routes: TalktoRoutesOptions | undefined): Type<unknown>[] {
+/** One class per route and module definition; `TalktoRoutes` settles their paths at init. */
+function routeControllers(routes: TalktoRoutesOptions | undefined): TalktoRouteControllers {
   // Resolving a stub gives the same defaults and checks as the real options.
   const resolved = resolveTalktoOptions({ service: 'routes', routes });
   return resolved.routes.enabled
-    ? [
-        createReceiveController(resolved.routes.receivePath),
-        createCallbackController(resolved.routes.callbackPath),
-      ]
-    : [];
+    ? {
+        receive: createReceiveController(resolved.routes.receivePath),
+        callback: createCallbackController(resolved.routes.callbackPath),
+      }
+    : null;
 }
 
-function coreProviders(
-  dataSource: TalktoModuleOptions['dataSource'],
-  routes?: TalktoRoutesOptions,
-  staticOptions: Pick<TalktoModuleAsyncOptions, 'metrics' | 'panel'> = {},
-): Provider[] {
+/** What `forRoot` and `forRootAsync` share; `definition` holds the options fixed at definition time. */
+function talktoModule(
+  definition: Pick<TalktoModuleOptions, 'routes' | 'metrics' | 'panel' | 'dataSource'>,
+  optionProviders: Provider[],
+  imports: DynamicModule['imports'] = [],
+): DynamicModule {
+  const routes = routeControllers(definition.routes);
+  return {
+    module: TalktoModule,
+    global: true,
+    imports: [DiscoveryModule, ...talktoEntityRegistration(definition.dataSource), ...imports],
+    controllers: [
+      ...(routes ? [routes.receive, routes.callback] : []),
+      ...metricsControllers(definition.metrics),
+      ...panelControllers(definition.panel),
+    ],
+    providers: [
+      ...optionProviders,
+      { provide: TALKTO_ROUTE_CONTROLLERS, useValue: routes },
+      ...coreProviders(definition),
+    ],
+    exports: EXPORTS,
+  };
+}
+
+function coreProviders(definition: Pick<TalktoModuleOptions, 'panel' | 'dataSource'>): Provider[] {
   return [
     {
       provide: TALKTO_METRICS_OPTIONS,
-      useFactory: (options: TalktoModuleOptions) => staticOptions.metrics ?? options.metrics,
+      useFactory: (options: TalktoModuleOptions) => options.metrics,
       inject: [TALKTO_MODULE_OPTIONS],
     },
     ...metricsProviders(),
     ...rateLimitProviders(),
-    ...panelProviders(staticOptions.panel),
+    ...panelProviders(definition.panel),
     TalktoHealthIndicator,
     { provide: TALKTO_TRACING_READY, useFactory: tracingReady },
     {
       provide: TALKTO_RESOLVED_OPTIONS,
-      useFactory: (options: TalktoModuleOptions) =>
-        resolveTalktoOptions(routes === undefined ? options : { ...options, routes }),
+      useFactory: (options: TalktoModuleOptions) => resolveTalktoOptions(options),
       inject: [TALKTO_MODULE_OPTIONS],
     },
     {
@@ -103,8 +134,7 @@ function coreProviders(
     AfterCommitSubscriber,
     TalktoTransactionScope,
     ...ENTITY_EVENT_PROVIDERS,
-    { provide: APP_FILTER, useClass: BodyParseErrorFilter },
-    ...createStorageProviders(dataSource),
+    ...createStorageProviders(definition.dataSource),
     TalktoDispatcher,
     HandlerExplorer,
     HandlerInvoker,
@@ -118,8 +148,8 @@ function coreProviders(
     TalktoWorkers,
     ...RELIABILITY_PROVIDERS,
     ...OPERATIONS_PROVIDERS,
-    FastifyJsonSupport,
-    FastifyRawBodySupport,
+    TalktoRoutes,
+    RouteBodySupport,
   ];
 }
 
@@ -128,48 +158,51 @@ function coreProviders(
  * the receive route, the handler registry and the client. Register it once, at the root.
  */
 @Module({})
-export class TalktoModule {
-  static forRoot(options: TalktoModuleOptions): DynamicModule {
-    resolveTalktoOptions(options); // fail at definition time with the offending key
-    return {
-      module: TalktoModule,
-      global: true,
-      imports: [DiscoveryModule],
-      controllers: [
-        ...routeControllers(options.routes),
-        ...metricsControllers(options.metrics),
-        ...panelControllers(options.panel),
-      ],
-      providers: [
-        { provide: TALKTO_MODULE_OPTIONS, useValue: options },
-        ...coreProviders(options.dataSource, undefined, options),
-      ],
-      exports: EXPORTS,
-    };
+export class TalktoModule implements NestModule {
+  constructor(
+    modules: ModulesContainer,
+    private readonly routes: TalktoRoutes,
+    private readonly bodySupport: RouteBodySupport,
+  ) {
+    assertSingleTalktoModule(modules, TalktoModule);
   }
 
+  static forRoot(options: TalktoModuleOptions): DynamicModule {
+    resolveTalktoOptions(options); // fail at definition time with the offending key
+    return talktoModule(options, [{ provide: TALKTO_MODULE_OPTIONS, useValue: options }]);
+  }
+
+  /**
+   * The factory may return any option; `routes`, `metrics`, `panel` and `dataSource` decide which
+   * routes and connection the module has before any factory runs, so they are given here, next
+   * to it, and a factory returning a different value fails the boot naming the key.
+   */
   static forRootAsync(options: TalktoModuleAsyncOptions): DynamicModule {
-    return {
-      module: TalktoModule,
-      global: true,
-      imports: [DiscoveryModule, ...(options.imports ?? [])],
-      controllers: [
-        ...routeControllers(options.routes),
-        ...metricsControllers(options.metrics),
-        ...panelControllers(options.panel),
-      ],
-      providers: [
+    const definition = staticAsyncOptions(options);
+    return talktoModule(
+      definition,
+      [
         ...TalktoModule.asyncOptionsProviders(options),
-        ...coreProviders(options.dataSource, options.routes ?? {}, options),
+        {
+          provide: TALKTO_MODULE_OPTIONS,
+          useFactory: (fromFactory: TalktoModuleOptions) => mergeFactoryOptions(fromFactory, definition),
+          inject: [TALKTO_FACTORY_OPTIONS],
+        },
       ],
-      exports: EXPORTS,
-    };
+      options.imports,
+    );
+  }
+
+  /** Runs when the app initialises: the host's global prefix is known, no route is registered yet. */
+  configure(): void {
+    this.routes.settle();
+    this.bodySupport.install();
   }
 
   private static asyncOptionsProviders(options: TalktoModuleAsyncOptions): Provider[] {
     if (options.useFactory) {
       return [
-        { provide: TALKTO_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
+        { provide: TALKTO_FACTORY_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
       ];
     }
     const factoryClass = options.useClass ?? options.useExisting;
@@ -179,7 +212,7 @@ export class TalktoModule {
     return [
       ...(options.useClass ? [options.useClass] : []),
       {
-        provide: TALKTO_MODULE_OPTIONS,
+        provide: TALKTO_FACTORY_OPTIONS,
         useFactory: (factory: TalktoOptionsFactory) => factory.createTalktoOptions(),
         inject: [factoryClass],
       },

@@ -1,4 +1,14 @@
-import { Controller, HttpCode, Inject, Post, Req, Res, type Type, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  HttpCode,
+  Inject,
+  Post,
+  Req,
+  Res,
+  type Type,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import {
   answerSignedRequest,
@@ -6,6 +16,7 @@ import {
   type SignedHttpResponse,
 } from '../incoming/signed-request.util.js';
 import { TalktoRateLimitGuard } from '../rate-limit/rate-limit.guard.js';
+import { TalktoRateLimitedFilter } from '../rate-limit/rate-limited.exception.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { CallbackReceiveService } from './callback-receive.service.js';
 
@@ -18,6 +29,7 @@ export abstract class CallbackControllerBase {
   @Post()
   @HttpCode(200)
   @UseGuards(TalktoRateLimitGuard)
+  @UseFilters(TalktoRateLimitedFilter)
   receive(
     @Req() request: SignedHttpRequest,
     @Res({ passthrough: true }) response: SignedHttpResponse,

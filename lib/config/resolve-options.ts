@@ -6,6 +6,7 @@ import type {
   TalktoSignatureVersion,
 } from '../interfaces/talkto-module-options.interface.js';
 import { TalktoConfigurationError } from '../errors/talkto-configuration.error.js';
+import { rejectUnknownOptionKeys } from './option-keys.js';
 import { resolveReliabilityOptions } from './reliability-options.resolver.js';
 import type {
   ResolvedIncomingCommand,
@@ -248,6 +249,7 @@ export function resolveTalktoOptions(options: TalktoModuleOptions): ResolvedTalk
   if (typeof options !== 'object' || options === null) {
     throw new TalktoConfigurationError('options', 'must be an object');
   }
+  rejectUnknownOptionKeys(options);
   const security = options.security ?? {};
   const httpTimeoutMs = positiveNumber(options.http?.timeoutSeconds, 'http.timeoutSeconds', 20) * 1000;
   const outgoingVersion = signatureVersion(security.signatureVersion, 'security.signatureVersion', 'v2');
@@ -264,8 +266,6 @@ export function resolveTalktoOptions(options: TalktoModuleOptions): ResolvedTalk
   if (queue.driver === 'bull' && !queue.redis) {
     throw new TalktoConfigurationError('queue.redis', "is required with the 'bull' driver");
   }
-  const prefix = routePath(options.routes?.prefix, 'routes.prefix', 'api');
-  const join = (path: string) => [prefix, path].filter(Boolean).join('/');
   const strategy = options.unknownCommandStrategy ?? 'fail';
   if (strategy !== 'fail' && strategy !== 'skip') {
     throw new TalktoConfigurationError('unknownCommandStrategy', "must be 'fail' or 'skip'");
@@ -302,8 +302,10 @@ export function resolveTalktoOptions(options: TalktoModuleOptions): ResolvedTalk
     queue,
     routes: {
       enabled: options.routes?.enabled ?? true,
-      receivePath: join(routePath(options.routes?.receivePath, 'routes.receivePath', 'talkto/receive')),
-      callbackPath: join(routePath(options.routes?.callbackPath, 'routes.callbackPath', 'talkto/callback')),
+      prefix:
+        options.routes?.prefix === undefined ? null : routePath(options.routes.prefix, 'routes.prefix', ''),
+      receivePath: routePath(options.routes?.receivePath, 'routes.receivePath', 'talkto/receive'),
+      callbackPath: routePath(options.routes?.callbackPath, 'routes.callbackPath', 'talkto/callback'),
     },
     callbacks: {
       enabled: flag(options.callbacks?.enabled, 'callbacks.enabled', true),

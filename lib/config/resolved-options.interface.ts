@@ -49,7 +49,14 @@ export interface ResolvedTalktoOptions extends ResolvedReliabilityOptions {
     redactedKeys: string[];
   };
   queue: TalktoQueueOptions;
-  routes: { enabled: boolean; receivePath: string; callbackPath: string };
+  routes: {
+    enabled: boolean;
+    /** The given prefix; null means the default, which depends on the host's global prefix. */
+    prefix: string | null;
+    /** Below the prefix, no slashes at either end. */
+    receivePath: string;
+    callbackPath: string;
+  };
   callbacks: { enabled: boolean; autoDispatch: boolean; command: string };
   workers: { sendConcurrency: number; processConcurrency: number; leaseMs: number };
   httpTimeoutMs: number;

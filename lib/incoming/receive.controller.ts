@@ -1,5 +1,16 @@
-import { Controller, HttpCode, Inject, Post, Req, Res, type Type, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  HttpCode,
+  Inject,
+  Post,
+  Req,
+  Res,
+  type Type,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import { TalktoRateLimitGuard } from '../rate-limit/rate-limit.guard.js';
+import { TalktoRateLimitedFilter } from '../rate-limit/rate-limited.exception.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { ReceiveService } from './receive.service.js';
@@ -18,6 +29,7 @@ export abstract class ReceiveControllerBase {
   @Post()
   @HttpCode(202)
   @UseGuards(TalktoRateLimitGuard)
+  @UseFilters(TalktoRateLimitedFilter)
   receive(
     @Req() request: SignedHttpRequest,
     @Res({ passthrough: true }) response: SignedHttpResponse,

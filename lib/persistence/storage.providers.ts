@@ -3,6 +3,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { TalktoConfigurationError } from '../errors/talkto-configuration.error.js';
 import { TALKTO_DATA_SOURCE } from '../talkto.constants.js';
+import { assertTalktoEntitiesRegistered } from './entity-registration.js';
 import { InboxLedger } from './inbox.ledger.js';
 import { LedgerCore } from './ledger.core.js';
 import { MessageLog } from './message.log.js';
@@ -11,6 +12,13 @@ import { RecoveryLedger } from './recovery.ledger.js';
 import { ResultCallbackLedger } from './result-callback.ledger.js';
 import { NonceStore } from './nonce.store.js';
 
+function missingConnection(name: string | undefined): string {
+  return name === undefined
+    ? 'no TypeORM DataSource found; import TypeOrmModule.forRoot() or pass a DataSource'
+    : `no TypeORM connection named '${name}'; register it with TypeOrmModule.forRoot({ name: '${name}', … }) ` +
+        `(or forRootAsync with name: '${name}'), or set dataSource to an existing connection's name`;
+}
+
 /**
  * The Talkto tables live in a host DataSource: one given directly in the options, or the
  * `TypeOrmModule` connection of that name (injected, so it is connected before we use it).
@@ -18,16 +26,25 @@ import { NonceStore } from './nonce.store.js';
 export function createStorageProviders(dataSource: DataSource | string | undefined): Provider[] {
   const dataSourceProvider: Provider =
     dataSource instanceof DataSource
-      ? { provide: TALKTO_DATA_SOURCE, useValue: dataSource }
+      ? {
+          provide: TALKTO_DATA_SOURCE,
+          useFactory: () => {
+            assertTalktoEntitiesRegistered(dataSource, 'the DataSource given as dataSource');
+            return dataSource;
+          },
+        }
       : {
           provide: TALKTO_DATA_SOURCE,
           useFactory: (found?: DataSource) => {
             if (!found) {
-              throw new TalktoConfigurationError(
-                'dataSource',
-                'no TypeORM DataSource found; import TypeOrmModule.forRoot() or pass a DataSource',
-              );
+              throw new TalktoConfigurationError('dataSource', missingConnection(dataSource));
             }
+            assertTalktoEntitiesRegistered(
+              found,
+              dataSource === undefined
+                ? 'the default TypeORM connection'
+                : `the TypeORM connection '${dataSource}'`,
+            );
             return found;
           },
           inject: [{ token: getDataSourceToken(dataSource), optional: true }],

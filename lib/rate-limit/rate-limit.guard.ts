@@ -1,7 +1,7 @@
-import { type CanActivate, type ExecutionContext, HttpException, Inject, Injectable } from '@nestjs/common';
-import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
-import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { TalktoRoutes } from '../incoming/talkto-routes.js';
 import { TALKTO_RATE_LIMITER } from './rate-limit.constants.js';
+import { TalktoRateLimitedException } from './rate-limited.exception.js';
 import { rateLimitKey } from './rate-limit-key.util.js';
 import type { TalktoRateLimiter } from './talkto-rate-limiter.js';
 
@@ -21,7 +21,7 @@ interface HeaderSettable {
 export class TalktoRateLimitGuard implements CanActivate {
   constructor(
     @Inject(TALKTO_RATE_LIMITER) private readonly limiter: TalktoRateLimiter | null,
-    @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
+    private readonly routes: TalktoRoutes,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -42,12 +42,11 @@ export class TalktoRateLimitGuard implements CanActivate {
     } else {
       response.setHeader?.('Retry-After', retryAfter);
     }
-    throw new HttpException(this.body(request), 429);
+    throw new TalktoRateLimitedException(this.body(request));
   }
 
   private body(request: LimitedRequest): Record<string, unknown> {
-    const path = (request.originalUrl ?? request.url ?? '').split('?')[0].replace(/\/+$/, '');
-    if (path.endsWith(`/${this.options.routes.callbackPath}`)) {
+    if (this.routes.routeOf(request.originalUrl ?? request.url ?? '') === 'callback') {
       return { accepted: false, status: 'rejected', duplicate: false, error: 'rate_limited' };
     }
     return { received: false, status: 'rejected', error: 'rate_limited' };

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { ApplicationConfig, HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TalktoUsageError } from '../errors/talkto-usage.error.js';
 import { ReceiveService } from '../incoming/receive.service.js';
+import { TalktoRoutes } from '../incoming/talkto-routes.js';
 import { activeSecrets } from '../incoming/verifier-config.factory.js';
 import { TalktoTransport } from '../outgoing/talkto.transport.js';
 import { MessageLog } from '../persistence/message.log.js';
@@ -36,7 +37,6 @@ export class TalktoTesting implements OnModuleInit {
   constructor(
     private readonly moduleRef: ModuleRef,
     private readonly adapterHost: HttpAdapterHost,
-    private readonly appConfig: ApplicationConfig,
     private readonly clock: TalktoClock,
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
   ) {}
@@ -175,11 +175,6 @@ export class TalktoTesting implements OnModuleInit {
     if (base === null) {
       return null;
     }
-    const path = `/${this.options.routes.receivePath.replace(/^\/+/, '')}`;
-    const prefix = this.appConfig.getGlobalPrefix().replace(/^\/+|\/+$/g, '');
-    const excluded = (this.appConfig.getGlobalPrefixOptions().exclude ?? []).some((route) =>
-      route.pathRegex.test(path),
-    );
-    return prefix === '' || excluded ? `${base}${path}` : `${base}/${prefix}${path}`;
+    return `${base}${this.moduleRef.get(TalktoRoutes, { strict: false }).path('receive')}`;
   }
 }

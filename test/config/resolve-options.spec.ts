@@ -30,8 +30,9 @@ describe('resolveTalktoOptions', () => {
     expect(resolved.queue).toEqual({ driver: 'in-process' });
     expect(resolved.routes).toEqual({
       enabled: true,
-      receivePath: 'api/talkto/receive',
-      callbackPath: 'api/talkto/callback',
+      prefix: null,
+      receivePath: 'talkto/receive',
+      callbackPath: 'talkto/callback',
     });
     expect(resolved.maxAttempts).toBe(5);
     expect(resolved.httpTimeoutMs).toBe(20_000);
@@ -85,5 +86,35 @@ describe('resolveTalktoOptions', () => {
     const secret = 'super-secret-value-that-must-not-leak-123';
     const error = rejection({ service: 'a', outgoing: { b: { baseUrl: 'ftp://b.test', secret } } });
     expect(error.message).not.toContain(secret);
+  });
+
+  it.each([
+    [{ service: 'a', outgoin: {} }, 'outgoin', 'outgoing'],
+    [{ service: 'a', workers: { sendConcurency: 2 } }, 'workers.sendConcurency', 'sendConcurrency'],
+    [
+      { service: 'a', outgoing: { b: { baseURL: 'https://b.test', secret: SECRET } } },
+      'outgoing.b.baseURL',
+      'baseUrl',
+    ],
+    [{ service: 'a', retry: { peers: { b: { maxAttemps: 3 } } } }, 'retry.peers.b.maxAttemps', 'maxAttempts'],
+  ])('rejects an unknown key %#, naming it and the nearest known key', (options, key, suggestion) => {
+    const error = rejection(options as unknown as TalktoModuleOptions);
+    expect(error.message).toContain(`[${key}]`);
+    expect(error.message).toContain(`did you mean '${suggestion}'`);
+  });
+
+  it('names the known keys when an unknown one is close to none of them', () => {
+    const error = rejection({ service: 'a', zzzzzzzzzz: 1 } as unknown as TalktoModuleOptions);
+    expect(error.message).toContain('[zzzzzzzzzz]');
+    expect(error.message).toContain('known here: service, outgoing');
+  });
+
+  it('takes the values of free-form options as given', () => {
+    const resolved = resolveTalktoOptions({
+      service: 'a',
+      outgoing: { b: { baseUrl: 'https://b.test', secret: SECRET, headers: { 'X-Anything': '1' } } },
+      incoming: { b: { secret: SECRET, allowedCommands: { 'any.command': { idempotency: 'required' } } } },
+    });
+    expect(resolved.outgoing.get('b')?.headers).toEqual([['X-Anything', '1']]);
   });
 });

@@ -34,6 +34,12 @@ export interface TalktoAppSpec {
   bodyParser?: boolean;
   /** Nest keeps the raw body for its parsers (default `true`, as the getting-started guide says). */
   rawBody?: boolean;
+  /** Replaces `TalktoModule.forRoot({ queue, ...talkto })`, e.g. with a `forRootAsync`. */
+  talktoModule?: DynamicModule;
+  /** Registers entities the Nest way (`autoLoadEntities: true`, no entity list) instead of listing them. */
+  autoLoadEntities?: boolean;
+  /** What the host does to its app before `listen`: a global prefix, global filters, pipes. */
+  prepare?: (app: INestApplication) => void;
 }
 
 export interface RunningTalktoApp {
@@ -59,13 +65,15 @@ export async function startTalktoApp(spec: TalktoAppSpec): Promise<RunningTalkto
     imports: [
       TypeOrmModule.forRoot({
         ...database.options,
-        entities: [...TALKTO_ENTITIES, ...(spec.entities ?? [])],
+        ...(spec.autoLoadEntities
+          ? { autoLoadEntities: true, entities: spec.entities ?? [] }
+          : { entities: [...TALKTO_ENTITIES, ...(spec.entities ?? [])] }),
         migrations: TALKTO_MIGRATIONS,
         migrationsRun: true,
         synchronize: false,
         logging: false,
       } as Parameters<typeof TypeOrmModule.forRoot>[0]),
-      TalktoModule.forRoot({ queue, ...spec.talkto }),
+      spec.talktoModule ?? TalktoModule.forRoot({ queue, ...spec.talkto }),
       ...(spec.imports ?? []),
     ],
     controllers: spec.controllers ?? [],
@@ -83,6 +91,7 @@ export async function startTalktoApp(spec: TalktoAppSpec): Promise<RunningTalkto
       ? await NestFactory.create(TestAppModule, new FastifyAdapter(), appOptions)
       : await NestFactory.create(TestAppModule, appOptions);
   app.enableShutdownHooks();
+  spec.prepare?.(app);
   await app.listen(spec.port, '127.0.0.1');
   const dataSource = app.get(DataSource);
   return {

@@ -209,7 +209,7 @@ describe.each([
           .get(TalktoTesting)
           .deliver('order.ship', { orderId: 'o-9' }, { source: 'billing' });
         expect(answer.status).toBe(status);
-        expect(paths).toEqual([exclude.length > 0 ? '/api/talkto/receive' : '/v1/api/talkto/receive']);
+        expect(paths).toEqual([exclude.length > 0 ? '/api/talkto/receive' : '/v1/talkto/receive']);
       } finally {
         await app.close();
         await database.drop();

@@ -1,0 +1,34 @@
+import type { DynamicModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { TalktoConfigurationError } from '../errors/talkto-configuration.error.js';
+import { TALKTO_ENTITIES } from './entities/talkto.entities.js';
+
+/**
+ * Registers the Talkto entities on the host's `TypeOrmModule` connection the Nest way, so a host
+ * using `autoLoadEntities: true` needs no entity list. Only the registration is kept: Talkto uses
+ * no repository providers, and leaving them out lets a missing connection fail with our message.
+ */
+export function talktoEntityRegistration(dataSource: DataSource | string | undefined): DynamicModule[] {
+  if (dataSource instanceof DataSource) {
+    return []; // a DataSource of the host's own making lists its entities itself
+  }
+  const feature = TypeOrmModule.forFeature(TALKTO_ENTITIES, dataSource);
+  return [{ ...feature, providers: [], exports: [] }];
+}
+
+/** Fails the boot, once, when the connection lacks the Talkto entities, instead of every query later. */
+export function assertTalktoEntitiesRegistered(dataSource: DataSource, described: string): void {
+  if (!dataSource.isInitialized) {
+    return; // its metadata is built on initialize(); the first query says what is missing then
+  }
+  const missing = TALKTO_ENTITIES.filter((entity) => !dataSource.hasMetadata(entity));
+  if (missing.length > 0) {
+    throw new TalktoConfigurationError(
+      'dataSource',
+      `${described} has no metadata for ` +
+        `${missing.map((entity) => entity.name).join(', ')}: set autoLoadEntities: true in its ` +
+        'TypeOrmModule options, or add ...TALKTO_ENTITIES to its entities',
+    );
+  }
+}
