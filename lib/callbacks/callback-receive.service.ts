@@ -27,6 +27,7 @@ import { callbackAnswers, type CallbackIds } from './callback-answers.js';
 import { type CallbackStatus, isCallbackStatus } from './callback-payload.js';
 import type { TalktoCallbackResult, TalktoOriginalMessage } from './callback-result.interface.js';
 import { ResultHandlerExplorer } from './result-handler.explorer.js';
+import { TalktoFailureLog } from '../operations/failure-log.js';
 
 /** A refusal after the original was found; recorded on it as `result_callback_rejected`. */
 interface LinkedRejection {
@@ -54,6 +55,8 @@ function asMap(value: PhpValue | undefined): Record<string, unknown> {
  */
 @Injectable()
 export class CallbackReceiveService {
+  private readonly failures = new TalktoFailureLog();
+
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     private readonly clock: TalktoClock,
@@ -68,6 +71,9 @@ export class CallbackReceiveService {
     const verified: { source?: string } = {};
     const answer = await this.answer(request, verified);
     this.countCallback(verified.source, answer);
+    if (answer.body.accepted === false) {
+      this.failures.rejected('callback', answer.status, answer.body.error, verified.source);
+    }
     return answer;
   }
 

@@ -21,6 +21,7 @@ import { TalktoResult } from './handler-result.js';
 import { HandlerInvoker, type InvocationInput } from './handler.invoker.js';
 import type { RegisteredHandler } from './handler.registry.js';
 import { createWorkerId } from '../queue/worker-id.util.js';
+import { TalktoFailureLog } from '../operations/failure-log.js';
 
 /** Rolls a transactional handler's writes back; the failure is recorded afterwards. */
 class HandlerFailed extends Error {
@@ -81,6 +82,7 @@ function toOutcome(result: TalktoResult): ProcessOutcome {
 @Injectable()
 export class ProcessPipeline {
   private readonly workerId = createWorkerId('processor');
+  private readonly failures = new TalktoFailureLog();
 
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
@@ -217,6 +219,9 @@ export class ProcessPipeline {
     }
     if (outcome.kind === 'failed_final' && outcome.deadLetter) {
       this.metrics.count('dead_lettered', labels);
+    }
+    if (outcome.kind === 'failed_final') {
+      this.failures.processFailed(message, outcome.errorClass, outcome.deadLetter);
     }
     return true;
   }

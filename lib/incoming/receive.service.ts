@@ -13,6 +13,7 @@ import { encodeBodyJson } from '../protocol/json/body-json.js';
 import { validateEnvelopeRequest } from '../protocol/request.validator.js';
 import type { TalktoHeaders } from '../protocol/talkto.headers.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
+import { TalktoFailureLog } from '../operations/failure-log.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { readTraceparent } from '../tracing/traceparent.util.js';
 import { nonceOf } from './consume-nonce.util.js';
@@ -34,6 +35,7 @@ export interface ReceivedRequest {
 @Injectable()
 export class ReceiveService {
   private readonly logger = new Logger('Talkto');
+  private readonly failures = new TalktoFailureLog();
 
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
@@ -51,10 +53,14 @@ export class ReceiveService {
     } catch (error) {
       const rejected = this.rejection(error);
       this.countReceived(null, rejected);
+      this.failures.rejected('command', rejected.status, rejected.body.error);
       return rejected;
     }
     const answer = await this.store(envelope, readTraceparent(request.headers.traceparent));
     this.countReceived(envelope, answer);
+    if (answer.status >= 400) {
+      this.failures.rejected('command', answer.status, answer.body.error, envelope.source);
+    }
     return answer;
   }
 
@@ -128,7 +134,7 @@ export class ReceiveService {
     if (error instanceof TalktoJsonEncodeError) {
       // A PHP receiver crashes here (500) and its sender retries in vain. A payload that cannot be
       // hashed (e.g. 1e400) can never match the claimed hash, so answer that, finally, instead.
-      this.logger.warn(`Rejected a Talkto request whose payload cannot be hashed (${error.code}).`);
+      this.logger.warn(`A Talkto request's payload cannot be hashed (${error.code}).`);
       return receiveAnswers.rejected(422, 'payload_hash_mismatch');
     }
     throw error;

@@ -95,6 +95,15 @@ export class TalktoRedactor {
     return result;
   }
 
+  /** A peer's response body as kept in the ledger: JSON with sensitive keys hidden, else masked text. */
+  redactBody(body: string): string {
+    try {
+      return JSON.stringify(this.redact(JSON.parse(body)));
+    } catch {
+      return this.redactText(body);
+    }
+  }
+
   /**
    * A stored payload (body-JSON text) for display: by default only its top-level keys; with
    * `reveal` its redacted values. Unparseable text is shown as masked text.

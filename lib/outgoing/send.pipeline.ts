@@ -22,6 +22,8 @@ import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { interpretSendResponse } from './send-response.interpreter.js';
 import { TalktoTransport, type TalktoTransportResponse } from './talkto.transport.js';
 import { createWorkerId } from '../queue/worker-id.util.js';
+import { TalktoFailureLog } from '../operations/failure-log.js';
+import { TalktoRedactor } from '../operations/talkto.redactor.js';
 
 /** A failure found before anything was sent; retrying cannot fix it (PROTOCOL §10, last row). */
 class LocalIntegrityFailure {
@@ -48,6 +50,7 @@ function withTraceparent(
 export class SendPipeline {
   private readonly logger = new Logger('Talkto');
   private readonly workerId = createWorkerId('sender');
+  private readonly failures = new TalktoFailureLog();
 
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
@@ -58,6 +61,7 @@ export class SendPipeline {
     private readonly dispatcher: TalktoDispatcher,
     private readonly retryPolicy: RetryPolicy,
     private readonly metrics: TalktoMetrics,
+    private readonly redactor: TalktoRedactor,
   ) {}
 
   /** Final failures become dead letters unless storage is switched off (BEHAVIOR §9.1). */
@@ -134,14 +138,14 @@ export class SendPipeline {
       error: `HTTP transport failed with status [${response.status}].`,
       errorClass: 'http_error',
       httpStatus: response.status,
-      responseBody: response.body,
+      responseBody: this.redactor.redactBody(response.body),
     };
     const settings = this.retryPolicy.settingsForMessage(message);
     if (this.retryPolicy.isRetryableHttpStatus(response.status, settings)) {
       await this.retryOrFail(message, claim, failure);
     } else {
       const now = this.clock.now();
-      await this.outbox.markFinalFailure(claim, {
+      const failed = await this.outbox.markFinalFailure(claim, {
         ...failure,
         column: 'transport_status',
         deadLetter: this.deadLetterOnFinal,
@@ -153,7 +157,7 @@ export class SendPipeline {
         ),
         now: this.clock.now(),
       });
-      this.countFinalFailure(message);
+      this.finallyFailed(message, failed, failure);
     }
   }
 
@@ -180,18 +184,21 @@ export class SendPipeline {
       this.count(message, 'sent', 'sent');
       return true;
     }
-    await this.outbox.markFinalFailure(claim, {
-      error: `Result callback delivery rejected [${answer.code}].`,
+    const failure = {
       errorClass: 'callback_rejected',
       httpStatus: response.status,
-      responseBody: response.body,
+      responseBody: this.redactor.redactBody(response.body),
+    };
+    const failed = await this.outbox.markFinalFailure(claim, {
+      ...failure,
+      error: `Result callback delivery rejected [${answer.code}].`,
       column: 'transport_status',
       deadLetter: true,
       retryEvent: 'retry_not_scheduled',
       destination: { receiveStatus: 'received', actionStatus: answer.status ?? 'rejected' },
       now,
     });
-    this.countFinalFailure(message, true);
+    this.finallyFailed(message, failed, failure, true);
     return true;
   }
 
@@ -253,7 +260,7 @@ export class SendPipeline {
     this.logger.error(
       `Talkto message ${message.messageId} cannot be sent: ${failure.code} (review required).`,
     );
-    await this.outbox.markFinalFailure(claim, {
+    const failed = await this.outbox.markFinalFailure(claim, {
       error: failure.code,
       errorClass: failure.code,
       column: 'transport_status',
@@ -262,7 +269,7 @@ export class SendPipeline {
       attemptMeta: { retryable: false, review_required: true, ...failure.meta },
       now: this.clock.now(),
     });
-    this.countFinalFailure(message);
+    this.finallyFailed(message, failed, { errorClass: failure.code });
   }
 
   private async retryOrFail(
@@ -277,7 +284,7 @@ export class SendPipeline {
       afterFailure: true,
     });
     if (decision.nextRetryAt === null) {
-      await this.outbox.markFinalFailure(claim, {
+      const failed = await this.outbox.markFinalFailure(claim, {
         ...failure,
         column: 'transport_status',
         deadLetter: this.deadLetterOnFinal,
@@ -285,7 +292,7 @@ export class SendPipeline {
         retryMeta: retryEventMeta(message, decision, now),
         now,
       });
-      this.countFinalFailure(message);
+      this.finallyFailed(message, failed, failure);
       return;
     }
     const nextRetryAt = decision.nextRetryAt;
@@ -311,10 +318,17 @@ export class SendPipeline {
     this.metrics.count(event, { peer: message.targetService, command: message.command, status });
   }
 
-  private countFinalFailure(message: TalktoMessageEntity, deadLettered = this.deadLetterOnFinal): void {
+  /** Counts a final failure and logs it once, when this run is the one that recorded it. */
+  private finallyFailed(
+    message: TalktoMessageEntity,
+    recorded: boolean,
+    failure: { httpStatus?: number; errorClass?: string; responseBody?: string },
+    deadLettered = this.deadLetterOnFinal,
+  ): void {
     this.count(message, 'sent', 'failed_final');
     this.count(message, 'failed', 'failed_final');
     if (deadLettered) this.count(message, 'dead_lettered', 'failed_final');
+    if (recorded) this.failures.sendFailed(message, failure, deadLettered);
   }
 
   private observeLatency(message: TalktoMessageEntity, status: string, startedAt: number): void {

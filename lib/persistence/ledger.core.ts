@@ -117,6 +117,7 @@ export class LedgerCore {
         lastError: limitText(input.error),
         failedAt: now,
         ...(input.httpStatus == null ? {} : { lastHttpStatus: input.httpStatus }),
+        ...(input.responseBody == null ? {} : { lastResponse: limitText(input.responseBody) }),
       },
       attempt: failedAttempt(S.failedRetryable, input),
       late: lateFailure(S.failedRetryable, input),
@@ -149,6 +150,7 @@ export class LedgerCore {
         lastError: limitText(input.error),
         failedAt: now,
         ...(input.httpStatus == null ? {} : { lastHttpStatus: input.httpStatus }),
+        ...(input.responseBody == null ? {} : { lastResponse: limitText(input.responseBody) }),
         ...(input.destination
           ? {
               destinationReceiveStatus: input.destination.receiveStatus,

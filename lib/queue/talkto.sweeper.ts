@@ -1,3 +1,4 @@
+import { TalktoFailureLog } from '../operations/failure-log.js';
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -43,6 +44,7 @@ export interface SweepSummary {
 @Injectable()
 export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Talkto');
+  private readonly failures = new TalktoFailureLog();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<SweepSummary> | null = null;
   private stopped = false;
@@ -112,7 +114,10 @@ export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationS
       const lockedBy = row.lockedBy;
       await this.perRow(row.id, async () => {
         const release = await this.recovery.releaseStaleClaim(row.id, lockedBy, now, { deadLetter });
-        if (release === 'exhausted') summary.staleExhausted += 1;
+        if (release === 'exhausted') {
+          summary.staleExhausted += 1;
+          this.failures.staleClaimExhausted(row.id, deadLetter);
+        }
         if (release !== 'released') return;
         const claim = await this.recovery.claimOrphanDispatch(row.id, 'sweeper', {
           ...claimOptions,

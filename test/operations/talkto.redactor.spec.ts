@@ -31,6 +31,14 @@ describe('TalktoRedactor', () => {
     );
   });
 
+  it("hides sensitive keys of a peer's JSON answer and masks secrets in one that is not JSON", () => {
+    expect(JSON.parse(redactor.redactBody('{"error":"invalid_signature","token":"t-1"}'))).toEqual({
+      error: 'invalid_signature',
+      token: '[redacted]',
+    });
+    expect(redactor.redactBody('<h1>403 s3cr3t-value-shared-with-peer</h1>')).toBe('<h1>403 [redacted]</h1>');
+  });
+
   it('hides signature, nonce and cookie headers', () => {
     expect(redactor.redactHeaders({ 'X-Talkto-Nonce': 'n', Cookie: 'c', 'X-Talkto-Source': 'shop' })).toEqual(
       { 'X-Talkto-Nonce': '[redacted]', Cookie: '[redacted]', 'X-Talkto-Source': 'shop' },

@@ -1,6 +1,13 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { type DynamicModule, type INestApplication, Module, type Provider, type Type } from '@nestjs/common';
+import {
+  type DynamicModule,
+  type INestApplication,
+  type LoggerService,
+  Module,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -38,6 +45,8 @@ export interface TalktoAppSpec {
   talktoModule?: DynamicModule;
   /** Registers entities the Nest way (`autoLoadEntities: true`, no entity list) instead of listing them. */
   autoLoadEntities?: boolean;
+  /** Nest's logger for the app (default none). Nest's logger is process-wide: the last app's wins. */
+  logger?: LoggerService;
   /** What the host does to its app before `listen`: a global prefix, global filters, pipes. */
   prepare?: (app: INestApplication) => void;
 }
@@ -83,7 +92,7 @@ export async function startTalktoApp(spec: TalktoAppSpec): Promise<RunningTalkto
 
   const appOptions = {
     rawBody: spec.rawBody ?? true,
-    logger: false as const,
+    logger: spec.logger ?? (false as const),
     bodyParser: spec.bodyParser ?? true,
   };
   const app =
