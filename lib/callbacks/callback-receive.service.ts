@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import type { ReceivedRequest } from '../incoming/receive.service.js';
@@ -54,7 +54,7 @@ function asMap(value: PhpValue | undefined): Record<string, unknown> {
  * outgoing message of ours and apply it through the ledger. The callback itself is not stored.
  */
 @Injectable()
-export class CallbackReceiveService {
+export class CallbackReceiveService implements OnApplicationBootstrap {
   private readonly failures = new TalktoFailureLog();
 
   constructor(
@@ -66,6 +66,24 @@ export class CallbackReceiveService {
     private readonly hooks: ResultHandlerExplorer,
     private readonly metrics: TalktoMetrics,
   ) {}
+
+  /**
+   * A peer we send commands to reports results signed with its own secret for us; without an
+   * `incoming` entry for it those reports are refused, so say so once, at boot, with the fix.
+   */
+  onApplicationBootstrap(): void {
+    if (!this.options.callbacks.enabled || !this.options.routes.enabled) {
+      return;
+    }
+    for (const peer of this.options.outgoing.keys()) {
+      if (!this.options.incoming.has(peer)) {
+        new Logger('Talkto').warn(
+          `Talkto sends commands to ${peer} but cannot verify the result callbacks ${peer} sends back: ` +
+            `add incoming.${peer}: { secret } (the secret ${peer} signs with), or set callbacks.enabled: false.`,
+        );
+      }
+    }
+  }
 
   async receive(request: ReceivedRequest): Promise<TalktoHttpAnswer> {
     const verified: { source?: string } = {};
@@ -166,7 +184,7 @@ export class CallbackReceiveService {
     const now = this.clock.now();
     const envelope = verifyEnvelope(
       { body, headers: request.headers },
-      createVerifierConfig(this.options, now.getTime()),
+      createVerifierConfig(this.options, now.getTime(), 'callback'),
       Math.floor(now.getTime() / 1000),
     );
     const payload = body.get('payload') as PhpArray;

@@ -20,16 +20,30 @@ export function activeSecrets(secrets: ResolvedSecret[], nowMs: number): string[
     .map((secret) => secret.value);
 }
 
-function verifierSource(source: ResolvedIncomingSource, nowMs: number): VerifierSource {
+function verifierSource(
+  source: ResolvedIncomingSource,
+  nowMs: number,
+  implicitCommand: string | null,
+): VerifierSource {
   return {
     secrets: activeSecrets(source.secrets, nowMs),
-    isCommandAllowed: (command) => source.allowAllCommands || source.commands.has(command),
+    isCommandAllowed: (command) =>
+      command === implicitCommand || source.allowAllCommands || source.commands.has(command),
     isIdempotencyRequired: (command) => source.commands.get(command)?.idempotencyRequired === true,
   };
 }
 
-/** The protocol verifier's view of the module options at one instant (secrets can expire). */
-export function createVerifierConfig(options: ResolvedTalktoOptions, nowMs: number): VerifierConfig {
+/**
+ * The protocol verifier's view of the module options at one instant (secrets can expire). On the
+ * callback route the callback command needs no allow-list entry: a source that can sign for us may
+ * report results, and the callback checks tie each report to a message we sent it.
+ */
+export function createVerifierConfig(
+  options: ResolvedTalktoOptions,
+  nowMs: number,
+  route: 'command' | 'callback' = 'command',
+): VerifierConfig {
+  const implicitCommand = route === 'callback' ? options.callbacks.command : null;
   const { security } = options;
   return {
     service: options.service,
@@ -44,7 +58,7 @@ export function createVerifierConfig(options: ResolvedTalktoOptions, nowMs: numb
     source: (name) => {
       const source = options.incoming.get(name);
       if (source) {
-        return verifierSource(source, nowMs);
+        return verifierSource(source, nowMs, implicitCommand);
       }
       // A PHP receiver keeps its handler map under the same config key as its sources, so a
       // request claiming source `handlers` passes the source check and fails on the command.

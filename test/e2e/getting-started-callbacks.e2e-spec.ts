@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TalktoClient } from '../../lib/index.js';
+import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
+import { CapturedLogs } from '../support/captured-logs.js';
+import { freePort } from '../support/free-port.js';
+import { type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
+import { waitFor } from '../support/wait-for.js';
+import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
+
+const INVENTORY_TO_WEBSITE = 'inventory-to-website-secret-0123456789';
+const WEBSITE_TO_INVENTORY = 'website-to-inventory-secret-9876543210';
+
+/** Both services configured as docs/getting-started.md shows, with no callback allow-list entry. */
+describe('result callbacks between two services configured as getting-started shows', () => {
+  const logs = new CapturedLogs();
+  let inventory: RunningTalktoApp;
+  let website: RunningTalktoApp;
+
+  beforeAll(async () => {
+    const [inventoryPort, websitePort] = [await freePort(), await freePort()];
+    website = await startTalktoApp({
+      database: 'sqlite',
+      queue: 'in-process',
+      adapter: 'express',
+      port: websitePort,
+      logger: logs,
+      providers: ORDER_PROVIDERS,
+      talkto: {
+        service: 'website',
+        outgoing: {
+          inventory: { baseUrl: `http://127.0.0.1:${inventoryPort}`, secret: WEBSITE_TO_INVENTORY },
+        },
+        incoming: { inventory: { secret: INVENTORY_TO_WEBSITE, allowedCommands: ['orders.reserve'] } },
+      },
+    });
+    inventory = await startTalktoApp({
+      database: 'sqlite',
+      queue: 'in-process',
+      adapter: 'fastify',
+      port: inventoryPort,
+      logger: logs,
+      talkto: {
+        service: 'inventory',
+        outgoing: {
+          website: { baseUrl: `http://127.0.0.1:${websitePort}`, secret: INVENTORY_TO_WEBSITE },
+          billing: { baseUrl: 'http://127.0.0.1:9', secret: 'inventory-to-billing-secret-000000' },
+        },
+        incoming: {
+          website: { secret: WEBSITE_TO_INVENTORY, allowedCommands: { 'stock.ping': { driver: 'none' } } },
+        },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await inventory?.close();
+    await website?.close();
+  });
+
+  it("apply the receiver's result on the sender without allow-listing talkto.result", async () => {
+    const sent = await inventory.app
+      .get(TalktoClient)
+      .send('website', 'orders.reserve', { orderId: 'o-gs', quantity: 1 });
+    const row = await waitFor(async () => {
+      const found = await inventory.dataSource.manager.findOneBy(TalktoMessageEntity, {
+        messageId: sent.messageId,
+        direction: 'outgoing',
+      });
+      return found?.destinationActionStatus === 'succeeded' ? found : undefined;
+    }, 'the result callback to be applied');
+    expect(row.overallStatus).toBe('completed');
+    expect(logs.warnings('rejected a callback request')).toEqual([]);
+  });
+
+  it('warn once at boot about a peer whose callbacks cannot be verified, naming the fix', () => {
+    const lines = logs.warnings('sends commands to billing');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('add incoming.billing: { secret }');
+    expect(logs.warnings('sends commands to website')).toEqual([]);
+  });
+});
