@@ -27,8 +27,10 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 
 /**
  * A terminus health indicator for Talkto: `health.check([() => talkto.isHealthy('talkto')])`.
- * Down when the database (or Redis, with the Bull driver) does not answer, or when stale claims,
- * open dead letters or overdue retries exceed their thresholds (`health` options, BEHAVIOR §11.2).
+ * Down (`problems`) only for what the service cannot get past on its own: the database or Redis
+ * not answering, claims left behind by dead workers, retries the sweeper is not getting to. Open
+ * dead letters are outcomes someone should look at (`attention`), often a handler's own
+ * `finalFailure`: they make it down only once `health.maxOpenDeadLetters` is set and exceeded.
  */
 @Injectable()
 export class TalktoHealthIndicator {
@@ -45,6 +47,7 @@ export class TalktoHealthIndicator {
     const settings = this.options.health ?? {};
     const pingMs = settings.pingTimeoutMs ?? 2000;
     const problems: string[] = [];
+    const attention: string[] = [];
     const details: Record<string, unknown> = {};
 
     details.database = await this.probe(() => this.dataSource.query('SELECT 1'), pingMs);
@@ -69,18 +72,24 @@ export class TalktoHealthIndicator {
       };
       const limits = {
         stale_claims: settings.maxStaleClaims ?? 0,
-        open_dead_letters: settings.maxOpenDeadLetters ?? 0,
+        open_dead_letters: settings.maxOpenDeadLetters ?? Infinity,
         due_retries: settings.maxDueRetries ?? 0,
       };
       for (const name of Object.keys(counts) as Array<keyof typeof counts>) {
         details[name] = counts[name];
         if (counts[name] > limits[name]) problems.push(`${name}=${counts[name]}`);
+        else if (counts[name] > 0) attention.push(`${name}=${counts[name]}`);
       }
     }
 
     const status = problems.length === 0 ? 'up' : 'down';
     return {
-      [key]: { status, ...details, ...(problems.length ? { problems } : {}) },
+      [key]: {
+        status,
+        ...details,
+        ...(problems.length ? { problems } : {}),
+        ...(attention.length ? { attention } : {}),
+      },
     } as TalktoHealthResult<Key>;
   }
 

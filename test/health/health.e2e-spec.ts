@@ -100,16 +100,19 @@ describe.each([
     });
   });
 
-  it('turns 503 once open dead letters exceed the threshold, and names the problem', async () => {
+  it("stays up after a handler's final failure, listing the dead letter under attention", async () => {
     await deadLetter(strict);
     const { status, body } = await health(strict);
-    expect(status).toBe(503);
-    expect(body.status).toBe('error');
-    expect(body.details.talkto).toMatchObject({
-      status: 'down',
+    expect(status).toBe(200);
+    expect(body.status).toBe('ok');
+    expect(body.details.talkto).toEqual({
+      status: 'up',
       database: 'up',
+      ...(queue === 'bull' ? { redis: 'up' } : {}),
+      stale_claims: 0,
       open_dead_letters: 1,
-      problems: ['open_dead_letters=1'],
+      due_retries: 0,
+      attention: ['open_dead_letters=1'],
     });
   });
 
