@@ -50,6 +50,13 @@ export { TalktoEnvelopeFieldError } from './protocol/errors/envelope-field.error
 export { talktoFloat, TalktoFloat } from './protocol/json/talkto-float.js';
 export { TalktoUsageError } from './errors/talkto-usage.error.js';
 export { TalktoRawBodyError } from './errors/talkto-raw-body.error.js';
+export { TalktoQueueUnavailableError } from './queue/errors/queue-unavailable.error.js';
+export { TALKTO_MODULE_OPTIONS } from './talkto.constants.js';
+export {
+  TalktoRateLimiter,
+  InMemoryTalktoRateLimiter,
+  type RateLimitDecision as TalktoRateLimitDecision,
+} from './rate-limit/talkto-rate-limiter.js';
 export {
   TalktoRedactor,
   DEFAULT_REDACTED_KEYS,

@@ -60,6 +60,7 @@ const EXPORTS = [
   TalktoClient,
   TalktoClock,
   TalktoHealthIndicator,
+  TALKTO_MODULE_OPTIONS,
   TALKTO_RESOLVED_OPTIONS,
   ...RELIABILITY_EXPORTS,
   ...OPERATIONS_EXPORTS,

@@ -85,7 +85,7 @@ const OPTION_KEYS: KeyShape = {
     dueRetryGraceMinutes: true,
     pingTimeoutMs: true,
   },
-  rateLimit: { enabled: true, limit: true, windowSeconds: true },
+  rateLimit: { enabled: true, limit: true, windowSeconds: true, limiter: true },
   panel: { enabled: true, guard: true, prefix: true, perPage: true, showPayload: true },
 };
 

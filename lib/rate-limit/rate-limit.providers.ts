@@ -25,7 +25,10 @@ export function rateLimitProviders(): Provider[] {
         const settings = options.rateLimit ?? {};
         const limit = positiveInteger(settings.limit, 'rateLimit.limit', 120);
         const windowSeconds = positiveInteger(settings.windowSeconds, 'rateLimit.windowSeconds', 60);
-        return settings.enabled === false ? null : new InMemoryTalktoRateLimiter(limit, windowSeconds * 1000);
+        if (settings.enabled === false) {
+          return null;
+        }
+        return settings.limiter ?? new InMemoryTalktoRateLimiter(limit, windowSeconds * 1000);
       },
       inject: [TALKTO_MODULE_OPTIONS],
     },

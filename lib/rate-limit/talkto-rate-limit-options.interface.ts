@@ -1,3 +1,5 @@
+import type { TalktoRateLimiter } from './talkto-rate-limiter.js';
+
 /** Per-source limit on the receive and callback routes (BEHAVIOR §13.2). */
 export interface TalktoRateLimitOptions {
   /** Limit requests (default `true`). */
@@ -6,4 +8,9 @@ export interface TalktoRateLimitOptions {
   limit?: number;
   /** Window length in seconds (default 60). */
   windowSeconds?: number;
+  /**
+   * Where the windows are counted (default: in this process's memory). A `TalktoRateLimiter` of
+   * your own, e.g. on Redis, shares them between instances; `limit` and `windowSeconds` are then its own.
+   */
+  limiter?: TalktoRateLimiter;
 }

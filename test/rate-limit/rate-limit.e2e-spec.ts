@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TalktoRateLimiter, type TalktoRateLimitDecision } from '../../lib/index.js';
 import { ORDER_PROVIDERS } from '../e2e/fixtures/order-handlers.js';
 import { freePort } from '../support/free-port.js';
 import { postSigned } from '../support/signed-request.js';
@@ -110,5 +111,56 @@ describe.each<HttpAdapterKind>(['express', 'fastify'])('per-source rate limit ov
       body: JSON.stringify({ source: 'accounting' }),
     });
     expect(other.status).not.toBe(429);
+  });
+});
+
+/** A store shared by several instances, as a Redis-backed limiter would be. */
+class SharedWindowLimiter extends TalktoRateLimiter {
+  readonly hits = new Map<string, number>();
+
+  hit(key: string): TalktoRateLimitDecision {
+    const hits = (this.hits.get(key) ?? 0) + 1;
+    this.hits.set(key, hits);
+    return { allowed: hits <= 2, retryAfterSeconds: 30 };
+  }
+}
+
+describe('a rate limiter of the host given as rateLimit.limiter', () => {
+  it('counts the requests of every instance that shares it', async () => {
+    const limiter = new SharedWindowLimiter();
+    const start = async () =>
+      startTalktoApp({
+        database: 'sqlite',
+        queue: 'in-process',
+        adapter: 'express',
+        port: await freePort(),
+        providers: ORDER_PROVIDERS,
+        talkto: {
+          service: 'website',
+          callbacks: { enabled: false },
+          rateLimit: { limiter },
+          incoming: { inventory: { secret: INVENTORY_SECRET, allowedCommands: ['orders.reserve'] } },
+        },
+      });
+    const [first, second] = [await start(), await start()];
+    try {
+      const send = (app: RunningTalktoApp) =>
+        postSigned({
+          url: `${app.url}/api/talkto/receive`,
+          secret: INVENTORY_SECRET,
+          source: 'inventory',
+          target: 'website',
+          command: 'orders.reserve',
+          payload: { orderId: 'o-shared', quantity: 1 },
+        });
+      expect((await send(first)).status).toBe(202);
+      expect((await send(second)).status).toBe(202);
+      const refused = await send(first);
+      expect(refused.status).toBe(429);
+      expect(limiter.hits.get('source:inventory')).toBe(3);
+    } finally {
+      await first.close();
+      await second.close();
+    }
   });
 });
