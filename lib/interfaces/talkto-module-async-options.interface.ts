@@ -16,14 +16,18 @@ export interface TalktoModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'
   useClass?: Type<TalktoOptionsFactory>;
   useExisting?: Type<TalktoOptionsFactory>;
   /**
-   * Routes are mounted before any factory runs, so their settings are given here, statically
-   * (the factory's `routes` value is ignored). Default: enabled at `api/talkto/receive|callback`.
+   * Routes are mounted before any factory runs, so their settings are given here, statically; a
+   * factory returning another `routes` value fails the boot. Default: enabled at
+   * `talkto/receive|callback` below the host's global prefix, or below `api` without one.
    */
   routes?: TalktoRoutesOptions;
-  /** Name of the `TypeOrmModule` connection holding the Talkto tables (default: the default one). */
+  /**
+   * Name of the `TypeOrmModule` connection holding the Talkto tables (default: the default one);
+   * static because the entities are registered on it when the module is defined.
+   */
   dataSource?: string;
-  /** Metrics settings, static for the same reason as `routes` (the factory's value is ignored). */
+  /** Metrics settings, static for the same reason as `routes` (it mounts `/metrics`). */
   metrics?: TalktoMetricsOptions;
-  /** Panel settings, static for the same reason as `routes` (the factory's value is ignored). */
+  /** Panel settings, static for the same reason as `routes` (it mounts the panel's pages). */
   panel?: TalktoPanelOptions;
 }

@@ -113,7 +113,10 @@ export interface TalktoSecurityOptions {
 export interface TalktoRoutesOptions {
   /** Mount the receive and callback routes (default `true`). */
   enabled?: boolean;
-  /** Path prefix of both routes (default `api`). */
+  /**
+   * Path prefix of both routes, below the host's global prefix (default: `api` when the app has
+   * no global prefix, none when it has one, so both serve `/api/talkto/...` with `setGlobalPrefix('api')`).
+   */
   prefix?: string;
   /** Receive route below the prefix (default `talkto/receive`). */
   receivePath?: string;

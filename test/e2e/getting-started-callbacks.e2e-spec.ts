@@ -78,4 +78,13 @@ describe('result callbacks between two services configured as getting-started sh
     expect(lines[0]).toContain('add incoming.billing: { secret }');
     expect(logs.warnings('sends commands to website')).toEqual([]);
   });
+
+  it('log where each serves its routes, once per app', () => {
+    const routes = logs.lines.filter((line) =>
+      line.message.includes(
+        'receives commands at POST /api/talkto/receive and result callbacks at POST /api/talkto/callback',
+      ),
+    );
+    expect(routes).toHaveLength(2);
+  });
 });

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Injectable,
+  Module,
+} from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { TalktoClient, TalktoModule, type TalktoModuleOptions } from '../../lib/index.js';
+import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
+import { freePort } from '../support/free-port.js';
+import { type HttpAdapterKind, type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
+import { waitFor } from '../support/wait-for.js';
+import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
+
+const INVENTORY_TO_WEBSITE = 'inventory-to-website-secret-0123456789';
+const WEBSITE_TO_INVENTORY = 'website-to-inventory-secret-9876543210';
+
+@Catch()
+class HostErrorFormatFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const status = exception instanceof HttpException ? exception.getStatus() : 500;
+    const response = host.switchToHttp().getResponse<{
+      code?: (status: number) => { send(body: unknown): void };
+      status?: (status: number) => { json(body: unknown): void };
+    }>();
+    const body = { hostError: true, status };
+    if (typeof response.code === 'function') response.code(status).send(body);
+    else response.status!(status).json(body);
+  }
+}
+
+/** Stands in for @nestjs/config's ConfigService: options known only once the app is built. */
+function configModule(values: TalktoModuleOptions) {
+  @Injectable()
+  class AppConfig {
+    readonly talkto = values;
+  }
+  @Module({ providers: [AppConfig], exports: [AppConfig] })
+  class AppConfigModule {}
+  return { AppConfig, AppConfigModule };
+}
+
+function talktoFromConfig(values: TalktoModuleOptions) {
+  const { AppConfig, AppConfigModule } = configModule(values);
+  return TalktoModule.forRootAsync({
+    imports: [AppConfigModule],
+    inject: [AppConfig],
+    useFactory: (config: InstanceType<typeof AppConfig>) => config.talkto,
+  });
+}
+
+/** What a host app looks like: global prefix, its own catch-all filter, autoLoadEntities, async options. */
+describe.each<HttpAdapterKind>(['express', 'fastify'])(
+  'a round trip with a result callback between two hosts over %s',
+  (adapter) => {
+    let inventory: RunningTalktoApp;
+    let website: RunningTalktoApp;
+
+    beforeAll(async () => {
+      const [inventoryPort, websitePort] = [await freePort(), await freePort()];
+      const host = {
+        database: 'sqlite' as const,
+        queue: 'in-process' as const,
+        adapter,
+        autoLoadEntities: true,
+        providers: [...ORDER_PROVIDERS, { provide: APP_FILTER, useClass: HostErrorFormatFilter }],
+        prepare: (app: { setGlobalPrefix(prefix: string): unknown }) => app.setGlobalPrefix('api'),
+      };
+      const websiteOptions: TalktoModuleOptions = {
+        service: 'website',
+        outgoing: {
+          inventory: { baseUrl: `http://127.0.0.1:${inventoryPort}`, secret: WEBSITE_TO_INVENTORY },
+        },
+        incoming: { inventory: { secret: INVENTORY_TO_WEBSITE, allowedCommands: ['orders.reserve'] } },
+      };
+      const inventoryOptions: TalktoModuleOptions = {
+        service: 'inventory',
+        outgoing: { website: { baseUrl: `http://127.0.0.1:${websitePort}`, secret: INVENTORY_TO_WEBSITE } },
+        incoming: { website: { secret: WEBSITE_TO_INVENTORY } },
+      };
+      website = await startTalktoApp({
+        ...host,
+        port: websitePort,
+        talkto: websiteOptions,
+        talktoModule: talktoFromConfig(websiteOptions),
+      });
+      inventory = await startTalktoApp({
+        ...host,
+        port: inventoryPort,
+        talkto: inventoryOptions,
+        talktoModule: talktoFromConfig(inventoryOptions),
+      });
+    });
+
+    afterAll(async () => {
+      await website?.close();
+      await inventory?.close();
+    });
+
+    it("delivers the command to the peer's default URL and applies the result it reports", async () => {
+      const sent = await inventory.app
+        .get(TalktoClient)
+        .send('website', 'orders.reserve', { orderId: 'o-host', quantity: 2 });
+      const row = await waitFor(async () => {
+        const found = await inventory.dataSource.manager.findOneBy(TalktoMessageEntity, {
+          messageId: sent.messageId,
+          direction: 'outgoing',
+        });
+        return found?.destinationActionStatus === 'succeeded' ? found : undefined;
+      }, 'the result to be applied on the sender');
+      expect(row.overallStatus).toBe('completed');
+      expect(row.lastHttpStatus).toBe(202);
+    });
+
+    it("keeps the host's 404 format and answers a malformed body on the receive route with 422", async () => {
+      const missing = await fetch(`${website.url}/api/nowhere`);
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toEqual({ hostError: true, status: 404 });
+      const malformed = await fetch(`${website.url}/api/talkto/receive`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"message_id":',
+      });
+      expect(malformed.status).toBe(422);
+      expect(await malformed.json()).toEqual({ received: false, status: 'rejected', error: 'invalid_json' });
+    });
+  },
+);
