@@ -31,6 +31,7 @@ import {
   mergeFactoryOptions,
   staticAsyncOptions,
   TALKTO_FACTORY_OPTIONS,
+  type TalktoStaticOptions,
 } from './config/static-async-options.js';
 import { assertSingleTalktoModule } from './config/single-module.check.js';
 import { talktoEntityRegistration } from './persistence/entity-registration.js';
@@ -80,7 +81,7 @@ function routeControllers(routes: TalktoRoutesOptions | undefined): TalktoRouteC
 
 /** What `forRoot` and `forRootAsync` share; `definition` holds the options fixed at definition time. */
 function talktoModule(
-  definition: Pick<TalktoModuleOptions, 'routes' | 'metrics' | 'panel' | 'dataSource'>,
+  definition: TalktoStaticOptions,
   optionProviders: Provider[],
   imports: DynamicModule['imports'] = [],
 ): DynamicModule {
@@ -103,7 +104,7 @@ function talktoModule(
   };
 }
 
-function coreProviders(definition: Pick<TalktoModuleOptions, 'panel' | 'dataSource'>): Provider[] {
+function coreProviders(definition: TalktoStaticOptions): Provider[] {
   return [
     {
       provide: TALKTO_METRICS_OPTIONS,
