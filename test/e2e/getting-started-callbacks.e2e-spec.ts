@@ -53,8 +53,8 @@ describe('result callbacks between two services configured as getting-started sh
   });
 
   afterAll(async () => {
-    await inventory?.close();
     await website?.close();
+    await inventory?.close();
   });
 
   it("apply the receiver's result on the sender without allow-listing talkto.result", async () => {
