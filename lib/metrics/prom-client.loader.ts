@@ -1,16 +1,8 @@
-import { TalktoConfigurationError } from '../errors/talkto-configuration.error.js';
+import { loadOptionalPeer } from '../config/load-optional-peer.util.js';
 
 export type PromClient = typeof import('prom-client');
 
 /** prom-client is an optional peer: it is loaded only when metrics are enabled. */
-export async function loadPromClient(): Promise<PromClient> {
-  try {
-    const loaded = (await import('prom-client')) as PromClient & { default?: PromClient };
-    return loaded.default ?? loaded;
-  } catch {
-    throw new TalktoConfigurationError(
-      'metrics.enabled',
-      'needs the prom-client package (npm i prom-client)',
-    );
-  }
+export function loadPromClient(): Promise<PromClient> {
+  return loadOptionalPeer('prom-client', 'metrics.enabled', () => import('prom-client'));
 }

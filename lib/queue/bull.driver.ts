@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import Bull from 'bull';
+import type Bull from 'bull';
 import { assertHandlerRegistration, assertStartable, knownQueue } from './queue-driver.rules.js';
 import { assertMessageId, isMessageId } from './check-message-id.util.js';
 import { describeError } from './describe-error.util.js';
@@ -55,7 +55,9 @@ export class BullQueueDriver implements TalktoQueueDriver {
   private closing?: Promise<void>;
   private lastRedisError?: { message: string; at: number };
 
+  /** `queueClass` is the `bull` package's default export, loaded only when this driver is chosen. */
   constructor(
+    queueClass: typeof Bull,
     options: BullQueueDriverOptions,
     private readonly logger: TalktoQueueLogger = new Logger('TalktoQueue'),
   ) {
@@ -63,7 +65,7 @@ export class BullQueueDriver implements TalktoQueueDriver {
     this.dispatchTimeoutMs = options.dispatchTimeoutMs ?? DEFAULT_DISPATCH_TIMEOUT_MS;
     const redis = failFastRedisOptions(options.redis);
     for (const name of TALKTO_QUEUE_NAMES) {
-      const queue = new Bull<TalktoJobData>(`talkto-${name}`, {
+      const queue = new queueClass<TalktoJobData>(`talkto-${name}`, {
         prefix: options.prefix ?? DEFAULT_QUEUE_PREFIX,
         redis,
         defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: true },

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import Bull from 'bull';
 import { createServer, type Socket } from 'node:net';
+import Bull from 'bull';
 import { BullQueueDriver } from '../../lib/queue/bull.driver.js';
 import { TalktoQueueUnavailableError } from '../../lib/queue/errors/queue-unavailable.error.js';
 import {
@@ -21,7 +21,7 @@ describe('BullQueueDriver', () => {
     const prefix = uniquePrefix();
     prefixes.push(prefix);
     const logger = new RecordingLogger();
-    const driver = new BullQueueDriver({ redis: REDIS, prefix, ...options }, logger);
+    const driver = new BullQueueDriver(Bull, { redis: REDIS, prefix, ...options }, logger);
     drivers.push(driver);
     return { driver, logger, prefix };
   }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import Bull from 'bull';
 import { BullQueueDriver } from '../../lib/queue/bull.driver.js';
 import { InProcessQueueDriver } from '../../lib/queue/in-process.driver.js';
 import type { TalktoQueueDriver } from '../../lib/queue/talkto-queue.port.js';
@@ -33,7 +34,8 @@ function inProcessCase(): DriverCase {
 function bullCase(): DriverCase {
   const prefix = uniquePrefix();
   return {
-    create: (logger, stopTimeoutMs) => new BullQueueDriver({ redis: REDIS, prefix, stopTimeoutMs }, logger),
+    create: (logger, stopTimeoutMs) =>
+      new BullQueueDriver(Bull, { redis: REDIS, prefix, stopTimeoutMs }, logger),
     cleanup: async () => {
       await deleteKeysWithPrefix(prefix);
     },

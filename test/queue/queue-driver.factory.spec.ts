@@ -8,7 +8,7 @@ import { REDIS, RecordingLogger, deleteKeysWithPrefix, uniquePrefix } from './qu
 
 describe('createTalktoQueueDriver', () => {
   it('runs in-process when no driver is configured', async () => {
-    const driver = createTalktoQueueDriver(undefined, new RecordingLogger());
+    const driver = await createTalktoQueueDriver(undefined, new RecordingLogger());
 
     expect(driver).toBeInstanceOf(InProcessQueueDriver);
     await driver.close();
@@ -16,7 +16,10 @@ describe('createTalktoQueueDriver', () => {
 
   it('builds the Bull driver with the given Redis and prefix', async () => {
     const prefix = uniquePrefix();
-    const driver = createTalktoQueueDriver({ driver: 'bull', redis: REDIS, prefix }, new RecordingLogger());
+    const driver = await createTalktoQueueDriver(
+      { driver: 'bull', redis: REDIS, prefix },
+      new RecordingLogger(),
+    );
     try {
       expect(driver).toBeInstanceOf(BullQueueDriver);
       await driver.dispatch('send', 1);
@@ -27,12 +30,12 @@ describe('createTalktoQueueDriver', () => {
     }
   });
 
-  it('names the key at fault for a Bull driver without Redis or an unknown driver', () => {
-    expect(() => createTalktoQueueDriver({ driver: 'bull' } as TalktoQueueOptions)).toThrow(
+  it('names the key at fault for a Bull driver without Redis or an unknown driver', async () => {
+    await expect(createTalktoQueueDriver({ driver: 'bull' } as TalktoQueueOptions)).rejects.toThrow(
       expect.objectContaining({ field: 'queue.redis' }),
     );
-    expect(() => createTalktoQueueDriver({ driver: 'rabbit' } as unknown as TalktoQueueOptions)).toThrow(
-      TalktoQueueUsageError,
-    );
+    await expect(
+      createTalktoQueueDriver({ driver: 'rabbit' } as unknown as TalktoQueueOptions),
+    ).rejects.toThrow(TalktoQueueUsageError);
   });
 });
