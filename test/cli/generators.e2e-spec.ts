@@ -123,6 +123,36 @@ describe('talkto make:* generators', () => {
     expect(await readFile(handler, 'utf8')).toBe(original);
   });
 
+  it.each([
+    {
+      host: 'a CommonJS jest host',
+      packageJson: { devDependencies: { jest: '^30.0.0', '@types/jest': '^30.0.0' } },
+      testApi: null,
+      handlerImport: "from './ship-order.handler';",
+    },
+    {
+      host: 'an ESM vitest host',
+      packageJson: { type: 'module', devDependencies: { vitest: '^4.1.2' } },
+      testApi: "import { describe, expect, it } from 'vitest';",
+      handlerImport: "from './ship-order.handler.js';",
+    },
+  ])('writes specs and imports that fit $host', async ({ packageJson, testApi, handlerImport }) => {
+    const host = await mkdtemp(join(tmpdir(), 'talkto-generated-host-'));
+    try {
+      await writeFile(join(host, 'package.json'), JSON.stringify(packageJson));
+      expect((await generate(host, 'make:incoming', 'billing', 'shop.orders.ship-order')).code).toBe(0);
+      const spec = await readFile(
+        join(host, 'src/talkto/incoming/billing/ship-order.handler.spec.ts'),
+        'utf8',
+      );
+      expect(spec).toContain(handlerImport);
+      expect(spec).not.toContain('@jest/globals');
+      expect(spec.split('\n')[0]).toBe(testApi ?? "import type { IncomingMessage } from 'nestjs-talkto';");
+    } finally {
+      await rm(host, { recursive: true, force: true });
+    }
+  });
+
   it('refuses invalid names and direction flags with exit code 1', async () => {
     for (const argv of [
       ['make:outgoing', 'bad service', 'x'],

@@ -7,6 +7,7 @@ import type { CliArguments, CliCommand, CliContext, CliOptionSpec } from '../cli
 import { CliExitCode } from '../cli.constants.js';
 import { incomingCommandName, outgoingCommandName, serviceName } from '../generators/generator-names.util.js';
 import { type GeneratorPlan, incomingPlan, outgoingPlan } from '../generators/generator.templates.js';
+import { readHostProject } from '../host-project.util.js';
 
 type FileAction = 'created' | 'overwritten' | 'skipped';
 
@@ -66,7 +67,8 @@ export const makeOutgoingCommand: CliCommand = {
   run(context, args) {
     const service = serviceName(args.positionals[0]);
     const command = outgoingCommandName(args.positionals[1], service);
-    return applyPlan(context, args, outgoingPlan(service, command, args.values.transactional === true));
+    const host = readHostProject(context.cwd);
+    return applyPlan(context, args, outgoingPlan(service, command, args.values.transactional === true, host));
   },
 };
 
@@ -78,7 +80,8 @@ export const makeIncomingCommand: CliCommand = {
   needsApp: false,
   run(context, args) {
     const service = serviceName(args.positionals[0]);
-    return applyPlan(context, args, incomingPlan(service, incomingCommandName(args.positionals[1])));
+    const host = readHostProject(context.cwd);
+    return applyPlan(context, args, incomingPlan(service, incomingCommandName(args.positionals[1]), host));
   },
 };
 

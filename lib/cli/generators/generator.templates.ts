@@ -1,3 +1,4 @@
+import type { HostProject } from '../host-project.util.js';
 import type { CommandName, ServiceName } from './generator-names.util.js';
 import { kebab, pascal, upperSnake } from './generator-names.util.js';
 
@@ -11,6 +12,19 @@ export interface GeneratorPlan {
   files: GeneratedFile[];
   /** Module configuration to add by hand; the generator never edits host files. */
   snippet: string;
+}
+
+/** A relative import of a generated file, written the way the host's module format resolves it. */
+function local(host: HostProject, file: string): string {
+  return `'./${file}${host.moduleFormat === 'esm' ? '.js' : ''}'`;
+}
+
+/** The spec's test API: vitest's, jest's typed globals, or jest's from `@jest/globals`. */
+function testApiImport(host: HostProject): string {
+  if (host.testRunner === 'vitest') {
+    return "import { describe, expect, it } from 'vitest';\n";
+  }
+  return host.jestTypes === 'globals' ? '' : "import { describe, expect, it } from '@jest/globals';\n";
 }
 
 function payloadClass(className: string, purpose: string): string {
@@ -30,6 +44,7 @@ export function outgoingPlan(
   service: ServiceName,
   command: CommandName,
   transactional: boolean,
+  host: HostProject,
 ): GeneratorPlan {
   const target = kebab(service.words);
   const base = `${target}-${kebab(command.words)}`;
@@ -54,7 +69,7 @@ export function outgoingPlan(
   const senderSource = `import { Injectable } from '@nestjs/common';
 import { validate } from 'class-validator';
 import { TalktoClient, type TalktoSendOptions, type TalktoSentMessage } from 'nestjs-talkto';
-${transactional ? "import type { EntityManager } from 'typeorm';\n" : ''}import { ${payload} } from './${kebab(command.words)}.payload.js';
+${transactional ? "import type { EntityManager } from 'typeorm';\n" : ''}import { ${payload} } from ${local(host, `${kebab(command.words)}.payload`)};
 
 /** Sends \`${command.value}\` to ${service.raw}. */
 @Injectable()
@@ -78,9 +93,8 @@ export class ${sender} {
   }${transactionalMethod}
 }
 `;
-  const specSource = `import { describe, expect, it } from '@jest/globals';
-import type { TalktoClient } from 'nestjs-talkto';
-import { ${sender} } from './${base}.sender.js';
+  const specSource = `${testApiImport(host)}import type { TalktoClient } from 'nestjs-talkto';
+import { ${sender} } from ${local(host, `${base}.sender`)};
 
 describe('${sender}', () => {
   function senderWithRecorder() {
@@ -135,7 +149,7 @@ outgoing: {
   };
 }
 
-export function incomingPlan(service: ServiceName, command: CommandName): GeneratorPlan {
+export function incomingPlan(service: ServiceName, command: CommandName, host: HostProject): GeneratorPlan {
   const source = kebab(service.words);
   const name = kebab(command.words);
   const payload = `${pascal(command.words)}Payload`;
@@ -148,7 +162,7 @@ import {
   TalktoHandler,
   TalktoResult,
 } from 'nestjs-talkto';
-import { ${payload} } from './${name}.payload.js';
+import { ${payload} } from ${local(host, `${name}.payload`)};
 
 /**
  * Handles \`${command.value}\` from ${service.raw}. The payload arrives validated against ${payload}
@@ -163,10 +177,9 @@ export class ${handler} implements TalktoCommandHandler<${payload}> {
   }
 }
 `;
-  const specSource = `import { describe, expect, it } from '@jest/globals';
-import type { IncomingMessage } from 'nestjs-talkto';
-import { ${handler} } from './${name}.handler.js';
-import { ${payload} } from './${name}.payload.js';
+  const specSource = `${testApiImport(host)}import type { IncomingMessage } from 'nestjs-talkto';
+import { ${handler} } from ${local(host, `${name}.handler`)};
+import { ${payload} } from ${local(host, `${name}.payload`)};
 
 describe('${handler}', () => {
   it('handles ${command.value} from ${service.raw}', async () => {
