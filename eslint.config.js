@@ -2,7 +2,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tmp/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '.tmp/**',
+      'test/consumers/apps/**',
+      'test/consumers/host-additions/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -28,7 +37,16 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['@nestjs/*', 'typeorm', 'bull', 'class-validator', 'class-transformer', 'reflect-metadata'] },
+        {
+          patterns: [
+            '@nestjs/*',
+            'typeorm',
+            'bull',
+            'class-validator',
+            'class-transformer',
+            'reflect-metadata',
+          ],
+        },
       ],
     },
   },

@@ -6,6 +6,13 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  // The starter apps' own specs run inside their installed copies, under their own runner.
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '<rootDir>/test/consumers/apps/',
+    '<rootDir>/test/consumers/host-additions/',
+  ],
+  modulePathIgnorePatterns: ['<rootDir>/test/consumers/apps/'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
