@@ -1,0 +1,56 @@
+// Runs under the starter's own test runner (jest or vitest, their globals) against the installed package.
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import {
+  LoopbackTalktoTransport,
+  TalktoClient,
+  TalktoTesting,
+  TalktoTestingModule,
+  TalktoTransport,
+} from 'nestjs-talkto';
+import { TalktoDemoModule } from './talkto-demo.module.js';
+
+describe('TalktoDemoModule under TalktoTestingModule', () => {
+  let app: INestApplication;
+  let talkto: TalktoTesting;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [TalktoDemoModule, TalktoTestingModule],
+    })
+      .overrideProvider(TalktoTransport)
+      .useClass(LoopbackTalktoTransport)
+      .compile();
+    app = moduleRef.createNestApplication({ rawBody: true });
+    await app.init();
+    talkto = app.get(TalktoTesting);
+  });
+
+  afterAll(() => app.close());
+
+  it('sends demo.ping to the peer without calling it', async () => {
+    const peer = process.env.TALKTO_PEER as string;
+    const sent = await app
+      .get(TalktoClient)
+      .send(peer, 'demo.ping', { sourceId: 's-1' }, { idempotencyKey: 'ping:s-1' });
+    await talkto.drain();
+
+    expect(talkto.sentTo(peer)[0].payload).toEqual({ sourceId: 's-1' });
+    expect(await talkto.statusOf(sent.messageId)).toBe('destination_received');
+  });
+
+  it('runs the generated handler for a delivered demo.ping and reports back', async () => {
+    const peer = process.env.TALKTO_PEER as string;
+    talkto.reset();
+    const answer = await talkto.deliver(
+      'demo.ping',
+      { sourceId: 's-2' },
+      { source: peer, idempotencyKey: 'ping:s-2' },
+    );
+    expect(answer.status).toBe(202);
+
+    await talkto.drain();
+    expect(await talkto.statusOf(answer.messageId)).toBe('succeeded');
+    expect(talkto.sentTo(peer)[0].command).toBe('talkto.result');
+  });
+});
