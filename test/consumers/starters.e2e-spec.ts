@@ -36,12 +36,38 @@ const ENTRY = 'dist/talkto-main.js';
 const HOST_MODULE = 'dist/talkto-demo/talkto-demo.module.js';
 
 let work: string;
-let tarball: string;
+/** Each starter's copy, installed; both installs run at once (they mostly wait on the disk and the cache). */
+const installs = new Map<string, Promise<string>>();
+
+async function install(starter: (typeof STARTERS)[number], tarball: string): Promise<string> {
+  const app = join(work, starter.starter);
+  await copyStarter(starter.starter, app, starter.commonjs);
+  const installed = await runCommand(
+    'npm',
+    [
+      'install',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      tarball,
+      ...starter.packages,
+      ...HOST_PACKAGES,
+    ],
+    { cwd: app },
+  );
+  outputOf(installed, `npm install in ${starter.starter}`);
+  return app;
+}
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'talkto-consumers-'));
-  tarball = await packLibrary(work);
-}, 300_000);
+  const tarball = await packLibrary(work);
+  for (const starter of STARTERS) {
+    const installing = install(starter, tarball);
+    installing.catch(() => undefined); // reported by the starter's own beforeAll
+    installs.set(starter.starter, installing);
+  }
+}, 600_000);
 
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
@@ -68,7 +94,7 @@ function instanceEnv(
   };
 }
 
-describe.each(STARTERS)('the $starter starter with the packed library', ({ starter, commonjs, packages }) => {
+describe.each(STARTERS)('the $starter starter with the packed library', ({ starter }) => {
   let app: string;
   const databases: TestDatabase[] = [];
   const instances: RunningInstance[] = [];
@@ -80,16 +106,7 @@ describe.each(STARTERS)('the $starter starter with the packed library', ({ start
   }
 
   beforeAll(async () => {
-    app = join(work, starter);
-    await copyStarter(starter, app, commonjs);
-    const installed = await runCommand(
-      'npm',
-      ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, ...packages, ...HOST_PACKAGES],
-      { cwd: app },
-    );
-    if (installed.code !== 0) {
-      throw new Error(`npm install failed:\n${installed.output}`);
-    }
+    app = await (installs.get(starter) as Promise<string>);
   }, 600_000);
 
   afterAll(async () => {
