@@ -24,7 +24,7 @@ export function runCommand(
       {
         cwd: options.cwd,
         env: { ...process.env, ...options.env },
-        timeout: options.timeoutMs ?? 300_000,
+        timeout: options.timeoutMs ?? 900_000,
         maxBuffer: 50_000_000,
       },
       (error, stdout, stderr) => {
@@ -128,7 +128,7 @@ export async function startInstance(
       // An instance that died stops the wait at once, with its output.
       async () => child.exitCode !== null || (await fetch(`${url}${readyPath}`)).status === 200,
       `${entry} on port ${port}`,
-      60_000,
+      180_000,
     );
   } catch (error) {
     await instance.stop();

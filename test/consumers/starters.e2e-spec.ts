@@ -67,7 +67,7 @@ beforeAll(async () => {
     installing.catch(() => undefined); // reported by the starter's own beforeAll
     installs.set(starter.starter, installing);
   }
-}, 600_000);
+}, 1_200_000);
 
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
@@ -107,7 +107,7 @@ describe.each(STARTERS)('the $starter starter with the packed library', ({ start
 
   beforeAll(async () => {
     app = await (installs.get(starter) as Promise<string>);
-  }, 600_000);
+  }, 1_200_000);
 
   afterAll(async () => {
     await Promise.all(instances.map((instance) => instance.stop()));
@@ -149,7 +149,7 @@ describe.each(STARTERS)('the $starter starter with the packed library', ({ start
 
     outputOf(await runCommand('npm', ['run', 'build'], { cwd: app }), 'npm run build');
     expect(existsSync(join(app, ENTRY))).toBe(true);
-  }, 300_000);
+  }, 900_000);
 
   it("passes the starter's own test runner on the TalktoTestingModule spec and the generated spec", async () => {
     const env = instanceEnv('alpha', 'beta', 'http://127.0.0.1:9', await database());
@@ -160,7 +160,7 @@ describe.each(STARTERS)('the $starter starter with the packed library', ({ start
     expect(tested).toContain('talkto-demo.spec.ts');
     expect(tested).toContain('ping.handler.spec.ts');
     expect(tested).toContain('app.controller.spec.ts');
-  }, 300_000);
+  }, 900_000);
 
   describe('two instances with a global prefix, a host @Catch() filter and forRootAsync', () => {
     let alpha: RunningInstance;
@@ -176,7 +176,7 @@ describe.each(STARTERS)('the $starter starter with the packed library', ({ start
         startInstance(app, ENTRY, betaPort, betaEnv, '/api/demo/results'),
       ]);
       instances.push(alpha, beta);
-    }, 120_000);
+    }, 400_000);
 
     it('completes a round trip with a result callback over HTTP', async () => {
       const sent = await fetch(`${alpha.url}/api/demo/ping/order-1`, { method: 'POST' });
@@ -195,11 +195,13 @@ describe.each(STARTERS)('the $starter starter with the packed library', ({ start
           }>;
           return received.find((entry) => entry.originalMessageId === messageId);
         },
-        `the result callback of ${messageId}\n--- alpha ---\n${alpha.output()}\n--- beta ---\n${beta.output()}`,
-        30_000,
-      );
+        `the result callback of ${messageId}`,
+        90_000,
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\n--- alpha ---\n${alpha.output()}\n--- beta ---\n${beta.output()}`);
+      });
       expect(result).toMatchObject({ status: 'succeeded', result: { sourceId: 'order-1' } });
-    });
+    }, 120_000);
 
     it("keeps the host filter's format for the host's own 404", async () => {
       const response = await fetch(`${alpha.url}/api/no-such-route`);
