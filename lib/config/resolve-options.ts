@@ -15,7 +15,12 @@ import type {
   ResolvedSecret,
   ResolvedTalktoOptions,
 } from './resolved-options.interface.js';
-import { isAbsoluteHttpUrl, resolveCallbackUrl, resolveReceiveUrl } from './target-url.util.js';
+import {
+  isAbsoluteHttpUrl,
+  resolveCallbackUrl,
+  resolveHealthUrl,
+  resolveReceiveUrl,
+} from './target-url.util.js';
 
 const SIGNATURE_VERSIONS: readonly TalktoSignatureVersion[] = ['v1', 'v2'];
 // Identifier rule of the protocol: no C0 controls, DEL, U+2028 or U+2029.
@@ -149,6 +154,34 @@ function outgoingTarget(
       `${key}.signatureVersion`,
       defaults.signatureVersion,
     ),
+    health: healthCheck(target, key),
+  };
+}
+
+function healthCheck(target: TalktoOutgoingTargetOptions, key: string): ResolvedOutgoingTarget['health'] {
+  if (target.health === undefined) return null;
+  if (typeof target.health !== 'object' || target.health === null) {
+    throw new TalktoConfigurationError(`${key}.health`, 'must be an object');
+  }
+  const url = resolveHealthUrl(target);
+  if (url === null) {
+    throw new TalktoConfigurationError(`${key}.health.url`, 'or health.endpoint with baseUrl is required');
+  }
+  if (!isAbsoluteHttpUrl(url)) {
+    throw new TalktoConfigurationError(`${key}.health.url`, 'must be an absolute http(s) URL');
+  }
+  const method = target.health.method ?? 'GET';
+  if (typeof method !== 'string') {
+    throw new TalktoConfigurationError(`${key}.health.method`, 'must be a string');
+  }
+  const timeoutSeconds = target.health.timeoutSeconds;
+  return {
+    url,
+    method: method.toUpperCase(),
+    timeoutMs:
+      timeoutSeconds === undefined
+        ? null
+        : positiveNumber(timeoutSeconds, `${key}.health.timeoutSeconds`, 3) * 1000,
   };
 }
 

@@ -19,6 +19,8 @@ export interface ResolvedOutgoingTarget {
   headers: Array<[string, string]>;
   timeoutMs: number;
   signatureVersion: TalktoSignatureVersion;
+  /** The peer's health route for the panel's active checks, or null when none is configured. */
+  health: { url: string; method: string; timeoutMs: number | null } | null;
 }
 
 export interface ResolvedIncomingCommand {

@@ -55,3 +55,16 @@ export function resolveCallbackUrl(input: TargetUrlInput): string | null {
   }
   return null;
 }
+
+/** The peer's health route: `health.url` verbatim, else `health.endpoint` joined to `baseUrl`. */
+export function resolveHealthUrl(
+  input: Pick<TargetUrlInput, 'baseUrl'> & { health?: { url?: string; endpoint?: string } },
+): string | null {
+  if (input.health?.url) {
+    return input.health.url;
+  }
+  if (input.health?.endpoint && input.baseUrl) {
+    return joinUrl(input.baseUrl, input.health.endpoint);
+  }
+  return null;
+}

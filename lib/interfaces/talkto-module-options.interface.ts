@@ -11,7 +11,10 @@ import type {
   TalktoMetricsOptions,
   TalktoMetricsRegistry,
 } from '../metrics/talkto-metrics-options.interface.js';
-import type { TalktoPanelOptions } from '../panel/talkto-panel-options.interface.js';
+import type {
+  TalktoPanelActiveHealthOptions,
+  TalktoPanelOptions,
+} from '../panel/talkto-panel-options.interface.js';
 import type { TalktoRateLimitOptions } from '../rate-limit/talkto-rate-limit-options.interface.js';
 import type { TalktoRetryOptions } from '../retry/retry-options.interface.js';
 import type {
@@ -26,6 +29,7 @@ export type {
   TalktoHealthOptions,
   TalktoMetricsOptions,
   TalktoMetricsRegistry,
+  TalktoPanelActiveHealthOptions,
   TalktoPanelOptions,
   TalktoRateLimitOptions,
 };
@@ -71,6 +75,20 @@ export interface TalktoOutgoingTargetOptions {
   timeoutSeconds?: number;
   /** Signature version used for this peer (default `security.signatureVersion`, `v2`). */
   signatureVersion?: TalktoSignatureVersion;
+  /** Where the panel's active health check asks (default none: the peer is never checked). */
+  health?: TalktoPeerHealthCheckOptions;
+}
+
+/** The peer's own health route, for the panel's active checks (BEHAVIOR §14). */
+export interface TalktoPeerHealthCheckOptions {
+  /** Full URL of the peer's health route. */
+  url?: string;
+  /** Path joined to `baseUrl`, when `url` is not set. */
+  endpoint?: string;
+  /** `GET` or `HEAD` (default `GET`); any other method is reported, never sent. */
+  method?: string;
+  /** Seconds before the check gives up (default `panel.activeHealthChecks.timeoutSeconds`, 3). */
+  timeoutSeconds?: number;
 }
 
 /** How one allowed command is received. */

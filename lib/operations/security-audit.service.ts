@@ -348,6 +348,14 @@ export class SecurityAuditService {
           'Set panel.showPayload to false unless operators need payloads.',
         );
       }
+      if (panel.activeHealthChecks?.enabled === true) {
+        add(
+          production ? 'warning' : 'info',
+          'panel_active_health_checks_enabled',
+          'The panel sends requests to the health URLs of outgoing peers.',
+          'Keep health URLs on internal hosts, or turn panel.activeHealthChecks off.',
+        );
+      }
     }
   }
 }

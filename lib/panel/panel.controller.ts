@@ -26,7 +26,14 @@ import { CSRF_COOKIE, CSRF_FIELD, csrfMatches, newCsrfToken, readCookie } from '
 import { query as toQuery } from './html.util.js';
 import { readPanelForm } from './panel-form.util.js';
 import { type PanelActionResult, TalktoPanelOperations } from './panel-operations.port.js';
-import { type MessageFilters, PanelQueries } from './panel.queries.js';
+import { CallbackStatusInspector } from './callback-status.inspector.js';
+import { callbackStatusPage } from './callback-status.view.js';
+import { connectionList, indexPage } from './connection.views.js';
+import { parseMessageFilters } from './message-filters.util.js';
+import { PanelConnections } from './panel-connections.service.js';
+import type { PageContext } from './panel-layout.view.js';
+import { type ResolvedPanelOptions, TALKTO_PANEL_OPTIONS } from './panel-options.resolver.js';
+import { PanelQueries } from './panel.queries.js';
 import * as views from './panel.views.js';
 
 interface PanelRequest {
@@ -36,35 +43,6 @@ interface PanelRequest {
 }
 interface PanelResponse {
   header?: (name: string, value: string) => unknown;
-}
-
-export interface ResolvedPanelOptions {
-  prefix: string;
-  perPage: number;
-  showPayload: boolean;
-}
-export const TALKTO_PANEL_OPTIONS = 'TALKTO_PANEL_OPTIONS';
-
-function parseDate(value: unknown): Date | undefined {
-  if (typeof value !== 'string' || value === '') return undefined;
-  const time = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(value) ? value : `${value}Z`);
-  return Number.isNaN(time) ? undefined : new Date(time);
-}
-
-function filtersFrom(raw: Record<string, unknown>): MessageFilters {
-  const text = (key: string) =>
-    typeof raw[key] === 'string' && raw[key] !== '' ? (raw[key] as string) : undefined;
-  const direction = text('direction');
-  const page = Number(text('page') ?? 1);
-  return {
-    direction: direction === 'incoming' || direction === 'outgoing' ? direction : undefined,
-    status: text('status'),
-    peer: text('peer'),
-    command: text('command'),
-    from: parseDate(raw.from),
-    to: parseDate(raw.to),
-    page: Number.isInteger(page) && page > 0 ? page : 1,
-  };
 }
 
 /** The action's outcome for the page the browser is sent back to (post, redirect, get). */
@@ -85,15 +63,21 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       private readonly queries: PanelQueries,
       private readonly clock: TalktoClock,
       private readonly redactor: TalktoRedactor,
+      private readonly connections: PanelConnections,
+      private readonly inspector: CallbackStatusInspector,
       @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
       @Inject(TALKTO_PANEL_OPTIONS) private readonly panel: ResolvedPanelOptions,
       @Optional() private readonly operations?: TalktoPanelOperations,
     ) {}
 
     @Get()
-    @Redirect()
-    index() {
-      return { url: `${this.base}/messages` };
+    @Header('Content-Type', 'text/html; charset=utf-8')
+    async index(@Req() req: PanelRequest, @Res({ passthrough: true }) res: PanelResponse) {
+      const [latest, connections] = await Promise.all([
+        this.queries.latestMessages(10),
+        this.connections.list(false),
+      ]);
+      return indexPage(this.context(req, res, {}), latest, connections, this.healthWindow());
     }
 
     @Get('messages')
@@ -103,7 +87,7 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       @Req() req: PanelRequest,
       @Res({ passthrough: true }) res: PanelResponse,
     ) {
-      const filters = filtersFrom(raw);
+      const filters = parseMessageFilters(raw);
       const { rows, total } = await this.queries.messages(filters, this.panel.perPage);
       return views.messageList(this.context(req, res, raw), filters, rows, total, this.panel.perPage);
     }
@@ -119,6 +103,18 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       const detail = await this.queries.message(key);
       if (!detail) throw new NotFoundException('No such Talkto message.');
       return views.messageDetail(this.context(req, res, raw), detail, this.payloadOf(detail.message.payload));
+    }
+
+    @Get('messages/:key/callback-status')
+    @Header('Content-Type', 'text/html; charset=utf-8')
+    async callbackStatus(
+      @Param('key') key: string,
+      @Req() req: PanelRequest,
+      @Res({ passthrough: true }) res: PanelResponse,
+    ) {
+      const message = await this.queries.findMessage(key);
+      if (!message) throw new NotFoundException('No such Talkto message.');
+      return callbackStatusPage(this.context(req, res, {}), await this.inspector.inspect(message));
     }
 
     @Get('trace/:correlationId')
@@ -154,11 +150,34 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
 
     @Get('connections')
     @Header('Content-Type', 'text/html; charset=utf-8')
-    async connections(@Req() req: PanelRequest, @Res({ passthrough: true }) res: PanelResponse) {
-      const peers = [...new Set([...this.options.outgoing.keys(), ...this.options.incoming.keys()])].sort();
-      const since = new Date(this.clock.now().getTime() - 60 * 60_000);
-      const health = await this.queries.peerHealth(this.options.service, peers, since);
-      return views.connectionList(this.context(req, res, {}), health);
+    async connectionsPage(
+      @Query() raw: Record<string, unknown>,
+      @Req() req: PanelRequest,
+      @Res({ passthrough: true }) res: PanelResponse,
+    ) {
+      const enabled = this.connections.activeChecksEnabled;
+      const list = await this.connections.list(true);
+      return connectionList(this.context(req, res, raw), list, enabled, this.healthWindow());
+    }
+
+    @Post('connections/:direction/:service/check')
+    @Redirect()
+    async check(
+      @Param('direction') direction: string,
+      @Param('service') service: string,
+      @Req() req: PanelRequest,
+    ) {
+      const body = await readPanelForm(req);
+      this.checkCsrf(req, body);
+      const facts = this.connections.find(direction, service);
+      if (!facts) throw new NotFoundException('No such Talkto connection.');
+      const result: PanelActionResult = this.connections.activeChecksEnabled
+        ? await this.connections.check(facts.direction, facts.service).then((active) => ({
+            success: active.status === 'healthy',
+            message: `${facts.service}: ${active.status} (${active.detail}).`,
+          }))
+        : { success: false, message: 'Active health checks are disabled.' };
+      return { url: `${this.base}/connections${flashQuery(result)}#${facts.direction}-${facts.service}` };
     }
 
     @Post('dead-letters/:id/reprocess')
@@ -189,8 +208,12 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       }
     }
 
+    private healthWindow(): string {
+      return `${this.panel.healthWindowMs / 60_000} min`;
+    }
+
     /** Reuses the browser's token, or issues one scoped to the panel's path. */
-    private context(req: PanelRequest, res: PanelResponse, raw: Record<string, unknown>): views.PageContext {
+    private context(req: PanelRequest, res: PanelResponse, raw: Record<string, unknown>): PageContext {
       let csrf = readCookie(req.headers.cookie, CSRF_COOKIE);
       if (!csrf || !/^[A-Za-z0-9_-]{32}$/.test(csrf)) {
         csrf = newCsrfToken();

@@ -1,72 +1,45 @@
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
-import { CSRF_FIELD } from './csrf.util.js';
-import { html, query, type SafeHtml } from './html.util.js';
-import type { MessageFilters, PanelQueries, PeerHealth } from './panel.queries.js';
+import { MessageStatus } from '../persistence/message.statuses.js';
+import { html, query } from './html.util.js';
+import { filterQuery, type MessageFilters } from './message-filters.util.js';
+import { actionForm, layout, messageLink, type PageContext, status, when } from './panel-layout.view.js';
+import type { PanelQueries } from './panel.queries.js';
 
 type Awaited2<T> = T extends Promise<infer U> ? U : T;
 type MessageDetail = NonNullable<Awaited2<ReturnType<PanelQueries['message']>>>;
 
-export interface PageContext {
-  base: string;
-  service: string;
-  csrf: string;
-  flash?: string | null;
-  /** The flash reports a refused action. */
-  flashFailed?: boolean;
+/** Messages as the lists show them: safe columns only. */
+export function messageTable(ctx: PageContext, rows: TalktoMessageEntity[]) {
+  return html`<table>
+    <thead>
+      <tr>
+        <th>Message</th>
+        <th>Direction</th>
+        <th>From → to</th>
+        <th>Command</th>
+        <th>Status</th>
+        <th>Attempts</th>
+        <th>Created</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${rows.map(
+        (row) =>
+          html`<tr>
+            <td>${messageLink(ctx, row)}</td>
+            <td>${row.direction}</td>
+            <td>${row.sourceService} → ${row.targetService}</td>
+            <td>${row.command}</td>
+            <td>${status(row.overallStatus)}</td>
+            <td>${row.attempts}</td>
+            <td>${when(row.createdAt)}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
 
-const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1f2933;background:#f5f7fa}
-header{background:#243b53;color:#fff;padding:10px 20px;display:flex;gap:18px;align-items:center}
-header a{color:#d9e2ec;text-decoration:none}header strong{margin-right:12px}main{padding:16px 20px}
-table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid #e4e7eb;padding:6px 8px;text-align:left;vertical-align:top}
-th{background:#f0f4f8}.s{padding:1px 6px;border-radius:8px;background:#e4e7eb;font-size:12px}
-.s-failed_final,.s-failing{background:#facdcd}.s-failed_retryable,.s-degraded{background:#fce588}
-.s-succeeded,.s-completed,.s-healthy,.s-destination_received{background:#c6f7e2}
-form.filters{display:flex;gap:8px;flex-wrap:wrap;align-items:center;margin-bottom:12px}form.filters input{width:9em}form.filters input[type=datetime-local]{width:13em}pre{background:#fff;padding:10px;overflow:auto;border:1px solid #e4e7eb}
-.flash{padding:8px 12px;background:#dceefb;margin-bottom:12px}.flash.failed{background:#facdcd}
-.empty{color:#616e7c;font-style:italic}button{cursor:pointer}`;
-
-function status(value: string | null | undefined): SafeHtml {
-  return html`<span class="s s-${value ?? ''}">${value ?? '—'}</span>`;
-}
-
-function when(value: Date | null | undefined): string {
-  return value ? value.toISOString().replace('T', ' ').slice(0, 19) : '—';
-}
-
-export function layout(ctx: PageContext, title: string, body: SafeHtml): string {
-  const nav = (path: string, label: string) => html`<a href="${ctx.base}${path}">${label}</a>`;
-  return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <title>${title} · Talkto</title>
-        <style>
-          ${STYLE}
-        </style>
-      </head>
-      <body>
-        <header>
-          <strong>Talkto · ${ctx.service}</strong>
-          ${nav('/messages', 'Messages')}${nav('/dead-letters', 'Dead letters')}${nav('/retries', 'Retries')}${nav('/connections', 'Connections')}
-        </header>
-        <main>
-          <h1>${title}</h1>
-          ${ctx.flash ? html`<div class="flash${ctx.flashFailed ? ' failed' : ''}" role="status">${ctx.flash}</div>` : ''}${body}
-        </main>
-      </body>
-    </html>`.value;
-}
-
-function actionForm(ctx: PageContext, path: string, label: string): SafeHtml {
-  return html`<form method="post" action="${ctx.base}${path}" style="display:inline">
-    <input type="hidden" name="${CSRF_FIELD}" value="${ctx.csrf}" /><button type="submit">${label}</button>
-  </form>`;
-}
-
-function messageLink(ctx: PageContext, row: Pick<TalktoMessageEntity, 'messageId'>): SafeHtml {
-  return html`<a href="${ctx.base}/messages/${encodeURIComponent(row.messageId)}">${row.messageId}</a>`;
-}
+const STATUS_OPTIONS = ['', ...Object.values(MessageStatus)];
 
 export function messageList(
   ctx: PageContext,
@@ -75,66 +48,46 @@ export function messageList(
   total: number,
   perPage: number,
 ): string {
-  const option = (value: string, current?: string) =>
-    html`<option value="${value}" ${value === (current ?? '') ? html`selected` : ''}>
-      ${value || 'any'}
-    </option>`;
+  const select = (name: string, values: string[], current: string | undefined) =>
+    html`<select name="${name}">
+      ${values.map(
+        (value) =>
+          html`<option value="${value}" ${value === (current ?? '') ? html`selected` : ''}>
+            ${value || 'any'}
+          </option>`,
+      )}
+    </select>`;
+  const input = (name: string, label: string, value: string | undefined) =>
+    html`<label>${label} <input name="${name}" value="${value ?? ''}" /></label>`;
   const pages = Math.max(1, Math.ceil(total / perPage));
-  const keep = {
-    direction: filters.direction,
-    status: filters.status,
-    peer: filters.peer,
-    command: filters.command,
-    from: filters.from?.toISOString(),
-    to: filters.to?.toISOString(),
-  };
+  const keep = filterQuery(filters);
   return layout(
     ctx,
     'Messages',
     html`<form class="filters" method="get" action="${ctx.base}/messages">
+        <label>Direction ${select('direction', ['', 'incoming', 'outgoing'], filters.direction)}</label>
+        <label>Status ${select('status', STATUS_OPTIONS, filters.status)}</label>
         <label
-          >Direction
-          <select name="direction">
-            ${['', 'incoming', 'outgoing'].map((v) => option(v, filters.direction))}
-          </select></label
+          >Completion
+          ${select('completion_state', ['', 'completed', 'not_completed'], filters.completionState)}</label
         >
-        <label>Status <input name="status" value="${filters.status ?? ''}" /></label>
-        <label>Peer <input name="peer" value="${filters.peer ?? ''}" /></label>
-        <label>Command <input name="command" value="${filters.command ?? ''}" /></label>
+        ${input('service', 'Peer', filters.service)} ${input('command', 'Command', filters.command)}
+        ${input('message_id', 'Message id contains', filters.messageId)}
+        ${input('correlation_id', 'Correlation id', filters.correlationId)}
+        ${input('business_key', 'Business key', filters.businessKey)}
+        ${input('idempotency_key', 'Idempotency key contains', filters.idempotencyKey)}
         <label
-          >From <input name="from" type="datetime-local" value="${keep.from?.slice(0, 16) ?? ''}"
+          >From
+          <input name="created_from" type="datetime-local" value="${keep.created_from?.slice(0, 16) ?? ''}"
         /></label>
-        <label>To <input name="to" type="datetime-local" value="${keep.to?.slice(0, 16) ?? ''}" /></label>
+        <label
+          >To <input name="created_to" type="datetime-local" value="${keep.created_to?.slice(0, 16) ?? ''}"
+        /></label>
         <button type="submit">Filter</button>
+        <a href="${ctx.base}/messages">Clear</a>
       </form>
       <p>${total} message(s), page ${filters.page} of ${pages}</p>
-      <table>
-        <thead>
-          <tr>
-            <th>Message</th>
-            <th>Direction</th>
-            <th>From → to</th>
-            <th>Command</th>
-            <th>Status</th>
-            <th>Attempts</th>
-            <th>Created</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${rows.map(
-            (row) =>
-              html`<tr>
-                <td>${messageLink(ctx, row)}</td>
-                <td>${row.direction}</td>
-                <td>${row.sourceService} → ${row.targetService}</td>
-                <td>${row.command}</td>
-                <td>${status(row.overallStatus)}</td>
-                <td>${row.attempts}</td>
-                <td>${when(row.createdAt)}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
+      ${messageTable(ctx, rows)}
       ${filters.page > 1 ? html`<a href="${ctx.base}/messages${query({ ...keep, page: filters.page - 1 })}">← newer</a> ` : ''}
       ${filters.page < pages ? html`<a href="${ctx.base}/messages${query({ ...keep, page: filters.page + 1 })}">older →</a>` : ''}`,
   );
@@ -163,6 +116,7 @@ export function messageDetail(ctx: PageContext, detail: MessageDetail, payload: 
     html`<p>
         ${status(m.overallStatus)}
         ${m.overallStatus === 'failed_retryable' ? actionForm(ctx, `/messages/${encodeURIComponent(m.messageId)}/retry`, 'Retry now') : ''}
+        <a href="${ctx.base}/messages/${encodeURIComponent(m.messageId)}/callback-status">Callback status</a>
         ${m.correlationId ? html` <a href="${ctx.base}/trace/${encodeURIComponent(m.correlationId)}">Correlation trace</a>` : ''}
       </p>
       <table>
@@ -357,38 +311,6 @@ export function traceView(ctx: PageContext, correlationId: string, rows: TalktoM
               <td>${row.sourceService} → ${row.targetService}</td>
               <td>${row.command}</td>
               <td>${status(row.overallStatus)}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`,
-  );
-}
-
-export function connectionList(ctx: PageContext, peers: PeerHealth[]): string {
-  return layout(
-    ctx,
-    'Connections',
-    html`<table>
-      <thead>
-        <tr>
-          <th>Peer</th>
-          <th>Health</th>
-          <th>Last success</th>
-          <th>Last failure</th>
-          <th>Open dead letters</th>
-          <th>Retry backlog</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${peers.map(
-          (p) =>
-            html`<tr>
-              <td>${p.peer}</td>
-              <td>${status(p.state)}</td>
-              <td>${when(p.lastSuccessAt)}</td>
-              <td>${when(p.lastFailureAt)}</td>
-              <td>${p.deadLetters}</td>
-              <td>${p.retryBacklog}</td>
             </tr>`,
         )}
       </tbody>

@@ -15,4 +15,18 @@ export interface TalktoPanelOptions {
   perPage?: number;
   /** Show (redacted) payloads on the message page (default `true`). */
   showPayload?: boolean;
+  /** Minutes of stored traffic behind each connection's passive health (default 60). */
+  healthWindowMinutes?: number;
+  /** Requests to each outgoing peer's configured `health` route (default off). */
+  activeHealthChecks?: TalktoPanelActiveHealthOptions;
+}
+
+/** Active health checks: GET or HEAD to a peer's own health route, nothing of Talkto's sent. */
+export interface TalktoPanelActiveHealthOptions {
+  /** Check peers that configure `health` (default `false`). */
+  enabled?: boolean;
+  /** Seconds before a check gives up, unless the peer sets its own (default 3). */
+  timeoutSeconds?: number;
+  /** Seconds a result is reused before the page asks the peer again (default 30). */
+  cacheSeconds?: number;
 }

@@ -156,4 +156,18 @@ describe('SecurityAuditService', () => {
       'warning',
     );
   });
+
+  it('flags active health checks as a warning in production and an info elsewhere', () => {
+    const panel = { enabled: true, showPayload: false };
+    const severity = (options: TalktoModuleOptions, environment?: string) =>
+      audit(options, environment).findings.find((f) => f.code === 'panel_active_health_checks_enabled')
+        ?.severity;
+    const active: TalktoModuleOptions = {
+      ...sound,
+      panel: { ...panel, activeHealthChecks: { enabled: true } },
+    };
+    expect(severity(active, 'production')).toBe('warning');
+    expect(severity(active)).toBe('info');
+    expect(severity({ ...sound, panel })).toBeUndefined();
+  });
 });

@@ -9,6 +9,7 @@ import { type HeadlessBrowser, launchHeadlessChromium } from '../support/headles
 import { postSigned } from '../support/signed-request.js';
 import { type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
 import { waitFor } from '../support/wait-for.js';
+import { type HealthServer, startHealthServer } from './fixtures/health-server.js';
 import {
   PANEL_PROVIDERS,
   PANEL_TEST_COOKIE,
@@ -20,9 +21,15 @@ import {
 const SHOTS = 'test-results/panel';
 const INVENTORY_SECRET = 'inventory-to-warehouse-secret-0123456789';
 const BILLING_SECRET = 'billing-to-warehouse-secret-01234567890';
+const LEDGER_SECRET = 'warehouse-to-ledger-secret-0123456789abc';
+/** Configured on outgoing peers; neither may reach a page or a health check. */
+const URL_TOKEN = 'url-token-do-not-show';
+const API_KEY = 'api-key-do-not-send';
+const CORRELATION = 'corr-restock-7';
 
 describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
   let warehouse: RunningTalktoApp;
+  let health: HealthServer;
   let browser: HeadlessBrowser;
   let page: Page;
   let reserveId: string;
@@ -32,8 +39,14 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
 
   const messages = () => warehouse.dataSource.getRepository(TalktoMessageEntity);
   const shot = (name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-  const send = async (source: 'inventory' | 'billing', command: string, payload: unknown) => {
+  const send = async (
+    source: 'inventory' | 'billing',
+    command: string,
+    payload: unknown,
+    extra: { correlationId?: string; idempotencyKey?: string } = {},
+  ) => {
     const answer = await postSigned({
+      ...extra,
       url: `${warehouse.url}/api/talkto/receive`,
       secret: source === 'inventory' ? INVENTORY_SECRET : BILLING_SECRET,
       source,
@@ -49,6 +62,15 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
 
   beforeAll(async () => {
     await mkdir(SHOTS, { recursive: true });
+    health = await startHealthServer();
+    const outgoing = (path: string, method?: string) => ({
+      receiveUrl: `http://127.0.0.1:9/api/talkto/receive?token=${URL_TOKEN}`,
+      secret: LEDGER_SECRET,
+      headers: { 'X-Api-Key': API_KEY },
+      ...(path
+        ? { health: { url: `${health.url}${path}?key=${URL_TOKEN}`, method, timeoutSeconds: 0.5 } }
+        : {}),
+    });
     warehouse = await startTalktoApp({
       database: 'postgres',
       queue: 'in-process',
@@ -60,7 +82,17 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
         callbacks: { enabled: false },
         // Handler failures wait ten minutes for a retry, so "Retry now" is what moves them.
         retry: { incoming: { enabled: true, backoffSeconds: [600] } },
-        panel: { enabled: true, guard: PanelTestGuard },
+        panel: {
+          enabled: true,
+          guard: PanelTestGuard,
+          activeHealthChecks: { enabled: true, cacheSeconds: 600 },
+        },
+        outgoing: {
+          ledger: outgoing('/health'),
+          archive: outgoing('/hang'),
+          mailer: outgoing('/health', 'POST'),
+          search: outgoing(''),
+        },
         incoming: {
           inventory: {
             secret: INVENTORY_SECRET,
@@ -70,8 +102,13 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
         },
       },
     });
-    reserveId = await send('inventory', 'stock.reserve', { sku: 'A-1', quantity: 2 });
-    syncId = await send('inventory', 'stock.sync', { sku: 'B-7' });
+    reserveId = await send(
+      'inventory',
+      'stock.reserve',
+      { sku: 'A-1', quantity: 2 },
+      { correlationId: CORRELATION, idempotencyKey: 'reserve-A-1-order-1001' },
+    );
+    syncId = await send('inventory', 'stock.sync', { sku: 'B-7' }, { correlationId: CORRELATION });
     pingId = await send('billing', 'stock.ping', {
       note: '<img src=x onerror=alert(1)>',
       password: 'hunter2-do-not-show',
@@ -83,6 +120,55 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
         (await statusOf(pingId)) === 'succeeded',
       'the three commands handled',
     );
+
+    // Commands this service sent: rows as the send pipeline leaves them, in states nothing re-sends.
+    const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+    const outgoingRow = (messageId: string, fields: Partial<TalktoMessageEntity>) =>
+      messages().save({
+        messageId,
+        direction: 'outgoing',
+        sourceService: 'warehouse',
+        targetService: 'ledger',
+        command: 'ledger.post',
+        payload: '{}',
+        createdAt: minutesAgo(6),
+        updatedAt: minutesAgo(5),
+        ...fields,
+      });
+    await outgoingRow('out-waiting-1', {
+      correlationId: CORRELATION,
+      overallStatus: 'destination_received',
+      transportStatus: 'sent',
+      destinationReceiveStatus: 'received',
+      attempts: 1,
+      sentAt: minutesAgo(5),
+    });
+    const applied = await outgoingRow('out-applied-1', {
+      overallStatus: 'completed',
+      transportStatus: 'sent',
+      destinationReceiveStatus: 'received',
+      destinationActionStatus: 'succeeded',
+      attempts: 1,
+      sentAt: minutesAgo(5),
+      completedAt: minutesAgo(4),
+    });
+    await warehouse.dataSource.getRepository(TalktoEventEntity).save({
+      talktoMessageId: applied.id,
+      messageId: applied.messageId,
+      serviceName: 'warehouse',
+      eventType: 'result_callback_applied',
+      newStatus: 'completed',
+      createdAt: minutesAgo(4),
+    });
+    await outgoingRow('out-archive-1', {
+      targetService: 'archive',
+      command: 'archive.store',
+      overallStatus: 'failed_retryable',
+      attempts: 1,
+      retryCount: 1,
+      nextRetryAt: new Date(Date.now() + 86_400_000),
+      failedAt: minutesAgo(5),
+    });
 
     browser = await launchHeadlessChromium();
     await browser.context.addCookies([
@@ -98,11 +184,40 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
   afterAll(async () => {
     await browser?.close();
     await warehouse?.close();
+    await health?.close();
+  });
+
+  it('opens on the latest messages and the passive health of every connection', async () => {
+    await page.goto(`${warehouse.url}/talkto`);
+    const connections = page.locator('table.health tbody tr');
+    const rows = await connections.evaluateAll((trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent?.trim())),
+    );
+    expect(rows).toEqual([
+      ['archive', 'outgoing', 'degraded'],
+      ['ledger', 'outgoing', 'healthy'],
+      ['mailer', 'outgoing', 'unknown'],
+      ['search', 'outgoing', 'unknown'],
+      ['billing', 'incoming', 'healthy'],
+      ['inventory', 'incoming', 'failing'],
+    ]);
+    await expect(connections.filter({ hasText: 'inventory' }).textContent()).resolves.toMatch(
+      /dead_letters=1.*recent_failures=2/,
+    );
+    const latest = await page.locator('h2:text-is("Latest messages") + table tbody tr td:first-child a');
+    expect(await latest.allTextContents()).toEqual([
+      'out-archive-1',
+      'out-applied-1',
+      'out-waiting-1',
+      pingId,
+      syncId,
+      reserveId,
+    ]);
+    await shot('index');
   });
 
   it('lists every message, newest first, with status badges', async () => {
-    await page.goto(`${warehouse.url}/talkto`);
-    expect(new URL(page.url()).pathname).toBe('/talkto/messages');
+    await page.goto(`${warehouse.url}/talkto/messages?direction=incoming`);
     await expect(page.locator('h1').textContent()).resolves.toBe('Messages');
     const ids = await page.locator('tbody tr td:first-child a').allTextContents();
     expect(ids).toEqual([pingId, syncId, reserveId]);
@@ -113,24 +228,68 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
 
   it('filters by peer, command, direction and status through the form', async () => {
     await page.goto(`${warehouse.url}/talkto/messages`);
-    await page.fill('input[name=peer]', 'inventory');
+    await page.fill('input[name=service]', 'inventory');
     await page.selectOption('select[name=direction]', 'incoming');
     await page.click('form.filters button[type=submit]');
-    await page.waitForURL(/peer=inventory/);
+    await page.waitForURL(/service=inventory/);
     expect(await page.locator('tbody tr td:first-child a').allTextContents()).toEqual([syncId, reserveId]);
 
-    await page.fill('input[name=status]', 'failed_retryable');
+    await page.selectOption('select[name=status]', 'failed_retryable');
     await page.click('form.filters button[type=submit]');
     await page.waitForURL(/status=failed_retryable/);
     expect(await page.locator('tbody tr td:first-child a').allTextContents()).toEqual([syncId]);
     // The form keeps what was asked for.
-    await expect(page.inputValue('input[name=peer]')).resolves.toBe('inventory');
+    await expect(page.inputValue('input[name=service]')).resolves.toBe('inventory');
     await expect(page.inputValue('select[name=direction]')).resolves.toBe('incoming');
     await shot('messages-filtered');
 
     await page.goto(`${warehouse.url}/talkto/messages?command=stock.ping&direction=outgoing`);
     await expect(page.locator('tbody tr').count()).resolves.toBe(0);
     await expect(page.locator('main p').first().textContent()).resolves.toContain('0 message(s)');
+  });
+
+  it('filters by completion, id substring, correlation, business and idempotency keys', async () => {
+    const listed = async (search: string) => {
+      await page.goto(`${warehouse.url}/talkto/messages?${search}`);
+      return page.locator('tbody tr td:first-child a').allTextContents();
+    };
+    await expect(listed('completion_state=completed')).resolves.toEqual(['out-applied-1', pingId]);
+    await expect(listed('completionState=not_completed&direction=incoming')).resolves.toEqual([
+      syncId,
+      reserveId,
+    ]);
+    await expect(listed('message_id=applied')).resolves.toEqual(['out-applied-1']);
+    // A LIKE wildcard in the input is taken literally.
+    await expect(listed('message_id=out_')).resolves.toEqual([]);
+    const reserve = await messages().findOneByOrFail({ messageId: reserveId });
+    // Digits match the database id too, besides ids that contain them.
+    await expect(listed(`message_id=${reserve.id}`)).resolves.toContain(reserveId);
+    await expect(listed(`correlation_id=${CORRELATION}`)).resolves.toEqual([
+      'out-waiting-1',
+      syncId,
+      reserveId,
+    ]);
+    await expect(listed('idempotency_key=A-1-order')).resolves.toEqual([reserveId]);
+    await messages().update({ id: reserve.id }, { businessKey: 'order-1001' });
+    await expect(listed('business_key=order-1001')).resolves.toEqual([reserveId]);
+    await expect(listed('business_key=order-1')).resolves.toEqual([]);
+    await expect(listed('service=ledger&direction=outgoing')).resolves.toEqual([
+      'out-applied-1',
+      'out-waiting-1',
+    ]);
+    await shot('messages-filtered-keys');
+  });
+
+  it('ignores filter values that cannot mean anything instead of failing', async () => {
+    for (const search of [
+      'direction=sideways&status=bogus&completion_state=maybe&page=-3',
+      'created_from=not-a-date&created_to=31/02/yesterday&page=abc',
+      `message_id=${'x'.repeat(5000)}&status=&service=`,
+    ]) {
+      const response = await page.goto(`${warehouse.url}/talkto/messages?${search}`);
+      expect(response?.status()).toBe(200);
+      await expect(page.locator('main p').first().textContent()).resolves.toContain('6 message(s)');
+    }
   });
 
   it('opens a message with its attempts and events, payload redacted and escaped', async () => {
@@ -213,14 +372,93 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
     await shot('dead-letters-after-reprocess');
   });
 
-  it('shows passive connection health per peer', async () => {
+  it('shows each connection: configuration, warnings, passive and active health, no secret', async () => {
     await page.goto(`${warehouse.url}/talkto/connections`);
-    const peers = await page.locator('tbody tr td:first-child').allTextContents();
-    expect(peers).toEqual(['billing', 'inventory']);
-    await expect(page.locator('tbody tr', { hasText: 'billing' }).locator('.s').textContent()).resolves.toBe(
-      'healthy',
+    const card = (id: string) => page.locator(`section#${id}`);
+    const activeOf = (id: string) =>
+      card(id).locator('tr:has(th:text-is("Active health")) .s').first().textContent();
+    await expect(activeOf('outgoing-ledger')).resolves.toBe('healthy');
+    await expect(activeOf('outgoing-archive')).resolves.toBe('unknown');
+    await expect(card('outgoing-archive').textContent()).resolves.toContain('no answer within 0.5 s');
+    await expect(activeOf('outgoing-mailer')).resolves.toBe('misconfigured');
+    await expect(card('outgoing-mailer').textContent()).resolves.toContain(
+      'unsupported_active_health_method',
     );
+    await expect(activeOf('outgoing-search')).resolves.toBe('not_configured');
+    await expect(activeOf('incoming-billing')).resolves.toBe('not_applicable');
+    await expect(card('incoming-inventory').textContent()).resolves.toContain(
+      'stock.ping, stock.reserve, stock.sync',
+    );
+    const text = await page.locator('main').innerText();
+    expect(text).toContain('Endpoint\thttp://127.0.0.1:9/api/talkto/receive?token=redacted');
+    for (const secret of [URL_TOKEN, API_KEY, LEDGER_SECRET, INVENTORY_SECRET, BILLING_SECRET]) {
+      expect(await page.content()).not.toContain(secret);
+    }
     await shot('connections');
+
+    // Only the two GET/HEAD routes were asked, once each, with nothing of Talkto's or the target's.
+    expect(health.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual(['GET /hang', 'GET /health']);
+    for (const { headers } of health.requests) {
+      const names = Object.keys(headers);
+      expect(names.filter((name) => name.startsWith('x-talkto'))).toEqual([]);
+      expect(names).not.toContain('x-api-key');
+      expect(names).not.toContain('cookie');
+      expect(JSON.stringify(headers)).not.toContain(LEDGER_SECRET);
+    }
+  });
+
+  it('reuses cached results on reload and asks the peer again on "Check now"', async () => {
+    const before = health.requests.length;
+    await page.goto(`${warehouse.url}/talkto/connections`);
+    expect(health.requests.length).toBe(before);
+
+    await page.locator('section#outgoing-ledger button:text-is("Check now")').click();
+    await page.waitForURL('**/talkto/connections?flash=*');
+    await expect(page.locator('.flash').textContent()).resolves.toBe('ledger: healthy (answered HTTP 200).');
+    expect(health.requests.slice(before).map((r) => r.path)).toEqual(['/health']);
+
+    await page.locator('section#outgoing-archive button:text-is("Check now")').click();
+    await page.waitForURL('**/talkto/connections?flash=*');
+    await expect(page.locator('.flash.failed').textContent()).resolves.toBe(
+      'archive: unknown (no answer within 0.5 s).',
+    );
+    await shot('connections-checked');
+  });
+
+  it('refuses a forced check without CSRF (403) or for an unknown connection (404)', async () => {
+    const cookie = `${PANEL_TEST_COOKIE}=${PANEL_TEST_PASS}; talkto_panel_csrf=${'a'.repeat(32)}`;
+    const post = (path: string, csrf: string) =>
+      fetch(`${warehouse.url}/talkto/connections/${path}/check`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf }),
+        redirect: 'manual',
+      });
+    const before = health.requests.length;
+    expect((await post('outgoing/ledger', 'b'.repeat(32))).status).toBe(403);
+    expect((await post('outgoing/nobody', 'a'.repeat(32))).status).toBe(404);
+    expect((await post('sideways/ledger', 'a'.repeat(32))).status).toBe(404);
+    expect(health.requests.length).toBe(before);
+  });
+
+  it('inspects the callback status of a message, read-only', async () => {
+    const inspect = async (messageId: string) => {
+      await page.goto(`${warehouse.url}/talkto/messages/${messageId}/callback-status`);
+      return page.locator('p.verdict .s').textContent();
+    };
+    await expect(inspect('out-waiting-1')).resolves.toBe('waiting_for_callback');
+    await shot('callback-status');
+    await expect(inspect('out-applied-1')).resolves.toBe('callback_applied');
+    await expect(page.locator('li.seen').allTextContents()).resolves.toEqual(['✔ result_callback_applied']);
+    // Callbacks are off in this app: an incoming command owes none.
+    await expect(inspect(pingId)).resolves.toBe('not_applicable');
+    await page.goto(`${warehouse.url}/talkto/messages/${pingId}`);
+    await page.click('a:text-is("Callback status")');
+    await page.waitForURL(`**/talkto/messages/${pingId}/callback-status`);
+    const missing = await fetch(`${warehouse.url}/talkto/messages/no-such-id/callback-status`, {
+      headers: { cookie: `${PANEL_TEST_COOKIE}=${PANEL_TEST_PASS}` },
+    });
+    expect(missing.status).toBe(404);
   });
 
   it('refuses a request the guard does not let in with 403', async () => {

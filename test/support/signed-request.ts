@@ -12,6 +12,7 @@ export interface SignedRequestInput {
   payload?: unknown;
   messageId?: string;
   parentMessageId?: string | null;
+  correlationId?: string;
   nonce?: string;
   idempotencyKey?: string | null;
   signatureVersion?: 'v1' | 'v2';
@@ -31,7 +32,7 @@ export async function postSigned(input: SignedRequestInput): Promise<PostedAnswe
   const version = input.signatureVersion ?? 'v2';
   const request = buildOutgoingRequest({
     messageId,
-    correlationId: randomUUID(),
+    correlationId: input.correlationId ?? randomUUID(),
     parentMessageId: input.parentMessageId ?? null,
     source: input.source,
     target: input.target,
