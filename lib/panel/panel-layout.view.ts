@@ -26,7 +26,11 @@ form.filters{display:flex;gap:8px;flex-wrap:wrap;align-items:center;margin-botto
 div.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:16px}
 section.card{background:#fff;border:1px solid #e4e7eb;padding:4px 12px 12px}section.card th{width:170px}
 p.verdict{font-size:16px;background:#fff;padding:10px;border:1px solid #e4e7eb}ul.events{list-style:none;padding:0}
-ul.events li.unseen{color:#9aa5b1}h2{font-size:17px;margin-top:22px}code{font-size:12px}`;
+ul.events li.unseen{color:#9aa5b1}h2{font-size:17px;margin-top:22px}code{font-size:12px}h3{font-size:14px;margin:4px 0}
+.stats{display:flex;gap:12px;align-items:center;flex-wrap:wrap}.stat{background:#fff;border:1px solid #e4e7eb;padding:8px 12px;display:flex;flex-direction:column;min-width:170px}
+.stat .big{font-size:24px;font-weight:600}.charts{display:flex;gap:16px;flex-wrap:wrap}.charts>div{background:#fff;border:1px solid #e4e7eb;padding:8px;max-width:600px}
+figure.chart{margin:0}figure.chart figcaption{font-size:12px;display:flex;gap:12px;flex-wrap:wrap}
+.key i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}`;
 
 export function status(value: string | null | undefined): SafeHtml {
   return html`<span class="s s-${value ?? ''}">${value ?? '—'}</span>`;
@@ -50,7 +54,7 @@ export function layout(ctx: PageContext, title: string, body: SafeHtml): string 
       <body>
         <header>
           <a href="${ctx.base}"><strong>Talkto · ${ctx.service}</strong></a>
-          ${nav('/messages', 'Messages')}${nav('/dead-letters', 'Dead letters')}${nav('/retries', 'Retries')}${nav('/connections', 'Connections')}
+          ${nav('/overview', 'Overview')}${nav('/messages', 'Messages')}${nav('/dead-letters', 'Dead letters')}${nav('/retries', 'Retries')}${nav('/connections', 'Connections')}
         </header>
         <main>
           <h1>${title}</h1>

@@ -30,7 +30,9 @@ import { CallbackStatusInspector } from './callback-status.inspector.js';
 import { callbackStatusPage } from './callback-status.view.js';
 import { connectionList, indexPage } from './connection.views.js';
 import { parseMessageFilters } from './message-filters.util.js';
+import { overviewPage } from './overview.view.js';
 import { PanelConnections } from './panel-connections.service.js';
+import { PanelOverview } from './panel-overview.service.js';
 import type { PageContext } from './panel-layout.view.js';
 import { type ResolvedPanelOptions, TALKTO_PANEL_OPTIONS } from './panel-options.resolver.js';
 import { PanelQueries } from './panel.queries.js';
@@ -65,6 +67,7 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       private readonly redactor: TalktoRedactor,
       private readonly connections: PanelConnections,
       private readonly inspector: CallbackStatusInspector,
+      private readonly overview: PanelOverview,
       @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
       @Inject(TALKTO_PANEL_OPTIONS) private readonly panel: ResolvedPanelOptions,
       @Optional() private readonly operations?: TalktoPanelOperations,
@@ -78,6 +81,16 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
         this.connections.list(false),
       ]);
       return indexPage(this.context(req, res, {}), latest, connections, this.healthWindow());
+    }
+
+    @Get('overview')
+    @Header('Content-Type', 'text/html; charset=utf-8')
+    async overviewPage(
+      @Query() raw: Record<string, unknown>,
+      @Req() req: PanelRequest,
+      @Res({ passthrough: true }) res: PanelResponse,
+    ) {
+      return overviewPage(this.context(req, res, raw), await this.overview.build(raw.peer));
     }
 
     @Get('messages')

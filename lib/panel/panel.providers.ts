@@ -2,7 +2,9 @@ import { Logger, type Provider, type Type } from '@nestjs/common';
 import { ActiveHealthChecker } from './active-health.checker.js';
 import { CallbackStatusInspector } from './callback-status.inspector.js';
 import { createPanelController } from './panel.controller.js';
+import { OverviewQueries } from './overview.queries.js';
 import { PanelConnections } from './panel-connections.service.js';
+import { PanelOverview } from './panel-overview.service.js';
 import { resolvePanel, TALKTO_PANEL_OPTIONS } from './panel-options.resolver.js';
 import { PanelFormSupport } from './panel-form.support.js';
 import { TalktoPanelOperations } from './panel-operations.port.js';
@@ -30,6 +32,8 @@ export function panelProviders(options: TalktoPanelOptions | undefined): Provide
     PanelConnections,
     ActiveHealthChecker,
     CallbackStatusInspector,
+    OverviewQueries,
+    PanelOverview,
     PanelFormSupport,
     // Actions go through the operator services the CLI uses, so the two cannot drift apart.
     { provide: TalktoPanelOperations, useClass: ReliabilityPanelOperations },

@@ -502,4 +502,30 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
     const after = await messages().findOneByOrFail({ messageId: syncId });
     expect(after.retryCount).toBe(before.retryCount);
   });
+
+  it('shows the system at a glance: throughput, success share, latency and backlogs, per peer', async () => {
+    await page.goto(`${warehouse.url}/talkto`);
+    await page.click('header a:text-is("Overview")');
+    await page.waitForURL('**/talkto/overview');
+    await expect(page.locator('figure.chart svg').count()).resolves.toBe(6);
+    const stats = await page.locator('.stat').allInnerTexts();
+    // Last hour, outgoing: one completed of three (one waits for its result, one for a retry).
+    expect(stats[0].replace(/\s+/g, ' ')).toBe('33.3% succeeded of 3 outgoing 1 failed, 1 in flight');
+    const latency = page.locator('table.latency tbody tr', { hasText: 'created → peer received, last hour' });
+    await expect(latency.locator('td').nth(1).textContent()).resolves.toBe('60.0 s');
+    const ledger = page.locator('table.peers tbody tr', { hasText: 'ledger' });
+    await expect(ledger.locator('td').nth(2).textContent()).resolves.toBe('2');
+    // Every bar says what it counts without a script: its tooltip is an SVG <title>.
+    await expect(page.locator('figure.chart g title').first().textContent()).resolves.toMatch(
+      /^\d\d:\d\d: succeeded \d+, failed \d+, in flight \d+$/,
+    );
+    await shot('overview');
+
+    await ledger.locator('a:text-is("ledger")').click();
+    await page.waitForURL('**/talkto/overview?peer=ledger');
+    await expect(page.locator('h1').textContent()).resolves.toBe('Overview · ledger');
+    await expect(page.locator('.stat').first().innerText()).resolves.toMatch(/^50\.0%/);
+    await page.goto(`${warehouse.url}/talkto/overview?peer=nobody`);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Overview');
+  });
 });
