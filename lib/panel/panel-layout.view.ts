@@ -30,7 +30,9 @@ ul.events li.unseen{color:#9aa5b1}h2{font-size:17px;margin-top:22px}code{font-si
 .stats{display:flex;gap:12px;align-items:center;flex-wrap:wrap}.stat{background:#fff;border:1px solid #e4e7eb;padding:8px 12px;display:flex;flex-direction:column;min-width:170px}
 .stat .big{font-size:24px;font-weight:600}.charts{display:flex;gap:16px;flex-wrap:wrap}.charts>div{background:#fff;border:1px solid #e4e7eb;padding:8px;max-width:600px}
 figure.chart{margin:0}figure.chart figcaption{font-size:12px;display:flex;gap:12px;flex-wrap:wrap}
-.key i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}`;
+.key i,ol.timeline i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
+figure.timeline{margin:0;background:#fff;border:1px solid #e4e7eb;padding:8px}ol.timeline{font-size:13px;margin:8px 0 0;padding-left:28px}
+ol.timeline i{border-radius:5px;margin-left:6px}`;
 
 export function status(value: string | null | undefined): SafeHtml {
   return html`<span class="s s-${value ?? ''}">${value ?? '—'}</span>`;

@@ -4,6 +4,8 @@ import { html, query } from './html.util.js';
 import { filterQuery, type MessageFilters } from './message-filters.util.js';
 import { actionForm, layout, messageLink, type PageContext, status, when } from './panel-layout.view.js';
 import type { PanelQueries } from './panel.queries.js';
+import { correlationLanes, messageLanes } from './timeline.util.js';
+import { timeline } from './timeline.view.js';
 
 type Awaited2<T> = T extends Promise<infer U> ? U : T;
 type MessageDetail = NonNullable<Awaited2<ReturnType<PanelQueries['message']>>>;
@@ -130,6 +132,8 @@ export function messageDetail(ctx: PageContext, detail: MessageDetail, payload: 
           )}
         </tbody>
       </table>
+      <h2>Timeline</h2>
+      ${timeline(ctx.base, messageLanes(m, attempts, events, callbacks))}
       <h2>Callback state</h2>
       ${
         callbacks.length === 0
@@ -290,30 +294,31 @@ export function traceView(ctx: PageContext, correlationId: string, rows: TalktoM
   return layout(
     ctx,
     `Trace ${correlationId}`,
-    html`<table>
-      <thead>
-        <tr>
-          <th>Created</th>
-          <th>Message</th>
-          <th>Direction</th>
-          <th>From → to</th>
-          <th>Command</th>
-          <th>Status</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${rows.map(
-          (row) =>
-            html`<tr>
-              <td>${when(row.createdAt)}</td>
-              <td>${messageLink(ctx, row)}</td>
-              <td>${row.direction}</td>
-              <td>${row.sourceService} → ${row.targetService}</td>
-              <td>${row.command}</td>
-              <td>${status(row.overallStatus)}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`,
+    html`${timeline(ctx.base, correlationLanes(rows))}
+      <table>
+        <thead>
+          <tr>
+            <th>Created</th>
+            <th>Message</th>
+            <th>Direction</th>
+            <th>From → to</th>
+            <th>Command</th>
+            <th>Status</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${rows.map(
+            (row) =>
+              html`<tr>
+                <td>${when(row.createdAt)}</td>
+                <td>${messageLink(ctx, row)}</td>
+                <td>${row.direction}</td>
+                <td>${row.sourceService} → ${row.targetService}</td>
+                <td>${row.command}</td>
+                <td>${status(row.overallStatus)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>`,
   );
 }

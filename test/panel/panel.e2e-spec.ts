@@ -528,4 +528,34 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
     await page.goto(`${warehouse.url}/talkto/overview?peer=nobody`);
     await expect(page.locator('h1').textContent()).resolves.toBe('Overview');
   });
+
+  it("draws a message's life on a time axis: attempts with the peer's answers, events, callback", async () => {
+    await page.goto(`${warehouse.url}/talkto/messages/${reserveId}`);
+    const steps = await page.locator('ol.timeline li').allInnerTexts();
+    await expect(page.locator('figure.timeline circle').count()).resolves.toBe(steps.length);
+    // Failed, dead-lettered, reprocessed, then handled: every try is on the axis, in order.
+    const tries = steps.filter((step) => step.includes('Attempts and answers: attempt'));
+    expect(tries).toHaveLength(2);
+    expect(tries[0]).toMatch(/attempt 1 .*failed_final/);
+    expect(tries[1]).toMatch(/attempt 2 .*succeeded/);
+    expect(steps.some((step) => /Message: dead_lettered/.test(step))).toBe(true);
+    expect(steps.some((step) => /Message: panel_dead_letter_reprocess_dispatched/.test(step))).toBe(true);
+    await shot('message-timeline');
+
+    await page.goto(`${warehouse.url}/talkto/messages/out-applied-1`);
+    await expect(page.locator('ol.timeline li').allInnerTexts()).resolves.toContainEqual(
+      expect.stringContaining('Result callback: result_callback_applied'),
+    );
+  });
+
+  it('puts the commands of both directions of a correlation on one timeline', async () => {
+    await page.goto(`${warehouse.url}/talkto/trace/${CORRELATION}`);
+    const lanes = await page.locator('figure.timeline svg a text').allTextContents();
+    // In order of creation: the outgoing row was stored six minutes before the two commands came in.
+    expect(lanes).toEqual(['→ ledger ledger.post', '← inventory stock.reserve', '← inventory stock.sync']);
+    await page.click('figure.timeline svg a:has-text("→ ledger ledger.post")');
+    await page.waitForURL('**/talkto/messages/out-waiting-1');
+    await page.goBack();
+    await shot('trace-timeline');
+  });
 });
