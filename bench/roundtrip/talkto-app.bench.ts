@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import { type INestApplication, Module, type Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Logger } from 'typeorm';
 import {
   TALKTO_ENTITIES,
   TALKTO_MIGRATIONS,
@@ -26,6 +27,8 @@ export async function startBenchTalktoApp(
   port: number,
   talkto: TalktoModuleOptions,
   providers: Provider[] = [],
+  /** A TypeORM logger, e.g. to capture the statements a page runs. */
+  logger?: Logger,
 ): Promise<BenchTalktoApp> {
   const db = await createBenchDatabase(database);
 
@@ -37,7 +40,8 @@ export async function startBenchTalktoApp(
         migrations: TALKTO_MIGRATIONS,
         migrationsRun: true,
         synchronize: false,
-        logging: false,
+        logging: logger !== undefined,
+        logger,
       } as Parameters<typeof TypeOrmModule.forRoot>[0]),
       TalktoModule.forRoot(talkto),
     ],

@@ -40,7 +40,6 @@ export function redactUrl(url: string): string {
 
 function outgoingFacts(target: ResolvedOutgoingTarget, transport: string): ConnectionFacts {
   const warnings: string[] = [];
-  if (target.secrets.length === 0) warnings.push('missing_secret');
   if (target.health && !ACTIVE_HEALTH_METHODS.includes(target.health.method)) {
     warnings.push('unsupported_active_health_method');
   }
@@ -70,9 +69,7 @@ function outgoingFacts(target: ResolvedOutgoingTarget, transport: string): Conne
 
 function incomingFacts(source: ResolvedIncomingSource): ConnectionFacts {
   const commands = source.allowAllCommands ? ['*'] : [...source.commands.keys()].sort();
-  const warnings: string[] = [];
-  if (source.secrets.length === 0) warnings.push('missing_secret');
-  if (commands.length === 0) warnings.push('missing_allowed_commands');
+  const warnings = commands.length === 0 ? ['missing_allowed_commands'] : [];
   return {
     direction: 'incoming',
     service: source.name,

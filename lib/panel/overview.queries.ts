@@ -150,18 +150,19 @@ export class OverviewQueries {
     );
   }
 
-  /** Sent → result applied: outgoing commands a result callback completed, by completion time. */
+  /**
+   * Sent → result applied: outgoing commands created in the window that a result callback
+   * completed (`completed_at` has no index; `created_at` bounds the scan).
+   */
   resultLatency(window: Window, callbackCommand: string, peer?: string): Promise<LatencySample> {
     return this.latency(
       this.messages(peer)
         .andWhere("m.direction = 'outgoing' AND m.command <> :callback", { callback: callbackCommand })
+        .andWhere('m.created_at >= :start AND m.created_at < :end', { start: window.start, end: window.end })
         .andWhere('m.overall_status = :completed', { completed: S.completed })
-        .andWhere('m.completed_at >= :start AND m.completed_at < :end', {
-          start: window.start,
-          end: window.end,
-        })
+        .andWhere('m.sent_at IS NOT NULL AND m.completed_at IS NOT NULL')
         .select(['m.id', 'm.sentAt', 'm.completedAt'])
-        .orderBy('m.completed_at', 'DESC'),
+        .orderBy('m.created_at', 'DESC'),
       (row) => (row.completedAt && row.sentAt ? row.completedAt.getTime() - row.sentAt.getTime() : null),
     );
   }

@@ -101,8 +101,8 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       @Res({ passthrough: true }) res: PanelResponse,
     ) {
       const filters = parseMessageFilters(raw);
-      const { rows, total } = await this.queries.messages(filters, this.panel.perPage);
-      return views.messageList(this.context(req, res, raw), filters, rows, total, this.panel.perPage);
+      const { rows, total, capped } = await this.queries.messages(filters, this.panel.perPage);
+      return views.messageList(this.context(req, res, raw), filters, rows, total, capped, this.panel.perPage);
     }
 
     @Get('messages/:key')

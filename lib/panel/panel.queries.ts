@@ -24,6 +24,8 @@ const LIST_COLUMNS = [
 ];
 
 const COMPLETED = [S.succeeded, S.completed];
+/** Matches counted at most; beyond it the list says "more than". */
+export const COUNT_CAP = 10_000;
 
 /** `LIKE` text matching `value` anywhere, its own wildcards taken literally (escape `!`). */
 function contains(value: string): string {
@@ -47,15 +49,32 @@ export interface PassiveHealthFacts {
 export class PanelQueries {
   constructor(@Inject(TALKTO_DATA_SOURCE) private readonly dataSource: DataSource) {}
 
+  /**
+   * One page of the filtered list and the number of matches, counted up to `COUNT_CAP` only: an
+   * exact count of a million rows costs more than the page itself and tells an operator nothing more.
+   */
   async messages(filters: MessageFilters, perPage: number) {
     const query = this.dataSource.manager.createQueryBuilder(TalktoMessageEntity, 'm').select(LIST_COLUMNS);
     this.applyFilters(query, filters);
-    const [rows, total] = await query
-      .orderBy('m.id', 'DESC')
-      .skip((filters.page - 1) * perPage)
-      .take(perPage)
-      .getManyAndCount();
-    return { rows, total };
+    const matches = query
+      .clone()
+      .select('m.id')
+      .limit(COUNT_CAP + 1);
+    const [rows, counted] = await Promise.all([
+      query
+        .orderBy('m.id', 'DESC')
+        .offset((filters.page - 1) * perPage)
+        .limit(perPage)
+        .getMany(),
+      this.dataSource
+        .createQueryBuilder()
+        .select('COUNT(*)', 'count')
+        .from(`(${matches.getQuery()})`, 'capped')
+        .setParameters(matches.getParameters())
+        .getRawOne<{ count: string | number }>(),
+    ]);
+    const total = Number(counted?.count ?? 0);
+    return { rows, total: Math.min(total, COUNT_CAP), capped: total > COUNT_CAP };
   }
 
   latestMessages(limit = 10) {

@@ -48,6 +48,7 @@ export function messageList(
   filters: MessageFilters,
   rows: TalktoMessageEntity[],
   total: number,
+  capped: boolean,
   perPage: number,
 ): string {
   const select = (name: string, values: string[], current: string | undefined) =>
@@ -88,10 +89,13 @@ export function messageList(
         <button type="submit">Filter</button>
         <a href="${ctx.base}/messages">Clear</a>
       </form>
-      <p>${total} message(s), page ${filters.page} of ${pages}</p>
+      <p>
+        ${capped ? `more than ${total}` : total} message(s), page ${filters.page} of
+        ${capped ? `${pages}+` : pages}
+      </p>
       ${messageTable(ctx, rows)}
       ${filters.page > 1 ? html`<a href="${ctx.base}/messages${query({ ...keep, page: filters.page - 1 })}">← newer</a> ` : ''}
-      ${filters.page < pages ? html`<a href="${ctx.base}/messages${query({ ...keep, page: filters.page + 1 })}">older →</a>` : ''}`,
+      ${filters.page < pages || capped ? html`<a href="${ctx.base}/messages${query({ ...keep, page: filters.page + 1 })}">older →</a>` : ''}`,
   );
 }
 
