@@ -28,6 +28,7 @@ const OPTION_KEYS: KeyShape = {
       headers: true,
       timeoutSeconds: true,
       signatureVersion: true,
+      health: { url: true, endpoint: true, method: true, timeoutSeconds: true },
     },
   },
   incoming: { each: { secret: true, allowedCommands: true, allowAllCommands: true } },
@@ -86,7 +87,15 @@ const OPTION_KEYS: KeyShape = {
     pingTimeoutMs: true,
   },
   rateLimit: { enabled: true, limit: true, windowSeconds: true, limiter: true },
-  panel: { enabled: true, guard: true, prefix: true, perPage: true, showPayload: true },
+  panel: {
+    enabled: true,
+    guard: true,
+    prefix: true,
+    perPage: true,
+    showPayload: true,
+    healthWindowMinutes: true,
+    activeHealthChecks: { enabled: true, timeoutSeconds: true, cacheSeconds: true },
+  },
 };
 
 /** Levenshtein distance, small inputs only. */
