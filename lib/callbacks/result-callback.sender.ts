@@ -6,8 +6,7 @@ import type { TalktoResult } from '../incoming/handler-result.js';
 import { collectSecrets, redactSecrets } from '../incoming/redact-secrets.util.js';
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
 import { MessageLog } from '../persistence/message.log.js';
-import { OutboxLedger } from '../persistence/outbox.ledger.js';
-import type { RecordEventInput } from '../persistence/message-ledger.interfaces.js';
+import type { CreateOutgoingInput, RecordEventInput } from '../persistence/message-ledger.interfaces.js';
 import { MessageStatus as S } from '../persistence/message.statuses.js';
 import { callbackIdempotencyKey, callbackMessageId } from '../protocol/derived-ids.util.js';
 import { freezePayload } from '../protocol/json/payload-freezer.js';
@@ -18,8 +17,6 @@ import { RetryPolicy } from '../retry/retry.policy.js';
 
 const MAX_EXCEPTION_MESSAGE = 500;
 const DEFAULT_EXCEPTION_MESSAGE = 'Unexpected handler exception.';
-/** Statuses an incoming message ends in; only these are reported back. */
-const FINISHED = [S.succeeded, S.skipped, S.failedRetryable, S.failedFinal] as string[];
 /** A callback row in one of these is (being) delivered already: no second job. */
 const ALREADY_HANDLED = [
   S.completed,
@@ -32,8 +29,9 @@ const ALREADY_HANDLED = [
 
 /**
  * Reports the outcome of a processed incoming command back to its sender (PROTOCOL §11.1–11.3,
- * BEHAVIOR §10.1): one durable outgoing callback row per (original, status), created through the
- * ledger and handed to the `callback` queue; the send pipeline delivers it like any message.
+ * BEHAVIOR §10.1): one durable outgoing callback row per (original, status), committed by the
+ * ledger with the outcome it reports and then handed to the `callback` queue; the send pipeline
+ * delivers it like any message.
  */
 @Injectable()
 export class ResultCallbackSender {
@@ -44,7 +42,6 @@ export class ResultCallbackSender {
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     private readonly clock: TalktoClock,
     private readonly messages: MessageLog,
-    private readonly outbox: OutboxLedger,
     private readonly dispatcher: TalktoDispatcher,
     private readonly retryPolicy: RetryPolicy,
   ) {
@@ -54,7 +51,7 @@ export class ResultCallbackSender {
   /**
    * The event that stands in for a result callback when this configuration sends none: callbacks
    * off (BEHAVIOR §10.1 step 1) or not dispatched automatically. The process pipeline records it
-   * with the outcome, in the same write. Null when a callback is to be sent (`afterProcessing`).
+   * with the outcome, in the same write. Null when a callback is to be sent (`callbackFor`).
    */
   noteInstead(original: TalktoMessageEntity): RecordEventInput | null {
     if (!this.options.callbacks.enabled) {
@@ -70,80 +67,66 @@ export class ResultCallbackSender {
   }
 
   /**
-   * Called by the process pipeline after a handler ran, when `noteInstead` had no note;
-   * `outcomeRecorded` says whether this pipeline's outcome is the one stored. Never throws.
+   * The callback row reporting `result` (BEHAVIOR §10.1 step 3), for the process pipeline to
+   * create with the outcome, in the same commit; null when the result is not reported.
    */
-  async afterProcessing(
-    original: TalktoMessageEntity,
-    result: TalktoResult,
-    outcomeRecorded: boolean,
-  ): Promise<void> {
-    try {
-      await this.send(original, result, outcomeRecorded);
-    } catch (error) {
-      this.logger.error(
-        `Result callback for ${original.messageId} could not be queued: ${redactSecrets(
-          (error as Error).message,
-          this.secrets,
-        )}`,
-      );
-    }
-  }
-
-  /**
-   * Creates (or reuses) the callback row for this outcome and queues it unless it is handled
-   * already. When the caller's outcome is the stored one, the message is finished and `original`
-   * has every column the callback needs; otherwise the stored row decides.
-   */
-  async send(original: TalktoMessageEntity, result: TalktoResult, outcomeRecorded: boolean): Promise<void> {
-    const stored = outcomeRecorded ? original : await this.messages.findById(original.id);
-    if (!stored || stored.direction !== 'incoming') {
-      await this.note(original, 'result_callback_failed', { error: 'invalid_direction' });
-      return;
-    }
-    const finished = outcomeRecorded || FINISHED.includes(stored.overallStatus);
-    if (!finished || !isCallbackStatus(result.status)) {
-      return; // The claim was lost: whoever finishes the message reports it.
-    }
+  callbackFor(original: TalktoMessageEntity, result: TalktoResult): CreateOutgoingInput | null {
+    if (!isCallbackStatus(result.status)) return null;
     const report = this.report(result);
-    const frozen = freezePayload(callbackPayload(stored, report));
-    const callback = await this.outbox.createOutgoing({
-      messageId: callbackMessageId(stored.messageId, report.status),
-      correlationId: stored.correlationId ?? randomUUID(),
-      parentMessageId: stored.messageId,
-      source: stored.targetService,
-      target: stored.sourceService,
+    const frozen = freezePayload(callbackPayload(original, report));
+    return {
+      messageId: callbackMessageId(original.messageId, report.status),
+      correlationId: original.correlationId ?? randomUUID(),
+      parentMessageId: original.messageId,
+      source: original.targetService,
+      target: original.sourceService,
       command: this.options.callbacks.command,
-      businessKey: stored.businessKey,
-      idempotencyKey: callbackIdempotencyKey(stored.messageId, report.status),
+      businessKey: original.businessKey,
+      idempotencyKey: callbackIdempotencyKey(original.messageId, report.status),
       payload: frozen.json,
       payloadHash: frozen.hash,
       maxAttempts: this.retryPolicy.settingsFor(
         'outgoing',
-        stored.sourceService,
+        original.sourceService,
         this.options.callbacks.command,
       ).maxAttempts,
       // The report continues the command's trace, so one trace id spans command and callback.
-      traceparent: stored.traceparent,
-      eventMeta: { result_callback: true, original_message_id: stored.messageId },
+      traceparent: original.traceparent,
+      eventMeta: { result_callback: true, original_message_id: original.messageId },
       now: this.clock.now(),
-    });
-    if (ALREADY_HANDLED.includes(callback.overallStatus)) {
-      return;
-    }
-    const meta = {
-      callback_message_id: callback.messageId,
-      callback_message_db_id: callback.id,
-      target: callback.targetService,
-      command: callback.command,
-      callback_status: report.status,
-      durable: true,
     };
-    // Recorded before the dispatch (BEHAVIOR §10.1 step 4): a fast queue may deliver and apply the
-    // callback before a later write, and the trace would show it queued after it was applied.
-    await this.note(stored, 'result_callback_queued', meta);
-    if (!(await this.dispatcher.dispatch('callback', callback.id))) {
-      await this.note(stored, 'result_callback_queue_failed', { ...meta, error: 'queue_failed' });
+  }
+
+  /**
+   * Queues the callback row committed with the outcome, unless it is handled already (a report
+   * of the same status made before). Never throws: the row exists, so if this fails or the
+   * process dies first, the sweeper dispatches it.
+   */
+  async queue(original: TalktoMessageEntity, status: string, created: CreateOutgoingInput): Promise<void> {
+    try {
+      const callback = await this.messages.findOutgoingByMessageId(created.messageId);
+      if (callback === null || ALREADY_HANDLED.includes(callback.overallStatus)) return;
+      const meta = {
+        callback_message_id: callback.messageId,
+        callback_message_db_id: callback.id,
+        target: callback.targetService,
+        command: callback.command,
+        callback_status: status,
+        durable: true,
+      };
+      // Recorded before the dispatch (BEHAVIOR §10.1 step 4): a fast queue may deliver and apply the
+      // callback before a later write, and the trace would show it queued after it was applied.
+      await this.note(original, 'result_callback_queued', meta);
+      if (!(await this.dispatcher.dispatch('callback', callback.id))) {
+        await this.note(original, 'result_callback_queue_failed', { ...meta, error: 'queue_failed' });
+      }
+    } catch (error) {
+      this.logger.error(
+        `Result callback for ${original.messageId} could not be queued now (the sweeper sends it): ${redactSecrets(
+          (error as Error).message,
+          this.secrets,
+        )}`,
+      );
     }
   }
 

@@ -7,9 +7,9 @@ import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
 import { InboxLedger } from '../persistence/inbox.ledger.js';
 import type {
+  CreateOutgoingInput,
   MessageClaim,
   ProcessOutcome,
-  RecordEventInput,
 } from '../persistence/message-ledger.interfaces.js';
 import { runInTransaction } from '../persistence/statements/index.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
@@ -32,6 +32,12 @@ class HandlerFailed extends Error {
 
 /** The outcome could not be recorded (the claim was lost): the handler's writes must not commit. */
 class OutcomeNotRecorded extends Error {}
+
+/** An outcome this pipeline recorded, and the result callback row committed with it. */
+interface Recorded {
+  result: TalktoResult;
+  callback: CreateOutgoingInput | null;
+}
 
 /** The stored row as the handler sees it. */
 function toInvocationInput(message: TalktoMessageEntity): InvocationInput {
@@ -107,30 +113,29 @@ export class ProcessPipeline {
       return;
     }
     const { message, claim } = claimed;
-    // Without a callback to send, the note saying so is written with the outcome.
-    const note = this.callbacks.noteInstead(message);
-    const report = (result: TalktoResult, recorded: boolean) =>
-      note === null ? this.callbacks.afterProcessing(message, result, recorded) : undefined;
     let input: InvocationInput;
     try {
       input = toInvocationInput(message);
     } catch (error) {
-      const result = this.invoker.fromException(error);
-      await report(result, await this.record(message, claim, toOutcome(result), note));
+      await this.report(message, await this.record(message, claim, this.invoker.fromException(error)));
       return;
     }
     const invocation = this.invoker.resolve(input);
     if (invocation.kind === 'builtin') {
-      await report(invocation.result, await this.record(message, claim, toOutcome(invocation.result), note));
+      await this.report(message, await this.record(message, claim, invocation.result));
       return;
     }
     if (invocation.handler.transactional) {
-      const outcome = await this.runInTransaction(message, claim, note, invocation.handler, input);
-      if (outcome) await report(outcome, true);
+      await this.report(message, await this.runInTransaction(message, claim, invocation.handler, input));
       return;
     }
     const result = await this.invoker.run(invocation.handler, input);
-    await report(result, await this.record(message, claim, toOutcome(result), note));
+    await this.report(message, await this.record(message, claim, result));
+  }
+
+  /** After the outcome committed: its result callback, committed with it, goes to the queue. */
+  private async report(message: TalktoMessageEntity, recorded: Recorded | null): Promise<void> {
+    if (recorded?.callback) await this.callbacks.queue(message, recorded.result.status, recorded.callback);
   }
 
   /**
@@ -141,10 +146,9 @@ export class ProcessPipeline {
   private async runInTransaction(
     message: TalktoMessageEntity,
     claim: MessageClaim,
-    note: RecordEventInput | null,
     handler: RegisteredHandler,
     input: InvocationInput,
-  ): Promise<TalktoResult | null> {
+  ): Promise<Recorded | null> {
     let failure: TalktoResult;
     try {
       return await runInTransaction(
@@ -155,10 +159,9 @@ export class ProcessPipeline {
           if (result.status === 'failed_retryable' || result.status === 'failed_final') {
             throw new HandlerFailed(result);
           }
-          if (!(await this.record(message, claim, toOutcome(result), note, manager))) {
-            throw new OutcomeNotRecorded();
-          }
-          return result;
+          const recorded = await this.record(message, claim, result, manager);
+          if (!recorded) throw new OutcomeNotRecorded();
+          return recorded;
         },
         { exclusive: true },
       );
@@ -166,7 +169,7 @@ export class ProcessPipeline {
       if (error instanceof OutcomeNotRecorded) return null;
       failure = error instanceof HandlerFailed ? error.result : this.invoker.fromException(error);
     }
-    return (await this.record(message, claim, toOutcome(failure), note)) ? failure : null;
+    return this.record(message, claim, failure);
   }
 
   /**
@@ -191,17 +194,23 @@ export class ProcessPipeline {
     };
   }
 
+  /**
+   * Records the outcome of `result` with what follows it: the result callback row, or the note
+   * saying why there is none (BEHAVIOR §10.1). Null when the claim was lost.
+   */
   private async record(
     message: TalktoMessageEntity,
     claim: MessageClaim,
-    handlerOutcome: ProcessOutcome,
-    note: RecordEventInput | null,
+    result: TalktoResult,
     manager?: EntityManager,
-  ): Promise<boolean> {
+  ): Promise<Recorded | null> {
     const now = this.clock.now();
-    const outcome = this.withRetryPolicy(message, handlerOutcome, now);
-    if (!(await this.inbox.markProcessed(claim, outcome, now, manager, note === null ? [] : [note]))) {
-      return false;
+    const outcome = this.withRetryPolicy(message, toOutcome(result), now);
+    const note = this.callbacks.noteInstead(message);
+    const callback = note === null ? this.callbacks.callbackFor(message, result) : null;
+    const followUp = { notes: note === null ? [] : [note], callback };
+    if (!(await this.inbox.markProcessed(claim, outcome, now, manager, followUp))) {
+      return null;
     }
     if (outcome.kind === 'failed_retryable' && outcome.nextRetryAt !== null) {
       // Fast path only: the sweeper re-dispatches the due row if this delayed job is lost.
@@ -223,6 +232,6 @@ export class ProcessPipeline {
     if (outcome.kind === 'failed_final') {
       this.failures.processFailed(message, outcome.errorClass, outcome.deadLetter);
     }
-    return true;
+    return { result, callback };
   }
 }

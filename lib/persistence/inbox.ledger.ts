@@ -6,8 +6,8 @@ import type {
   InsertIncomingInput,
   InsertIncomingResult,
   MessageClaim,
+  ProcessedFollowUp,
   ProcessOutcome,
-  RecordEventInput,
 } from './message-ledger.interfaces.js';
 import type { ConsumeNonceInput } from './nonce.store.js';
 import { duplicateStatusFor, MessageStatus as S, NOT_PROCESSABLE } from './message.statuses.js';
@@ -136,16 +136,16 @@ export class InboxLedger {
   }
 
   /**
-   * Applies a handler's outcome to a claimed incoming message (BEHAVIOR §5.4). `notes` are events
-   * that follow the outcome (e.g. why no result callback is sent), recorded after the outcome's own
-   * and in the same write, so only when the outcome is.
+   * Applies a handler's outcome to a claimed incoming message (BEHAVIOR §5.4), with what follows
+   * it (`ProcessedFollowUp`: notes, the result callback row) in the same write, so only when the
+   * outcome is.
    */
   markProcessed(
     claim: MessageClaim,
     outcome: ProcessOutcome,
     now = new Date(),
     manager?: EntityManager,
-    notes: RecordEventInput[] = [],
+    { notes = [], callback }: ProcessedFollowUp = {},
   ): Promise<boolean> {
     switch (outcome.kind) {
       case 'succeeded':
@@ -179,6 +179,7 @@ export class InboxLedger {
           succeeded: true,
           manager,
           notes,
+          callback,
         });
       }
       case 'failed_retryable':
@@ -190,6 +191,7 @@ export class InboxLedger {
             now,
             manager,
             notes,
+            callback,
           });
         }
         // Incoming retries disabled: the row rests in failed_retryable with nothing scheduled.
@@ -204,6 +206,7 @@ export class InboxLedger {
           events: [failureEvent(claim, S.failedRetryable, outcome)],
           manager,
           notes,
+          callback,
         });
       case 'failed_final':
         return this.core.markFinalFailure(claim, {
@@ -213,6 +216,7 @@ export class InboxLedger {
           now,
           manager,
           notes,
+          callback,
         });
     }
   }

@@ -7,17 +7,25 @@ import { TalktoNonceEntity } from './entities/nonce.entity.js';
 import { eventRow, insertEvent, localServiceOf, upsertDeadLetter } from './message-history.writer.js';
 import type {
   ClaimedMessage,
+  CreateOutgoingInput,
   DeadLetterInput,
   FailureInput,
   FinalFailureInput,
   MessageClaim,
+  ProcessedFollowUp,
   RecordEventInput,
   RetryableFailureInput,
 } from './message-ledger.interfaces.js';
 import { type ConsumeNonceInput, NonceStore, nonceRow } from './nonce.store.js';
 import { MessageStatus as S } from './message.statuses.js';
 import { type ClaimSpec, claimRow } from './claim-row.util.js';
-import { messageRow, withoutNulls } from './message-row.util.js';
+import {
+  messageRow,
+  newOutgoing,
+  OUTGOING_START,
+  outgoingFingerprint,
+  withoutNulls,
+} from './message-row.util.js';
 import {
   findRow,
   INCREMENT,
@@ -103,7 +111,7 @@ export class LedgerCore {
   /** A failure with budget left: the stage column becomes `failed`, a retry is scheduled (§6.2). */
   markRetryableFailure(
     claim: MessageClaim,
-    input: RetryableFailureInput & { manager?: EntityManager; notes?: RecordEventInput[] },
+    input: RetryableFailureInput & { manager?: EntityManager } & ProcessedFollowUp,
   ): Promise<boolean> {
     const now = input.now ?? new Date();
     return this.finish(claim, now, {
@@ -131,13 +139,14 @@ export class LedgerCore {
       ],
       manager: input.manager,
       notes: input.notes,
+      callback: input.callback,
     });
   }
 
   /** A failure without retry: the stage column and overall become `failed_final`, optionally dead-lettered. */
   markFinalFailure(
     claim: MessageClaim,
-    input: FinalFailureInput & { manager?: EntityManager; notes?: RecordEventInput[] },
+    input: FinalFailureInput & { manager?: EntityManager } & ProcessedFollowUp,
   ): Promise<boolean> {
     const now = input.now ?? new Date();
     return this.finish(claim, now, {
@@ -171,6 +180,7 @@ export class LedgerCore {
         : undefined,
       manager: input.manager,
       notes: input.notes,
+      callback: input.callback,
     });
   }
 
@@ -195,6 +205,8 @@ export class LedgerCore {
       notes?: RecordEventInput[];
       /** A send's answer when the result callback got there first (`recordLateSendAnswer`). */
       late?: LateSendAnswer;
+      /** A result callback row created with the outcome (see `ProcessedFollowUp`). */
+      callback?: CreateOutgoingInput | null;
     },
   ): Promise<boolean> {
     const newStatus = spec.changes.overallStatus;
@@ -257,6 +269,22 @@ export class LedgerCore {
           }),
           closed,
         );
+      }
+      if (spec.callback) {
+        // Commits with the outcome, so no crash can leave a recorded outcome without its report.
+        const input = spec.callback;
+        const created = newOutgoing(input, outgoingFingerprint(input), OUTGOING_START, now);
+        const callback = chain.insertUnlessPresent(TalktoMessageEntity, created.values, ['messageId'], ended);
+        const event = eventRow({
+          talktoMessageId: null,
+          messageId: input.messageId,
+          serviceName: input.source,
+          eventType: 'message_created',
+          newStatus: OUTGOING_START.overallStatus,
+          meta: created.meta,
+          now,
+        });
+        chain.insert(TalktoEventEntity, { ...event, talktoMessageId: callback });
       }
       if (!spec.deadLetter) {
         notes.forEach((note) => chain.insert(TalktoEventEntity, eventRow(note), ended));

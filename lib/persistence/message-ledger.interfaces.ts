@@ -175,6 +175,17 @@ export interface RecordEventInput {
   now?: Date;
 }
 
+/** What a processing outcome brings along, written in the same commit and only when it is. */
+export interface ProcessedFollowUp {
+  /** Events recorded after the outcome's own (e.g. why no result callback is sent). */
+  notes?: RecordEventInput[];
+  /**
+   * The result callback that reports the outcome (BEHAVIOR §10.1 step 3): its outgoing row is
+   * created with the outcome, unless the row for this (original, status) exists already.
+   */
+  callback?: CreateOutgoingInput | null;
+}
+
 export interface RecordAttemptInput {
   talktoMessageId: number | null;
   messageId: string | null;

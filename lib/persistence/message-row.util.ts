@@ -1,6 +1,40 @@
 import type { DataSource } from 'typeorm';
+import { idempotencyFingerprint } from '../protocol/derived-ids.util.js';
 import { type MessageDirection, TalktoMessageEntity } from './entities/message.entity.js';
 import type { CreateOutgoingInput, InsertIncomingInput } from './message-ledger.interfaces.js';
+import { MessageStatus as S } from './message.statuses.js';
+
+/** How a new outgoing message starts, unless its source action failed. */
+export const OUTGOING_START = { transportStatus: S.pending, overallStatus: S.waitingToSend } as const;
+
+export function outgoingFingerprint(input: CreateOutgoingInput): string | null {
+  return idempotencyFingerprint('outgoing', input.source, input.target, input.command, input.idempotencyKey);
+}
+
+/** A new outgoing row's values and the meta of its `message_created` event. */
+export function newOutgoing(
+  input: CreateOutgoingInput,
+  fingerprint: string | null,
+  state: Partial<TalktoMessageEntity>,
+  now: Date,
+): { values: Partial<TalktoMessageEntity>; meta: Record<string, unknown> } {
+  return {
+    values: {
+      ...identity(input, 'outgoing', fingerprint, now),
+      maxAttempts: input.maxAttempts,
+      sourceActionStatus: input.sourceActionStatus ?? S.succeededAssumed,
+      ...state,
+    },
+    meta: withoutNulls({
+      ...input.eventMeta,
+      source: input.source,
+      target: input.target,
+      command: input.command,
+      business_key: input.businessKey,
+      idempotency_key: input.idempotencyKey,
+    }),
+  };
+}
 
 /** Per data source: each message column's property and the value a new row gets when none is written. */
 const messageColumnDefaults = new WeakMap<DataSource, Array<[property: string, fallback: unknown]>>();

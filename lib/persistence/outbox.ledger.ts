@@ -1,5 +1,4 @@
 import type { EntityManager } from 'typeorm';
-import { idempotencyFingerprint } from '../protocol/derived-ids.util.js';
 import { TalktoMessageEntity } from './entities/message.entity.js';
 import type {
   ClaimedMessage,
@@ -13,7 +12,7 @@ import type {
 import { MessageStatus as S, NOT_SENDABLE } from './message.statuses.js';
 import { retryableAndDue, statusList } from './claim-row.util.js';
 import type { LedgerCore } from './ledger.core.js';
-import { identity, withoutNulls } from './message-row.util.js';
+import { newOutgoing, OUTGOING_START, outgoingFingerprint } from './message-row.util.js';
 import { findRow, isUniqueViolation } from './statements/index.js';
 import { limitText } from './text-limit.util.js';
 
@@ -30,15 +29,7 @@ export class OutboxLedger {
    * idempotency key returns the existing row untouched, also when two callers race.
    */
   createOutgoing(input: CreateOutgoingInput, manager?: EntityManager): Promise<TalktoMessageEntity> {
-    return this.storeOutgoing(
-      input,
-      {
-        sourceActionStatus: input.sourceActionStatus ?? S.succeededAssumed,
-        transportStatus: S.pending,
-        overallStatus: S.waitingToSend,
-      },
-      manager,
-    );
+    return this.storeOutgoing(input, OUTGOING_START, manager);
   }
 
   /**
@@ -69,32 +60,14 @@ export class OutboxLedger {
   ): Promise<TalktoMessageEntity> {
     const now = input.now ?? new Date();
     const reader = manager ?? this.core.dataSource.manager;
-    const fingerprint = idempotencyFingerprint(
-      'outgoing',
-      input.source,
-      input.target,
-      input.command,
-      input.idempotencyKey,
-    );
+    const fingerprint = outgoingFingerprint(input);
     if (fingerprint !== null) {
       const existing = await findRow(reader, TalktoMessageEntity, { idempotencyFingerprint: fingerprint });
       if (existing) return existing;
     }
     try {
-      return await this.core.insertMessage(
-        { ...identity(input, 'outgoing', fingerprint, now), maxAttempts: input.maxAttempts, ...state },
-        'message_created',
-        withoutNulls({
-          ...input.eventMeta,
-          source: input.source,
-          target: input.target,
-          command: input.command,
-          business_key: input.businessKey,
-          idempotency_key: input.idempotencyKey,
-        }),
-        now,
-        { manager },
-      );
+      const created = newOutgoing(input, fingerprint, state, now);
+      return await this.core.insertMessage(created.values, 'message_created', created.meta, now, { manager });
     } catch (error) {
       if (fingerprint === null || !isUniqueViolation(error)) throw error;
       const winner = await findRow(reader, TalktoMessageEntity, { idempotencyFingerprint: fingerprint });

@@ -1,55 +1,67 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ResultCallbackSender } from '../../lib/callbacks/result-callback.sender.js';
 import { TalktoResult } from '../../lib/incoming/handler-result.js';
-import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
+import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
+import { OutboxLedger } from '../../lib/persistence/outbox.ledger.js';
 import { callbackMessageId } from '../../lib/protocol/derived-ids.util.js';
 import { seedMessage } from '../operations/operations-fixtures.js';
 import { type ReliabilityContext, startReliabilityContext } from '../retry/reliability-context.js';
 
 let counter = 0;
 
-describe('ResultCallbackSender after a handler ran', () => {
+describe('ResultCallbackSender', () => {
   let context: ReliabilityContext;
+  let sender: ResultCallbackSender;
 
   beforeAll(async () => {
     context = await startReliabilityContext('sqlite', {
       outgoing: { orders: { baseUrl: 'http://127.0.0.1:9', secret: 'orders-secret' } },
     });
+    sender = context.module.get(ResultCallbackSender);
   });
 
   afterAll(async () => {
     await context?.close();
   });
 
-  /** An incoming command whose stored row still says `processing`, as when the claim was lost. */
-  const processing = () =>
+  const succeeded = () =>
     seedMessage(context.dataSource, {
       messageId: `sender-spec-${process.pid}-${++counter}`,
       direction: 'incoming',
       sourceService: 'orders',
       targetService: 'billing',
       command: 'entry.create',
-      overallStatus: 'processing',
-      destinationActionStatus: 'processing',
+      overallStatus: 'succeeded',
+      destinationActionStatus: 'succeeded',
     });
-  const callbackOf = (original: TalktoMessageEntity) =>
+  const queuedEvents = (messageId: string) =>
     context.dataSource
-      .getRepository(TalktoMessageEntity)
-      .findOneBy({ messageId: callbackMessageId(original.messageId, 'succeeded') });
+      .getRepository(TalktoEventEntity)
+      .findBy({ messageId, eventType: 'result_callback_queued' });
 
-  it('reports the outcome its caller recorded from the caller’s row, without reading it back', async () => {
-    const original = await processing();
-    await context.module.get(ResultCallbackSender).afterProcessing(original, TalktoResult.succeeded(), true);
-    expect(await callbackOf(original)).toMatchObject({
-      direction: 'outgoing',
-      targetService: 'orders',
+  it('describes the callback row for the command’s source from the caller’s row', async () => {
+    const original = await succeeded();
+    expect(sender.callbackFor(original, TalktoResult.succeeded())).toMatchObject({
+      messageId: callbackMessageId(original.messageId, 'succeeded'),
+      source: 'billing',
+      target: 'orders',
+      command: 'talkto.result',
       parentMessageId: original.messageId,
+      idempotencyKey: `talkto:callback:${original.messageId}:succeeded`,
     });
   });
 
-  it('leaves an outcome it did not record to whoever finishes the message', async () => {
-    const original = await processing();
-    await context.module.get(ResultCallbackSender).afterProcessing(original, TalktoResult.succeeded(), false);
-    expect(await callbackOf(original)).toBeNull();
+  it('queues a callback row that exists and is not handled yet, and records that it did', async () => {
+    const original = await succeeded();
+    const callback = sender.callbackFor(original, TalktoResult.succeeded())!;
+    await context.module.get(OutboxLedger).createOutgoing(callback);
+    await sender.queue(original, 'succeeded', callback);
+    expect(await queuedEvents(original.messageId)).toHaveLength(1);
+  });
+
+  it('queues nothing when the callback row does not exist', async () => {
+    const original = await succeeded();
+    await sender.queue(original, 'succeeded', sender.callbackFor(original, TalktoResult.succeeded())!);
+    expect(await queuedEvents(original.messageId)).toHaveLength(0);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ResultCallbackSender } from '../../lib/callbacks/result-callback.sender.js';
+import { OutboxLedger } from '../../lib/persistence/outbox.ledger.js';
 import { TalktoResult } from '../../lib/incoming/handler-result.js';
 import { TalktoClient } from '../../lib/index.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
@@ -101,7 +102,10 @@ describe.each(DATABASE_KINDS)('stored max_attempts of new outgoing rows on %s', 
       destinationActionStatus: 'succeeded',
     });
 
-    await context.module.get(ResultCallbackSender).send(original, TalktoResult.succeeded(), false);
+    const sender = context.module.get(ResultCallbackSender);
+    const report = sender.callbackFor(original, TalktoResult.succeeded())!;
+    await context.module.get(OutboxLedger).createOutgoing(report);
+    await sender.queue(original, 'succeeded', report);
     await drain();
 
     const callback = await reload(callbackMessageId(original.messageId, 'succeeded'));

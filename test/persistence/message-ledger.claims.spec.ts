@@ -308,7 +308,9 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
       const message = await newIncoming();
       const claimed = await ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
       expect(
-        await ledger.inbox.markProcessed(claimed!.claim, outcome, later(5), undefined, [note(message)]),
+        await ledger.inbox.markProcessed(claimed!.claim, outcome, later(5), undefined, {
+          notes: [note(message)],
+        }),
       ).toBe(true);
       const events = await eventsOf(message.id);
       expect(events.map((event) => event.eventType)).toEqual([
@@ -326,11 +328,99 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
       const claimed = await ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
       const impostor = { ...claimed!.claim, workerId: 'processor-2' };
       expect(
-        await ledger.inbox.markProcessed(impostor, { kind: 'succeeded' }, later(5), undefined, [
-          note(message),
-        ]),
+        await ledger.inbox.markProcessed(impostor, { kind: 'succeeded' }, later(5), undefined, {
+          notes: [note(message)],
+        }),
       ).toBe(false);
       expect(await eventTypes(message.id)).toEqual(['message_received', 'destination_processing_started']);
+    });
+  });
+
+  describe('a result callback recorded with a handler outcome', () => {
+    const callbackFor = (original: { messageId: string }, status = 'succeeded') =>
+      outgoingInput({
+        messageId: `cb-${original.messageId}-${status}`,
+        parentMessageId: original.messageId,
+        source: 'billing',
+        target: 'orders',
+        command: 'talkto.result',
+        idempotencyKey: `talkto:callback:${original.messageId}:${status}`,
+        now: T0,
+      });
+    const callbackRow = (original: { messageId: string }, status = 'succeeded') =>
+      db.dataSource.manager.findOneBy(TalktoMessageEntity, {
+        messageId: `cb-${original.messageId}-${status}`,
+      });
+
+    it.each([
+      { kind: 'succeeded' as const },
+      { kind: 'failed_retryable' as const, error: 'busy', nextRetryAt: later(30_000) },
+      { kind: 'failed_final' as const, error: 'bad', deadLetter: true },
+    ])('creates the callback row in the same write as a %j outcome', async (outcome) => {
+      const message = await newIncoming();
+      const claimed = await ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
+      const callback = callbackFor(message);
+      expect(
+        await ledger.inbox.markProcessed(claimed!.claim, outcome, later(5), undefined, { callback }),
+      ).toBe(true);
+      const row = await callbackRow(message);
+      expect(row).toMatchObject({
+        direction: 'outgoing',
+        command: 'talkto.result',
+        overallStatus: 'waiting_to_send',
+        transportStatus: 'pending',
+        parentMessageId: message.messageId,
+      });
+      expect(await eventTypes(row!.id)).toEqual(['message_created']);
+    });
+
+    it('creates none when the outcome is not recorded', async () => {
+      const message = await newIncoming();
+      const claimed = await ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
+      const impostor = { ...claimed!.claim, workerId: 'processor-2' };
+      const followUp = { callback: callbackFor(message) };
+      expect(
+        await ledger.inbox.markProcessed(impostor, { kind: 'succeeded' }, later(5), undefined, followUp),
+      ).toBe(false);
+      expect(await callbackRow(message)).toBeNull();
+    });
+
+    it('keeps the row of an earlier report of the same status and still records the outcome', async () => {
+      const message = await newIncoming();
+      const earlier = await ledger.outbox.createOutgoing(callbackFor(message));
+      const claimed = await ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
+      const followUp = { callback: { ...callbackFor(message), payload: '{"later":true}' } };
+      expect(
+        await ledger.inbox.markProcessed(
+          claimed!.claim,
+          { kind: 'succeeded' },
+          later(5),
+          undefined,
+          followUp,
+        ),
+      ).toBe(true);
+      expect((await reload(message.id)).overallStatus).toBe('succeeded');
+      expect(await callbackRow(message)).toMatchObject({ id: earlier.id, payload: earlier.payload });
+      expect(await eventTypes(earlier.id)).toEqual(['message_created']);
+    });
+
+    it('creates each row when many outcomes are recorded at once, one of them reported before', async () => {
+      const messages = await Promise.all(Array.from({ length: 8 }, () => newIncoming()));
+      const earlier = await ledger.outbox.createOutgoing(callbackFor(messages[3]!));
+      const claims = await Promise.all(
+        messages.map((message) => ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0)),
+      );
+      const recorded = await Promise.all(
+        claims.map((claimed, i) =>
+          ledger.inbox.markProcessed(claimed!.claim, { kind: 'succeeded' }, later(5), undefined, {
+            callback: callbackFor(messages[i]!),
+          }),
+        ),
+      );
+      expect(recorded).toEqual(messages.map(() => true));
+      const rows = await Promise.all(messages.map((message) => callbackRow(message)));
+      expect(rows.map((row) => row?.parentMessageId)).toEqual(messages.map((message) => message.messageId));
+      expect(rows[3]!.id).toBe(earlier.id);
     });
   });
 

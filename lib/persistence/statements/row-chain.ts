@@ -4,6 +4,7 @@ import {
   type RowChanges,
   type RowCondition,
   StatementWriter,
+  findRow,
   insertRow,
   updateRows,
 } from './row-statements.js';
@@ -13,7 +14,14 @@ import { ChainResult, ChainStep } from './chain-result.js';
 import { PostgresChainBatcher } from './postgres-chain-batcher.js';
 
 type Step =
-  | { kind: 'insert'; target: EntityTarget<ObjectLiteral>; values: Record<string, unknown>; when?: ChainStep }
+  | {
+      kind: 'insert';
+      target: EntityTarget<ObjectLiteral>;
+      values: Record<string, unknown>;
+      when?: ChainStep;
+      /** Properties whose values name the row: when one exists already, the step writes nothing. */
+      unlessPresent?: string[];
+    }
   | {
       kind: 'update';
       target: EntityTarget<ObjectLiteral>;
@@ -39,6 +47,21 @@ export class RowChain {
     when?: ChainStep,
   ): ChainStep {
     this.steps.push({ kind: 'insert', target, values: values as Record<string, unknown>, when });
+    return new ChainStep(this.steps.length - 1);
+  }
+
+  /**
+   * An insert that writes nothing (and so runs no step waiting for it) when a row with the same
+   * values of the `key` properties, or any other unique value, exists already.
+   */
+  insertUnlessPresent<T extends ObjectLiteral>(
+    target: EntityTarget<T>,
+    values: { [K in keyof T]?: T[K] | ChainStep },
+    key: Array<keyof T & string>,
+    when?: ChainStep,
+  ): ChainStep {
+    const step = { kind: 'insert', target, values: values as Record<string, unknown>, when } as const;
+    this.steps.push({ ...step, unlessPresent: key });
     return new ChainStep(this.steps.length - 1);
   }
 
@@ -84,7 +107,7 @@ export class RowChain {
         if (resolved === values) resolved = { ...values };
         resolved[name] = outcomes[value.index];
       }
-      if (!runs) {
+      if (!runs || (step.kind === 'insert' && (await isPresent(manager, step, resolved)))) {
         outcomes.push(null);
         continue;
       }
@@ -113,7 +136,7 @@ export class RowChain {
       const insert = sql.insert(step.values, from, (value) =>
         isStep(value) ? `s${value.index}.${id}` : undefined,
       );
-      return `s${i} AS (${insert} RETURNING ${id})`;
+      return `s${i} AS (${insert}${onConflict(step)} RETURNING ${id})`;
     });
     const outcomes = this.steps.map(
       (step, i) =>
@@ -158,7 +181,7 @@ export class RowChain {
       const insert = sql.insert({ id: OWN_ID, ...step.values }, from, (value) =>
         value === OWN_ID ? `ids.i${i}` : isStep(value) ? `ids.i${value.index}` : undefined,
       );
-      return `s${i} AS (${insert} RETURNING ${id})`;
+      return `s${i} AS (${insert}${onConflict(step)} RETURNING ${id})`;
     });
     if (types.length === 0) return undefined;
     const unnest = types.map((type, i) => `$${i + 1}::${type}`).join(', ');
@@ -184,6 +207,22 @@ function sourcesOf(step: Extract<Step, { kind: 'insert' }>): number[] {
     if (isStep(value)) sources.add(value.index);
   }
   return [...sources];
+}
+
+/** On PostgreSQL a present row is any unique conflict: the insert then returns no id. */
+function onConflict(step: Extract<Step, { kind: 'insert' }>): string {
+  return step.unlessPresent === undefined ? '' : ' ON CONFLICT DO NOTHING';
+}
+
+/** Elsewhere the chain runs inside a transaction, so the row is looked for first. */
+async function isPresent(
+  manager: EntityManager,
+  step: Extract<Step, { kind: 'insert' }>,
+  values: Record<string, unknown>,
+): Promise<boolean> {
+  if (step.unlessPresent === undefined) return false;
+  const equal = Object.fromEntries(step.unlessPresent.map((property) => [property, values[property]]));
+  return (await findRow(manager, step.target, equal)) !== null;
 }
 
 function quoteLiteral(text: string): string {
