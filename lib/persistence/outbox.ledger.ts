@@ -14,7 +14,7 @@ import { retryableAndDue, statusList } from './claim-row.util.js';
 import type { LedgerCore } from './ledger.core.js';
 import { newOutgoing, OUTGOING_START, outgoingFingerprint } from './message-row.util.js';
 import { findRow, isUniqueViolation } from './statements/index.js';
-import { limitText } from './text-limit.util.js';
+import { limitText, STATUS_TEXT_LIMIT } from './text-limit.util.js';
 
 /**
  * The outbox: an outgoing message from its creation (in the host's transaction when given)
@@ -113,12 +113,17 @@ export class OutboxLedger {
       status: S.sent,
       httpStatus: response.httpStatus,
       responseExcerpt: limitText(response.body),
-      meta: { received: response.received, destination_status: response.destinationStatus ?? null },
+      meta: {
+        received: response.received,
+        destination_status: limitText(response.destinationStatus, STATUS_TEXT_LIMIT),
+      },
     };
     return this.core.finish(claim, now, {
       changes: {
         ...transport,
-        ...(response.received ? { destinationActionStatus: response.destinationStatus ?? null } : {}),
+        ...(response.received
+          ? { destinationActionStatus: limitText(response.destinationStatus, STATUS_TEXT_LIMIT) }
+          : {}),
         overallStatus: newStatus,
       },
       attempt,

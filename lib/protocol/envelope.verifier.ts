@@ -1,7 +1,11 @@
 import { TalktoEnvelopeFieldError } from './errors/envelope-field.error.js';
 import { TalktoVerificationError, type VerificationErrorCode } from './errors/verification.error.js';
 import { validateTalktoHeaders } from './headers.validator.js';
-import { validateIdentifier, validateNullableIdentifier } from './identifier.validator.js';
+import {
+  validateIdentifier,
+  validateNullableIdentifier,
+  validateStorableText,
+} from './identifier.validator.js';
 import { PhpArray, type PhpValue } from './json/php-value.js';
 import { payloadHash } from './payload-hash.js';
 import { checkedV2SigningString, safeEqualHex, signTalkto, v1SigningString } from './signature.signer.js';
@@ -83,6 +87,9 @@ const IDENTIFIER_FIELDS: ReadonlyArray<[string, string, boolean]> = [
   ['parent_message_id', 'parent_message_id', true],
 ];
 
+/** Stored free text, checked with the identifiers (§8.1 step 3b): only a NUL is refused. */
+const STORED_TEXT_FIELDS = ['business_key', 'idempotency_key'] as const;
+
 function reject(code: VerificationErrorCode): never {
   throw new TalktoVerificationError(code);
 }
@@ -138,6 +145,9 @@ export function verifyEnvelope(
       } else {
         validateIdentifier(value as string, field);
       }
+    }
+    for (const field of STORED_TEXT_FIELDS) {
+      validateStorableText(body.get(field), field);
     }
     validateTalktoHeaders(merged, {
       signature_version_header_name: config.signatureVersionHeader,

@@ -56,3 +56,14 @@ export function validateNullableIdentifier(value: unknown, field: string): void 
     identifierText(value, field);
   }
 }
+
+/**
+ * Free-text fields the receiver stores (`business_key`, `idempotency_key`) are outside the
+ * identifier rule (§7.1), but a NUL cannot be stored faithfully everywhere (PostgreSQL refuses it
+ * in text): it is refused on every engine alike, naming the field.
+ */
+export function validateStorableText(value: unknown, field: string): void {
+  if (typeof value === 'string' && value.includes('\u0000')) {
+    throw new TalktoEnvelopeFieldError(field, 'nul_character');
+  }
+}

@@ -86,8 +86,15 @@ export async function runLedgerQuery(
         runSqlite(connection as SqliteConnection, sql, parameters),
       );
     }
+    if (type === 'mysql' || type === 'mariadb') {
+      return await runDirectly(manager, runner, sql, parameters, (connection) =>
+        runMysql(connection as MysqlConnection, sql, parameters),
+      );
+    }
     const result = (await runner.query(sql, parameters, true)) as LedgerQueryResult;
     return { records: result.records ?? [], affected: result.affected, raw: result.raw };
+  } catch (error) {
+    throw withoutValues(error);
   } finally {
     if (!manager.queryRunner) await runner.release();
   }
@@ -104,14 +111,72 @@ async function runDirectly(
   // TypeORM's own query() refuses a released runner; its connection may serve someone else now.
   if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
   const connection: unknown = await runner.connect();
+  // A failure's log line and error carry no values (payloads, keys, peers' answers); the values
+  // reach the logger only where the host turned on TypeORM's query logging, as for its own queries.
   const logger = manager.connection.logger;
   logger.logQuery(sql, parameters, runner);
   try {
     return await run(connection);
   } catch (error) {
-    logger.logQueryError(error as Error, sql, parameters, runner);
-    throw new QueryFailedError(sql, parameters, error as Error);
+    logger.logQueryError(error as Error, sql, undefined, runner);
+    throw new QueryFailedError(sql, undefined, error as Error);
   }
+}
+
+/**
+ * A failed statement's error as it leaves the ledger: its SQL, the driver's message and codes,
+ * and none of the values. TypeORM's `QueryFailedError` carries the parameters, and copies every
+ * property of the driver's error (mysql2's `sql` has the values written in); a host's exception
+ * handler that prints the error would print the payload.
+ */
+function withoutValues(error: unknown): unknown {
+  if (!(error instanceof QueryFailedError)) return error;
+  const driverError = (error.driverError ?? {}) as Record<string, unknown>;
+  const safe = new Error(typeof driverError.message === 'string' ? driverError.message : error.message);
+  for (const key of SAFE_DRIVER_ERROR_FIELDS) {
+    if (driverError[key] !== undefined) (safe as unknown as Record<string, unknown>)[key] = driverError[key];
+  }
+  safe.name = typeof driverError.name === 'string' ? driverError.name : safe.name;
+  const stripped = new QueryFailedError(error.query, undefined, safe);
+  stripped.stack = error.stack;
+  return stripped;
+}
+
+/** What a driver error says about the failure without repeating the values (codes, names). */
+const SAFE_DRIVER_ERROR_FIELDS = [
+  'code',
+  'errno',
+  'sqlState',
+  'severity',
+  'constraint',
+  'table',
+  'column',
+  'routine',
+];
+
+/** The part of a mysql2 (or mysql) connection a plain query needs. */
+interface MysqlConnection {
+  query(
+    options: { sql: string; values: unknown[] },
+    callback: (error: Error | null, result: unknown) => void,
+  ): unknown;
+}
+
+/** As TypeORM's MySQL runner answers: rows for a read, the result header (`insertId`) for a write. */
+function runMysql(
+  connection: MysqlConnection,
+  sql: string,
+  parameters: unknown[],
+): Promise<LedgerQueryResult> {
+  return new Promise((resolve, reject) => {
+    connection.query({ sql, values: parameters }, (error, result) => {
+      if (error) return reject(error);
+      if (Array.isArray(result))
+        return resolve({ records: result as Array<Record<string, unknown>>, raw: result });
+      const header = result as { affectedRows?: number };
+      resolve({ records: [], affected: header.affectedRows, raw: result });
+    });
+  });
 }
 
 function runSqlite(connection: SqliteConnection, sql: string, parameters: unknown[]): LedgerQueryResult {

@@ -6,6 +6,7 @@ export type EnvelopeFieldReason =
   | 'missing'
   | 'invalid_utf8'
   | 'control_character'
+  | 'nul_character'
   | 'header_name'
   | 'header_value_type'
   | 'invalid_header_value_count'
@@ -18,6 +19,7 @@ const DESCRIPTIONS: Record<EnvelopeFieldReason, string> = {
   missing: 'Talkto envelope field [%] is required.',
   invalid_utf8: 'Talkto envelope field [%] is not valid UTF-8.',
   control_character: 'Talkto envelope field [%] contains a forbidden control character.',
+  nul_character: 'Talkto envelope field [%] contains a NUL character, which is never stored.',
   header_name: 'Talkto header name [%] is not an RFC 7230 token.',
   header_value_type: 'Talkto header [%] has a value that is not a string or number.',
   invalid_header_value_count: 'Talkto protocol header [%] must carry exactly one value.',
