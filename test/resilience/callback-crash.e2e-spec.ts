@@ -20,9 +20,13 @@ import {
 const MESSAGES = Number(process.env.TALKTO_RESILIENCE_CALLBACK_MESSAGES ?? 120);
 const KILLS = 5;
 const TERMINATIONS = 12;
-/** Longer than a stale claim's lease, a sweep and a callback's first retry together. */
-const STALL_MS = 30_000;
-const TIMEOUT_MS = 300_000;
+/**
+ * Bounds only, generous for a loaded machine: a worker's boot (or its enqueueing), and a wait
+ * with nothing applied (longer than a stale claim's lease, a sweep and a callback's retry).
+ */
+const BOOT_MS = 120_000;
+const STALL_MS = 60_000;
+const TIMEOUT_MS = 900_000;
 
 let scenario: CrashScenario | undefined;
 
@@ -99,9 +103,9 @@ async function startCallbackPair(database: DatabaseKind, receiver: { killAtCallb
     queueDriver: 'in-process',
   });
   const first = await scenario.start('receiver', receiver);
-  await first.waitForLine('READY');
+  await first.waitForLine('READY', BOOT_MS);
   const sender = await scenario.start('sender', { enqueue: MESSAGES });
-  await sender.waitForLine('ENQUEUED');
+  await sender.waitForLine('ENQUEUED', BOOT_MS);
   return { scenario, first };
 }
 
@@ -115,9 +119,9 @@ describe.each<DatabaseKind>(['postgres', 'mariadb', 'sqlite'])('result callbacks
       const boots: number[] = [];
       while (kills < KILLS) {
         const booting = Date.now();
-        await receiver.waitForLine('READY', 90_000);
+        await receiver.waitForLine('READY', BOOT_MS);
         boots.push(Date.now() - booting);
-        const died = await until(async () => !receiver.running, 30_000);
+        const died = await until(async () => !receiver.running, BOOT_MS);
         expect({
           died,
           signal: receiver.child.signalCode,
@@ -133,7 +137,7 @@ describe.each<DatabaseKind>(['postgres', 'mariadb', 'sqlite'])('result callbacks
         const again = kills < KILLS ? { killAtCallbackWrite: randomInt(1, 15) } : {};
         receiver = await started.scenario.start('receiver', again);
       }
-      await receiver.waitForLine('READY', 60_000);
+      await receiver.waitForLine('READY', BOOT_MS);
       const verdict = await expectEveryResultApplied(started.scenario, MESSAGES);
       console.log(
         `[resilience] callback-kill ${database}: messages=${MESSAGES} kills=${kills} boot_ms=${boots.join(',')} ${verdict.statuses}`,
