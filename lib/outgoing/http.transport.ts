@@ -17,6 +17,10 @@ export class HttpTalktoTransport extends TalktoTransport {
       redirect: 'follow',
       signal: AbortSignal.timeout(timeoutMs),
     });
-    return { status: response.status, body: await response.text() };
+    return {
+      status: response.status,
+      body: await response.text(),
+      retryAfter: response.headers.get('retry-after'),
+    };
   }
 }

@@ -25,6 +25,15 @@ import { createWorkerId } from '../queue/worker-id.util.js';
 import { TalktoFailureLog } from '../operations/failure-log.js';
 import { TalktoRedactor } from '../operations/talkto.redactor.js';
 
+/** A send that failed and may be tried again; `retryAfter` is the peer's header, if it answered. */
+interface RetryableSendFailure {
+  error: string;
+  errorClass?: string;
+  httpStatus?: number;
+  responseBody?: string;
+  retryAfter?: string | null;
+}
+
 /** A failure found before anything was sent; retrying cannot fix it (PROTOCOL §10, last row). */
 class LocalIntegrityFailure {
   constructor(
@@ -139,6 +148,7 @@ export class SendPipeline {
       errorClass: 'http_error',
       httpStatus: response.status,
       responseBody: this.redactor.redactBody(response.body),
+      retryAfter: response.retryAfter,
     };
     const settings = this.retryPolicy.settingsForMessage(message);
     if (this.retryPolicy.isRetryableHttpStatus(response.status, settings)) {
@@ -275,12 +285,13 @@ export class SendPipeline {
   private async retryOrFail(
     message: TalktoMessageEntity,
     claim: MessageClaim,
-    failure: { error: string; errorClass?: string; httpStatus?: number; responseBody?: string },
+    { retryAfter, ...failure }: RetryableSendFailure,
   ): Promise<void> {
     const now = this.clock.now();
     const decision = this.retryPolicy.decisionFor(message, {
       now,
       httpStatus: failure.httpStatus,
+      retryAfter,
       afterFailure: true,
     });
     if (decision.nextRetryAt === null) {
@@ -301,6 +312,7 @@ export class SendPipeline {
       column: 'transport_status',
       nextRetryAt,
       retryMeta: retryEventMeta(message, decision, now),
+      throttled: decision.throttled,
       now,
     });
     this.count(message, 'sent', 'failed_retryable');

@@ -1,6 +1,8 @@
 export interface TalktoTransportResponse {
   status: number;
   body: string;
+  /** The answer's `Retry-After` header, honoured on a 429 or 503 (default: none). */
+  retryAfter?: string | null;
 }
 
 /**

@@ -119,6 +119,7 @@ export class LedgerCore {
         [input.column === 'transport_status' ? 'transportStatus' : 'destinationActionStatus']: S.failed,
         overallStatus: S.failedRetryable,
         retryCount: INCREMENT,
+        ...(input.throttled ? { maxAttempts: INCREMENT } : {}),
         nextRetryAt: input.nextRetryAt,
         nextAttemptAt: input.nextRetryAt,
         lastAttemptedAt: now,

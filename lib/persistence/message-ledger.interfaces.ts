@@ -98,6 +98,8 @@ export interface RetryableFailureInput extends FailureInput {
   column: 'transport_status' | 'destination_action_status';
   /** Extra meta for the `retry_scheduled` event (backoff, reason...). */
   retryMeta?: Record<string, unknown>;
+  /** The peer pushed back (BEHAVIOR §19.54 still counts the retry): `max_attempts` grows with it. */
+  throttled?: boolean;
 }
 
 export interface FinalFailureInput extends FailureInput {

@@ -2,7 +2,7 @@ import type { Provider } from '@nestjs/common';
 import { TalktoConfigurationError } from '../errors/talkto-configuration.error.js';
 import type { TalktoModuleOptions } from '../interfaces/talkto-module-options.interface.js';
 import { TALKTO_MODULE_OPTIONS } from '../talkto.constants.js';
-import { TALKTO_RATE_LIMITER } from './rate-limit.constants.js';
+import { DEFAULT_RATE_LIMIT, TALKTO_RATE_LIMITER } from './rate-limit.constants.js';
 import { TalktoRateLimitGuard } from './rate-limit.guard.js';
 import { InMemoryTalktoRateLimiter, type TalktoRateLimiter } from './talkto-rate-limiter.js';
 
@@ -23,8 +23,12 @@ export function rateLimitProviders(): Provider[] {
       provide: TALKTO_RATE_LIMITER,
       useFactory: (options: TalktoModuleOptions): TalktoRateLimiter | null => {
         const settings = options.rateLimit ?? {};
-        const limit = positiveInteger(settings.limit, 'rateLimit.limit', 120);
-        const windowSeconds = positiveInteger(settings.windowSeconds, 'rateLimit.windowSeconds', 60);
+        const limit = positiveInteger(settings.limit, 'rateLimit.limit', DEFAULT_RATE_LIMIT.limit);
+        const windowSeconds = positiveInteger(
+          settings.windowSeconds,
+          'rateLimit.windowSeconds',
+          DEFAULT_RATE_LIMIT.windowSeconds,
+        );
         if (settings.enabled === false) {
           return null;
         }

@@ -4,9 +4,9 @@ import type { TalktoRateLimiter } from './talkto-rate-limiter.js';
 export interface TalktoRateLimitOptions {
   /** Limit requests (default `true`). */
   enabled?: boolean;
-  /** Requests allowed per key and window (default 120). */
+  /** Requests allowed per key and window (default 10000). */
   limit?: number;
-  /** Window length in seconds (default 60). */
+  /** Window length in seconds (default 10). */
   windowSeconds?: number;
   /**
    * Where the windows are counted (default: in this process's memory). A `TalktoRateLimiter` of

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
+import { retryAfterSeconds } from './retry-after.util.js';
 import type { ResolvedRetryOptions, RetrySettings } from './retry-settings.interface.js';
 
 /** Why a message may or may not be retried, in the order the checks run (BEHAVIOR §6.2). */
@@ -29,6 +30,8 @@ export interface RetryDecisionInput {
   now: Date;
   /** The HTTP status of the failed attempt, if there was an answer. */
   httpStatus?: number | null;
+  /** That answer's `Retry-After` header. */
+  retryAfter?: string | null;
   /**
    * Decide for a failure that just happened (the row is still claimed): the stored status and due
    * time are not checked and the budget must leave room for one more attempt. Default: decide
@@ -50,6 +53,11 @@ export interface RetryDecision {
   httpStatusRetryable: boolean | null;
   currentRetryCount: number;
   maxAttempts: number;
+  /**
+   * The peer pushed back (429, or 503 with `Retry-After`): the retry waits as asked, spread, and
+   * does not spend the budget (the stored `max_attempts` grows with `retry_count`).
+   */
+  throttled: boolean;
   /** Delay of the next retry, jitter included; null when none is scheduled. */
   backoffSeconds: number | null;
   nextRetryAt: Date | null;
@@ -117,6 +125,15 @@ export class RetryPolicy {
     return base + (settings.jitterSeconds > 0 ? this.random(settings.jitterSeconds) : 0);
   }
 
+  /**
+   * A pushed-back retry waits `seconds` and up to as long again, at random: the messages a window
+   * refused come back spread over the next window instead of all at its start.
+   */
+  throttledDelaySeconds(seconds: number): number {
+    const wait = Math.max(1, seconds);
+    return wait + this.random(wait);
+  }
+
   decisionFor(message: RetryableMessage, input: RetryDecisionInput): RetryDecision {
     const settings = this.settingsForMessage(message);
     const maxAttempts = this.maxAttemptsOf(message, settings);
@@ -127,7 +144,12 @@ export class RetryPolicy {
     const httpStatusRetryable =
       input.httpStatus == null ? null : this.isRetryableHttpStatus(input.httpStatus, settings);
     const statusRetryable = input.afterFailure === true || RETRYABLE_STATUSES.includes(message.overallStatus);
-    const canSchedule = message.retryCount + 1 < maxAttempts;
+    const retryAfter = retryAfterSeconds(input.retryAfter, input.now);
+    const throttled =
+      input.afterFailure === true &&
+      httpStatusRetryable === true &&
+      (input.httpStatus === 429 || (input.httpStatus === 503 && retryAfter !== null));
+    const canSchedule = throttled || message.retryCount + 1 < maxAttempts;
     const withinBudget = input.afterFailure ? canSchedule : message.retryCount < maxAttempts;
     const due =
       input.afterFailure ||
@@ -142,7 +164,11 @@ export class RetryPolicy {
     else if (!due) reason = 'not_due';
 
     const schedules = input.afterFailure === true && reason === 'eligible';
-    const delay = schedules ? this.backoffSeconds(message.retryCount, settings) : null;
+    const delay = !schedules
+      ? null
+      : throttled
+        ? this.throttledDelaySeconds(retryAfter ?? this.backoffSeconds(message.retryCount, settings))
+        : this.backoffSeconds(message.retryCount, settings);
     return {
       reason,
       retryable: reason === 'eligible',
@@ -152,6 +178,7 @@ export class RetryPolicy {
       httpStatusRetryable,
       currentRetryCount: message.retryCount,
       maxAttempts,
+      throttled,
       backoffSeconds: delay,
       nextRetryAt: delay === null ? null : new Date(input.now.getTime() + delay * 1000),
       finalFailureStatus: 'failed_final',
@@ -170,10 +197,12 @@ export function retryEventMeta(
   return {
     direction: message.direction,
     retry_count: scheduled ? message.retryCount + 1 : message.retryCount,
-    max_attempts: decision.maxAttempts,
+    // A throttled retry is stored with one more attempt (see `RetryDecision.throttled`).
+    max_attempts: decision.throttled && scheduled ? decision.maxAttempts + 1 : decision.maxAttempts,
     // The persisted delay, so jitter shows: next_retry_at minus the attempt time.
     backoff_seconds: scheduled ? Math.round((decision.nextRetryAt!.getTime() - now.getTime()) / 1000) : null,
     next_retry_at: decision.nextRetryAt?.toISOString() ?? null,
     reason: scheduled ? 'scheduled' : decision.reason,
+    ...(decision.throttled ? { throttled: true } : {}),
   };
 }

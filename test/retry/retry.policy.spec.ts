@@ -3,7 +3,12 @@ import { resolveTalktoOptions } from '../../lib/config/resolve-options.js';
 import { TalktoConfigurationError } from '../../lib/errors/talkto-configuration.error.js';
 import { TalktoModule } from '../../lib/talkto.module.js';
 import type { TalktoRetryOptions } from '../../lib/retry/retry-options.interface.js';
-import { type JitterSource, RetryPolicy, type RetryableMessage } from '../../lib/retry/retry.policy.js';
+import {
+  type JitterSource,
+  RetryPolicy,
+  type RetryableMessage,
+  retryEventMeta,
+} from '../../lib/retry/retry.policy.js';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 
@@ -283,5 +288,60 @@ describe('RetryPolicy server errors', () => {
     expect(perPeer.decisionFor(outgoing({ targetService: 'mail' }), afterFailure).reason).toBe(
       'non_retryable_status',
     );
+  });
+});
+
+describe('RetryPolicy back-pressure', () => {
+  const afterFailure = (httpStatus: number, retryAfter?: string | null, retryCount = 4) =>
+    policy(undefined, (max) => max).decisionFor(outgoing({ retryCount, maxAttempts: 5 }), {
+      now: NOW,
+      httpStatus,
+      retryAfter,
+      afterFailure: true,
+    });
+
+  it('schedules a throttled retry even with the budget spent, at Retry-After plus up to as long again', () => {
+    const decision = afterFailure(429, '20');
+    expect(decision).toMatchObject({
+      reason: 'eligible',
+      retryable: true,
+      throttled: true,
+      backoffSeconds: 40,
+    });
+    expect(decision.nextRetryAt).toEqual(new Date(NOW.getTime() + 40_000));
+    const lowest = policy(undefined, () => 0).decisionFor(outgoing({ retryCount: 4 }), {
+      now: NOW,
+      httpStatus: 429,
+      retryAfter: '20',
+      afterFailure: true,
+    });
+    expect(lowest.backoffSeconds).toBe(20);
+  });
+
+  it('reads Retry-After as an HTTP date too, and waits the backoff when a 429 names none', () => {
+    const date = new Date(NOW.getTime() + 30_000).toUTCString();
+    expect(afterFailure(429, date).backoffSeconds).toBe(60);
+    // The backoff after 4 earlier retries is 300 s with the defaults.
+    expect(afterFailure(429, null).backoffSeconds).toBe(600);
+  });
+
+  it('takes a 503 as back-pressure only with Retry-After; without it the budget runs out as usual', () => {
+    expect(afterFailure(503, '5')).toMatchObject({ throttled: true, retryable: true, backoffSeconds: 10 });
+    expect(afterFailure(503, null)).toMatchObject({ throttled: false, reason: 'max_attempts_exhausted' });
+    expect(afterFailure(500, '5')).toMatchObject({ throttled: false, reason: 'max_attempts_exhausted' });
+  });
+
+  it('records the grown budget and the throttling in the retry event meta', () => {
+    const decision = afterFailure(429, '1');
+    expect(retryEventMeta(outgoing({ retryCount: 4, maxAttempts: 5 }), decision, NOW)).toMatchObject({
+      retry_count: 5,
+      max_attempts: 6,
+      reason: 'scheduled',
+      throttled: true,
+    });
+  });
+
+  it('caps a Retry-After at an hour', () => {
+    expect(afterFailure(429, '999999').backoffSeconds).toBe(7200);
   });
 });
