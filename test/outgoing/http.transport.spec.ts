@@ -60,6 +60,15 @@ describe('HttpTalktoTransport', () => {
   });
   const body = '{"message_id":"m-1","payload":{"note":"après"}}';
 
+  it('returns the Retry-After of a peer that pushes back', async () => {
+    const receiver = await peer((_, response) => {
+      response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7' });
+      response.end('{"error":"rate_limited"}');
+    });
+    const answer = await transport.post(`${receiver.url}/api/talkto/receive`, [], body, 5_000);
+    expect(answer).toEqual({ status: 429, body: '{"error":"rate_limited"}', retryAfter: '7' });
+  });
+
   it('posts the body bytes with the given headers and returns the status and body', async () => {
     const receiver = await peer((_, response) => {
       response.writeHead(202, { 'content-type': 'application/json' });
@@ -74,7 +83,7 @@ describe('HttpTalktoTransport', () => {
       body,
       5_000,
     );
-    expect(answer).toEqual({ status: 202, body: '{"accepted":true}' });
+    expect(answer).toEqual({ status: 202, body: '{"accepted":true}', retryAfter: null });
     expect(receiver.seen).toEqual([
       expect.objectContaining({ method: 'POST', url: '/api/talkto/receive', body }),
     ]);
