@@ -9,3 +9,6 @@ export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
 /** How long a Bull `dispatch()` may wait for Redis before it rejects. */
 export const DEFAULT_DISPATCH_TIMEOUT_MS = 5_000;
+
+/** Name of the sweep's interval in the host's `SchedulerRegistry`, when the host has one. */
+export const TALKTO_SWEEPER_INTERVAL = 'talkto-sweeper';

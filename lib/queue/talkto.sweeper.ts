@@ -6,6 +6,8 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { SchedulerRegistry } from '@nestjs/schedule';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { RecoveryLedger } from '../persistence/recovery.ledger.js';
@@ -13,6 +15,8 @@ import type { DispatchClaim } from '../persistence/message-ledger.interfaces.js'
 import { RetryPolicy } from '../retry/retry.policy.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { dispatchClaimLeaseMs, queueFor } from './dispatch-target.util.js';
+import { TALKTO_SWEEPER_INTERVAL } from './queue.constants.js';
+import { findSchedulerRegistry } from './scheduler-registry.loader.js';
 import { TalktoDispatcher } from './talkto.dispatcher.js';
 import { isBackgroundWorkEnabled } from '../config/background-work.util.js';
 
@@ -36,16 +40,18 @@ export interface SweepSummary {
  * Redis data loss) and claims whose worker died. Every re-dispatch goes through a conditional
  * dispatch claim, so sweepers in several processes queue one job per row.
  *
- * A plain timer rather than `@nestjs/schedule`: registering `ScheduleModule.forRoot()` here as
- * well as in the host would mount the host's own scheduled methods twice, and the host may not
- * have the package at all. The timer is unref'd (never keeps the process alive), re-armed only
- * after a sweep finishes (sweeps never overlap) and stopped before the queues shut down.
+ * When the host imported `ScheduleModule`, the sweep is the interval `talkto-sweeper` in its
+ * `SchedulerRegistry`, so the host lists, deletes and re-adds it like its own jobs. Otherwise it is
+ * a plain timer, re-armed after each sweep. Either way the timer is unref'd (never keeps the
+ * process alive), sweeps never overlap, and it stops before the queues shut down. The library
+ * never imports `ScheduleModule.forRoot()` itself: a second import mounts the host's jobs twice.
  */
 @Injectable()
 export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Talkto');
   private readonly failures = new TalktoFailureLog();
   private timer: NodeJS.Timeout | null = null;
+  private registry: SchedulerRegistry | null = null;
   private running: Promise<SweepSummary> | null = null;
   private stopped = false;
 
@@ -55,10 +61,17 @@ export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationS
     private readonly recovery: RecoveryLedger,
     private readonly dispatcher: TalktoDispatcher,
     private readonly retryPolicy: RetryPolicy,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (this.options.sweeper.enabled && isBackgroundWorkEnabled()) {
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.options.sweeper.enabled || !isBackgroundWorkEnabled()) return;
+    this.registry = await findSchedulerRegistry(this.moduleRef);
+    if (this.registry) {
+      this.timer = setInterval(() => void (this.running ?? this.tick()), this.options.sweeper.intervalMs);
+      this.timer.unref();
+      this.registry.addInterval(TALKTO_SWEEPER_INTERVAL, this.timer);
+    } else {
       this.arm();
     }
   }
@@ -66,6 +79,10 @@ export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationS
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    // Only our own handle: the host may have replaced it with one it drives itself.
+    if (this.registry?.doesExist('interval', TALKTO_SWEEPER_INTERVAL) && this.ownsInterval()) {
+      this.registry.deleteInterval(TALKTO_SWEEPER_INTERVAL);
+    }
     this.timer = null;
     await this.running?.catch(() => undefined);
   }
@@ -78,8 +95,15 @@ export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationS
     return this.running;
   }
 
+  private ownsInterval(): boolean {
+    return this.registry?.getInterval(TALKTO_SWEEPER_INTERVAL) === this.timer;
+  }
+
   private arm(): void {
-    this.timer = setTimeout(() => void this.tick(), this.options.sweeper.intervalMs);
+    this.timer = setTimeout(
+      () => void this.tick().then(() => this.stopped || this.arm()),
+      this.options.sweeper.intervalMs,
+    );
     this.timer.unref();
   }
 
@@ -88,8 +112,6 @@ export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationS
       await this.sweep();
     } catch (error) {
       this.logger.warn(`Talkto sweep failed: ${(error as Error).message}`);
-    } finally {
-      if (!this.stopped) this.arm();
     }
   }
 
