@@ -1,7 +1,13 @@
 export { TalktoModule } from './talkto.module.js';
 export { RetryPolicy, type RetryDecision, type RetryDecisionReason } from './retry/retry.policy.js';
 export { TalktoSweeper, type SweepSummary } from './queue/talkto.sweeper.js';
-export { TALKTO_SWEEPER_INTERVAL } from './queue/queue.constants.js';
+export {
+  TALKTO_CALLBACK_QUEUE,
+  TALKTO_EVENT_QUEUE,
+  TALKTO_PROCESS_QUEUE,
+  TALKTO_SEND_QUEUE,
+  TALKTO_SWEEPER_INTERVAL,
+} from './queue/queue.constants.js';
 export { RetryService, type RetryFailedInput, type RetryFailedSummary } from './operations/retry.service.js';
 export {
   DeadLetterService,

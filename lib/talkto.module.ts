@@ -1,9 +1,8 @@
-import { type DynamicModule, Logger, Module, type NestModule, type Provider } from '@nestjs/common';
+import { type DynamicModule, Module, type NestModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule, ModulesContainer } from '@nestjs/core';
 import { TalktoClock } from './clock/talkto.clock.js';
 import { resolveTalktoOptions } from './config/resolve-options.js';
 import { TalktoConfigurationError } from './errors/talkto-configuration.error.js';
-import type { ResolvedTalktoOptions } from './config/resolved-options.interface.js';
 import { HandlerExplorer } from './incoming/handler.explorer.js';
 import { HandlerInvoker } from './incoming/handler.invoker.js';
 import { ProcessPipeline } from './incoming/process.pipeline.js';
@@ -51,8 +50,7 @@ import { panelControllers, panelProviders } from './panel/panel.providers.js';
 import { TalktoHealthIndicator } from './health/talkto.health-indicator.js';
 import { TALKTO_TRACING_READY } from './tracing/tracing.constants.js';
 import { tracingReady } from './tracing/active-traceparent.js';
-import { TALKTO_QUEUE_DRIVER } from './queue/queue.constants.js';
-import { createTalktoQueueDriver } from './queue/queue-driver.factory.js';
+import { loadQueueDriverModule } from './queue/queue-driver.loader.js';
 import { TalktoDispatcher } from './queue/talkto.dispatcher.js';
 import { TalktoWorkers } from './queue/talkto.workers.js';
 import { TALKTO_MODULE_OPTIONS, TALKTO_RESOLVED_OPTIONS } from './talkto.constants.js';
@@ -89,7 +87,12 @@ function talktoModule(
   return {
     module: TalktoModule,
     global: true,
-    imports: [DiscoveryModule, ...talktoEntityRegistration(definition.dataSource), ...imports],
+    imports: [
+      DiscoveryModule,
+      loadQueueDriverModule(definition.queue?.driver),
+      ...talktoEntityRegistration(definition.dataSource),
+      ...imports,
+    ],
     controllers: [
       ...(routes ? [routes.receive, routes.callback] : []),
       ...metricsControllers(definition.metrics),
@@ -125,12 +128,6 @@ function coreProviders(definition: TalktoStaticOptions): Provider[] {
       provide: TalktoClock,
       useFactory: (options: TalktoModuleOptions) => options.clock ?? new TalktoClock(),
       inject: [TALKTO_MODULE_OPTIONS],
-    },
-    {
-      provide: TALKTO_QUEUE_DRIVER,
-      useFactory: (options: ResolvedTalktoOptions) =>
-        createTalktoQueueDriver(options.queue, new Logger('Talkto')),
-      inject: [TALKTO_RESOLVED_OPTIONS],
     },
     TALKTO_TRANSPORT_PROVIDER,
     AfterCommitSubscriber,
@@ -177,7 +174,8 @@ export class TalktoModule implements NestModule {
   /**
    * The factory may return any option; `routes`, `metrics`, `panel` and `dataSource` decide which
    * routes and connection the module has before any factory runs, so they are given here, next
-   * to it, and a factory returning a different value fails the boot naming the key.
+   * to it, and a factory returning a different value fails the boot naming the key. The same holds
+   * for `queue: { driver }`, which picks the queue module; the factory gives the rest of `queue`.
    */
   static forRootAsync(options: TalktoModuleAsyncOptions): DynamicModule {
     const definition = staticAsyncOptions(options);

@@ -293,11 +293,8 @@ export function resolveTalktoOptions(options: TalktoModuleOptions): ResolvedTalk
   acceptVersions.forEach((version) => signatureVersion(version, 'security.acceptVersions', 'v2'));
 
   const queue = options.queue ?? { driver: 'in-process' };
-  if (queue.driver !== 'in-process' && queue.driver !== 'bull') {
-    throw new TalktoConfigurationError('queue.driver', "must be 'in-process' or 'bull'");
-  }
-  if (queue.driver === 'bull' && !queue.redis) {
-    throw new TalktoConfigurationError('queue.redis', "is required with the 'bull' driver");
+  if (queue.driver !== 'in-process' && queue.driver !== 'bull' && queue.driver !== 'bullmq') {
+    throw new TalktoConfigurationError('queue.driver', "must be 'in-process', 'bull' or 'bullmq'");
   }
   const strategy = options.unknownCommandStrategy ?? 'fail';
   if (strategy !== 'fail' && strategy !== 'skip') {

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { TalktoConfigurationError } from '../errors/talkto-configuration.error.js';
 import type { TalktoModuleAsyncOptions } from '../interfaces/talkto-module-async-options.interface.js';
 import type { TalktoModuleOptions } from '../interfaces/talkto-module-options.interface.js';
+import type { TalktoQueueOptions } from '../queue/interfaces/talkto-queue-options.interface.js';
 import { rejectUnknownKeys } from './option-keys.js';
 
 /** What the options factory of `forRootAsync` returns, before the static options are added. */
@@ -10,9 +11,15 @@ export const TALKTO_FACTORY_OPTIONS = 'TALKTO_FACTORY_OPTIONS';
 /** Options that decide the module's controllers or connection, so they exist before any factory runs. */
 const STATIC_KEYS = ['routes', 'metrics', 'panel', 'dataSource'] as const;
 
-export type TalktoStaticOptions = Pick<TalktoModuleOptions, (typeof STATIC_KEYS)[number]>;
+/**
+ * `queue.driver` picks the queue module before any factory runs too; the factory gives the rest of
+ * `queue`, and its driver module refuses a factory naming another driver.
+ */
+export type TalktoStaticOptions = Pick<TalktoModuleOptions, (typeof STATIC_KEYS)[number]> & {
+  queue?: Pick<TalktoQueueOptions, 'driver'>;
+};
 
-const ASYNC_KEYS = ['imports', 'useFactory', 'inject', 'useClass', 'useExisting', ...STATIC_KEYS];
+const ASYNC_KEYS = ['imports', 'useFactory', 'inject', 'useClass', 'useExisting', 'queue', ...STATIC_KEYS];
 
 /** The options `forRootAsync` takes next to its factory; an unknown key there fails at once. */
 export function staticAsyncOptions(options: TalktoModuleAsyncOptions): TalktoStaticOptions {
@@ -22,6 +29,7 @@ export function staticAsyncOptions(options: TalktoModuleAsyncOptions): TalktoSta
     metrics: options.metrics,
     panel: options.panel,
     dataSource: options.dataSource,
+    queue: options.queue,
   };
 }
 

@@ -51,7 +51,7 @@ export class TalktoHealthIndicator {
     const details: Record<string, unknown> = {};
 
     details.database = await this.probe(() => this.dataSource.query('SELECT 1'), pingMs);
-    if (this.resolved.queue.driver === 'bull') {
+    if (this.resolved.queue.driver !== 'in-process') {
       // Counting jobs is a Redis round trip; an unreachable Redis rejects or times out.
       details.redis = await this.probe(() => this.queue.depth('send'), pingMs);
     }

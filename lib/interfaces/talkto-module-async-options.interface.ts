@@ -5,6 +5,7 @@ import type {
   TalktoPanelOptions,
   TalktoRoutesOptions,
 } from './talkto-module-options.interface.js';
+import type { TalktoQueueOptions } from '../queue/interfaces/talkto-queue-options.interface.js';
 
 export interface TalktoOptionsFactory {
   createTalktoOptions(): Promise<TalktoModuleOptions> | TalktoModuleOptions;
@@ -30,4 +31,9 @@ export interface TalktoModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'
   metrics?: TalktoMetricsOptions;
   /** Panel settings, static for the same reason as `routes` (it mounts the panel's pages). */
   panel?: TalktoPanelOptions;
+  /**
+   * The queue driver, static because its module is imported before the factory runs; the
+   * factory's `queue` settings must name the same driver. Default `in-process`.
+   */
+  queue?: Pick<TalktoQueueOptions, 'driver'>;
 }

@@ -1,4 +1,6 @@
+import { TalktoConfigurationError } from '../errors/talkto-configuration.error.js';
 import { TalktoQueueUsageError } from './errors/queue-usage.error.js';
+import type { TalktoQueueOptions } from './interfaces/talkto-queue-options.interface.js';
 import type { TalktoQueueName } from './talkto-queue.port.js';
 
 // The rules every queue driver applies alike, so both refuse misuse with the same error.
@@ -30,5 +32,21 @@ export function assertHandlerRegistration(
 export function assertStartable(stopped: boolean): void {
   if (stopped) {
     throw new TalktoQueueUsageError('A stopped queue driver cannot be started again.');
+  }
+}
+
+/**
+ * The driver's module is imported before `forRootAsync`'s factory runs, so the driver is chosen
+ * statically; the factory's `queue` settings must name the same one.
+ */
+export function assertStaticDriver(
+  chosen: TalktoQueueOptions['driver'],
+  configured: TalktoQueueOptions['driver'],
+): void {
+  if (chosen !== configured) {
+    throw new TalktoConfigurationError(
+      'queue.driver',
+      `is '${configured}' but the module was set up for '${chosen}': with forRootAsync, also pass queue: { driver: '${configured}' } beside useFactory`,
+    );
   }
 }

@@ -29,6 +29,7 @@ const COMBINATIONS: Array<[DatabaseKind, QueueKind, HttpAdapterKind]> = [
     'express',
   ]),
   ['postgres', 'bull', 'fastify'],
+  ['mariadb', 'bullmq', 'express'],
 ];
 
 describe.each(COMBINATIONS)(

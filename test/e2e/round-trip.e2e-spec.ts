@@ -25,6 +25,8 @@ const COMBINATIONS: Array<[DatabaseKind, QueueKind, HttpAdapterKind]> = [
   ['postgres', 'bull', 'fastify'],
   ['mariadb', 'in-process', 'fastify'],
   ['mariadb', 'bull', 'express'],
+  ['postgres', 'bullmq', 'express'],
+  ['mariadb', 'bullmq', 'fastify'],
 ];
 
 describe.each(COMBINATIONS)('round trip on %s with the %s queue over %s', (database, queue, adapter) => {

@@ -1,13 +1,15 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createServer, type Socket } from 'node:net';
 import Bull from 'bull';
-import { BullQueueDriver } from '../../lib/queue/bull.driver.js';
+import { createServer, type Socket } from 'node:net';
+import type { BullQueueDriver } from '../../lib/queue/bull.driver.js';
 import { TalktoQueueUnavailableError } from '../../lib/queue/errors/queue-unavailable.error.js';
 import {
   HANG_MS,
   REDIS,
   RecordingLogger,
+  type StandaloneDriverOptions,
   countKeysWithPrefix,
+  createBullDriver,
   deleteKeysWithPrefix,
   uniquePrefix,
   waitFor,
@@ -17,11 +19,11 @@ describe('BullQueueDriver', () => {
   const drivers: BullQueueDriver[] = [];
   const prefixes: string[] = [];
 
-  function createDriver(options: Partial<ConstructorParameters<typeof BullQueueDriver>[0]> = {}) {
+  function createDriver(options: Partial<StandaloneDriverOptions> = {}) {
     const prefix = uniquePrefix();
     prefixes.push(prefix);
     const logger = new RecordingLogger();
-    const driver = new BullQueueDriver(Bull, { redis: REDIS, prefix, ...options }, logger);
+    const driver = createBullDriver({ prefix, ...options }, logger);
     drivers.push(driver);
     return { driver, logger, prefix };
   }

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import Bull from 'bull';
-import { BullQueueDriver } from '../../lib/queue/bull.driver.js';
 import { InProcessQueueDriver } from '../../lib/queue/in-process.driver.js';
 import type { TalktoQueueDriver } from '../../lib/queue/talkto-queue.port.js';
 import {
-  REDIS,
   RecordingLogger,
+  createBullDriver,
+  createBullMqDriver,
   deleteKeysWithPrefix,
   gate,
   HANG_MS,
@@ -31,11 +30,10 @@ function inProcessCase(): DriverCase {
   };
 }
 
-function bullCase(): DriverCase {
+function redisCase(createDriver: typeof createBullDriver | typeof createBullMqDriver): DriverCase {
   const prefix = uniquePrefix();
   return {
-    create: (logger, stopTimeoutMs) =>
-      new BullQueueDriver(Bull, { redis: REDIS, prefix, stopTimeoutMs }, logger),
+    create: (logger, stopTimeoutMs) => createDriver({ prefix, stopTimeoutMs }, logger),
     cleanup: async () => {
       await deleteKeysWithPrefix(prefix);
     },
@@ -87,7 +85,8 @@ class RecordingHandler {
 
 describe.each([
   { driverName: 'in-process', makeCase: inProcessCase },
-  { driverName: 'bull', makeCase: bullCase },
+  { driverName: 'bull', makeCase: () => redisCase(createBullDriver) },
+  { driverName: 'bullmq', makeCase: () => redisCase(createBullMqDriver) },
 ])('queue driver contract: $driverName', ({ makeCase }) => {
   let testCase: DriverCase;
   let driver: TalktoQueueDriver | undefined;

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import Bull from 'bull';
-import type { TalktoQueueLogger } from '../../lib/queue/talkto-queue.port.js';
+import { type ConnectionOptions, Queue } from 'bullmq';
+import { BullQueueDriver } from '../../lib/queue/bull.driver.js';
+import { BullMqQueueDriver } from '../../lib/queue/bullmq.driver.js';
+import type { RedisQueueDriverOptions } from '../../lib/queue/interfaces/talkto-queue-options.interface.js';
+import { TALKTO_REGISTERED_QUEUES } from '../../lib/queue/queue.constants.js';
+import { failFastRedisOptions } from '../../lib/queue/redis-connection.util.js';
+import { TALKTO_QUEUE_NAMES, type TalktoQueueLogger } from '../../lib/queue/talkto-queue.port.js';
 
 export const REDIS = { host: '127.0.0.1', port: 6379 };
 
@@ -103,4 +109,37 @@ export function deleteKeysWithPrefix(prefix: string): Promise<number> {
 
 export function countKeysWithPrefix(prefix: string): Promise<number> {
   return withRedis(async (client) => (await scanKeys(client, prefix)).length);
+}
+
+/** Talkto's queues as its Nest module registers them with its own Redis, outside Nest. */
+function queuesOf<Q>(build: (name: string) => Q) {
+  return new Map(TALKTO_QUEUE_NAMES.map((name) => [name, build(TALKTO_REGISTERED_QUEUES[name])]));
+}
+
+export type StandaloneDriverOptions = RedisQueueDriverOptions & { prefix: string };
+
+/** The Bull driver on queues shaped as the `bull` driver's module shapes them. */
+export function createBullDriver(
+  options: StandaloneDriverOptions,
+  logger: TalktoQueueLogger,
+): BullQueueDriver {
+  const redis = failFastRedisOptions(options.redis ?? REDIS);
+  return new BullQueueDriver(
+    queuesOf((name) => new Bull(name, { redis, prefix: options.prefix })),
+    options,
+    logger,
+  );
+}
+
+/** The BullMQ driver on queues shaped as the `bullmq` driver's module shapes them. */
+export function createBullMqDriver(
+  options: StandaloneDriverOptions,
+  logger: TalktoQueueLogger,
+): BullMqQueueDriver {
+  const connection = failFastRedisOptions(options.redis ?? REDIS) as ConnectionOptions;
+  return new BullMqQueueDriver(
+    queuesOf((name) => new Queue(name, { connection, prefix: options.prefix })),
+    options,
+    logger,
+  );
 }

@@ -4,7 +4,7 @@ import { CrashScenario, removeCompiledWorker, until } from './fixtures/worker-pr
 import { effectsSoFar, expectExactlyOnce, MESSAGES, settle, TEST_TIMEOUT_MS } from './fixtures/verdict.js';
 
 /**
- * Real sender and receiver processes on a real database and Redis/Bull, SIGKILLed mid-flight and
+ * Real sender and receiver processes on a real database and Redis (Bull or BullMQ), SIGKILLed mid-flight and
  * restarted: every message must be delivered and every handler effect (a row in the receiver's own
  * table, written in the handler's transaction) must exist exactly once.
  */
@@ -18,12 +18,19 @@ afterEach(async () => {
   scenario = undefined;
 });
 
-describe.each<DatabaseKind>(['postgres', 'mariadb'])('crash survival on %s with Bull', (database) => {
+const CASES: Array<[DatabaseKind, 'bull' | 'bullmq']> = [
+  ['postgres', 'bull'],
+  ['mariadb', 'bull'],
+  ['postgres', 'bullmq'],
+  ['mariadb', 'bullmq'],
+];
+
+describe.each(CASES)('crash survival on %s with %s', (database, queueDriver) => {
   it(
     'delivers and handles every message exactly once when sender and receiver are SIGKILLed mid-flight',
     async () => {
       const total = MESSAGES;
-      scenario = await CrashScenario.create(database);
+      scenario = await CrashScenario.create(database, { queueDriver });
       let receiver = await scenario.start('receiver');
       await receiver.waitForLine('READY');
       let sender = await scenario.start('sender', { enqueue: total });
@@ -45,7 +52,7 @@ describe.each<DatabaseKind>(['postgres', 'mariadb'])('crash survival on %s with 
       const verdict = await settle(scenario, total, 100_000);
       expectExactlyOnce(verdict, total, scenario);
       console.log(
-        `[resilience] crash-kill ${database}: messages=${verdict.messages} kills=${kills} delivered=${verdict.delivered} ` +
+        `[resilience] crash-kill ${database}/${queueDriver}: messages=${verdict.messages} kills=${kills} delivered=${verdict.delivered} ` +
           `handled=${verdict.handled} duplicate_answers=${verdict.duplicateAnswers} resends=${verdict.resends} ` +
           `lost=${verdict.lost} double_handled=${verdict.doubleHandled}`,
       );

@@ -21,7 +21,7 @@ import {
 import { createTestDatabase, type DatabaseKind } from './databases.js';
 
 export type HttpAdapterKind = 'express' | 'fastify';
-export type QueueKind = 'in-process' | 'bull';
+export type QueueKind = 'in-process' | 'bull' | 'bullmq';
 
 export interface TalktoAppSpec {
   database: DatabaseKind;
@@ -62,13 +62,13 @@ export interface RunningTalktoApp {
 export async function startTalktoApp(spec: TalktoAppSpec): Promise<RunningTalktoApp> {
   const database = await createTestDatabase(spec.database);
   const queue: TalktoModuleOptions['queue'] =
-    spec.queue === 'bull'
-      ? {
-          driver: 'bull',
+    spec.queue === 'in-process'
+      ? { driver: 'in-process' }
+      : {
+          driver: spec.queue,
           redis: 'redis://127.0.0.1:6379',
           prefix: `talkto-test-${randomBytes(4).toString('hex')}`,
-        }
-      : { driver: 'in-process' };
+        };
 
   @Module({
     imports: [
@@ -94,6 +94,8 @@ export async function startTalktoApp(spec: TalktoAppSpec): Promise<RunningTalkto
     rawBody: spec.rawBody ?? true,
     logger: spec.logger ?? (false as const),
     bodyParser: spec.bodyParser ?? true,
+    // A boot error reaches the test as a rejection instead of ending the Jest worker.
+    abortOnError: false,
   };
   const app =
     spec.adapter === 'fastify'

@@ -1,17 +1,18 @@
-import type { QueueOptions } from 'bull';
+import type { RedisOptions } from 'ioredis';
 
 /** Connection settings handed to ioredis: a `redis://` URL or an options object. */
-export type TalktoRedisConnection = NonNullable<QueueOptions['redis']>;
+export type TalktoRedisConnection = string | RedisOptions;
 
 export interface InProcessQueueDriverOptions {
   /** Longest wait in `stop()` for running jobs. Default 10000 ms. */
   stopTimeoutMs?: number;
 }
 
-export interface BullQueueDriverOptions {
-  /** Redis to use. Required. */
-  redis: TalktoRedisConnection;
-  /** Key prefix; services (and tests) sharing one Redis need distinct prefixes. Default `talkto`. */
+/** Settings shared by the Redis drivers (`bull` through `@nestjs/bull`, `bullmq` through `@nestjs/bullmq`). */
+export interface RedisQueueDriverOptions {
+  /** Talkto's own Redis. Default: the connection of the host's `BullModule.forRoot()`. */
+  redis?: TalktoRedisConnection;
+  /** Key prefix; services sharing one Redis need distinct ones. Default `talkto` with `redis`, else the host's. */
   prefix?: string;
   /** Longest wait in `stop()` for running jobs. Default 10000 ms. */
   stopTimeoutMs?: number;
@@ -21,4 +22,9 @@ export interface BullQueueDriverOptions {
 
 /** Which driver to run. Without Redis the in-process driver is the default. */
 export type TalktoQueueOptions =
-  ({ driver: 'in-process' } & InProcessQueueDriverOptions) | ({ driver: 'bull' } & BullQueueDriverOptions);
+  | ({ driver: 'in-process' } & InProcessQueueDriverOptions)
+  | ({ driver: 'bull' } & RedisQueueDriverOptions)
+  | ({ driver: 'bullmq' } & RedisQueueDriverOptions);
+
+/** The drivers that keep their jobs in Redis. */
+export type TalktoRedisQueueDriver = 'bull' | 'bullmq';
