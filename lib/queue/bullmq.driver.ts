@@ -1,4 +1,4 @@
-import { type Job, type Queue, Worker } from 'bullmq';
+import { type ConnectionOptions, type Job, type Queue, Worker } from 'bullmq';
 import {
   type ImmediateJobState,
   RedisQueueDriver,
@@ -6,6 +6,15 @@ import {
   type TalktoJobData,
 } from './redis-queue.driver.js';
 import type { TalktoQueueName } from './talkto-queue.port.js';
+
+/**
+ * A worker waits for jobs on a blocking connection, which must retry forever; BullMQ would say so
+ * on the console and override our fail-fast setting. A connection object (not settings) is BullMQ's.
+ */
+function blockingConnection(connection: ConnectionOptions): ConnectionOptions {
+  const isClient = typeof (connection as { duplicate?: unknown }).duplicate === 'function';
+  return isClient ? connection : { ...connection, maxRetriesPerRequest: null };
+}
 
 /** BullMQ needs a job name; Talkto's jobs differ only by the message id they carry. */
 const JOB_NAME = 'message';
@@ -41,7 +50,7 @@ export class BullMqQueueDriver extends RedisQueueDriver<Queue> {
   ): void {
     queue.on('error', (error: unknown) => this.reportRedisError(name, error));
     const worker = new Worker(queue.name, (job: Job) => run(job.id, job.data), {
-      connection: queue.opts.connection,
+      connection: blockingConnection(queue.opts.connection),
       prefix: queue.opts.prefix,
       concurrency,
     });
