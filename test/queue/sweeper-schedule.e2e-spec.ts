@@ -4,9 +4,9 @@ import { Cron, ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { LoopbackTalktoTransport, TALKTO_SWEEPER_INTERVAL, TalktoSweeper } from '../../lib/index.js';
 import { TalktoTransport } from '../../lib/outgoing/talkto.transport.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
-import { MessageLedger } from '../../lib/persistence/message.ledger.js';
 import { freezePayload } from '../../lib/protocol/json/payload-freezer.js';
 import { freePort } from '../support/free-port.js';
+import { ledgersOf } from '../support/ledgers.js';
 import { type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -42,7 +42,7 @@ async function bootHost(withSchedule: boolean): Promise<RunningTalktoApp> {
 async function writeOrphan(app: RunningTalktoApp, messageId: string): Promise<void> {
   const frozen = freezePayload({ total: 1 });
   await app.dataSource.transaction((manager) =>
-    app.app.get(MessageLedger, { strict: false }).createOutgoing(
+    ledgersOf(app.app).outbox.createOutgoing(
       {
         messageId,
         source: 'shop',
