@@ -36,6 +36,13 @@ export type { TalktoSendOptions, TalktoSentMessage } from './outgoing/send-optio
 export { TalktoTransport, type TalktoTransportResponse } from './outgoing/talkto.transport.js';
 export { TalktoHandler, type TalktoHandlerOptions } from './decorators/talkto-handler.decorator.js';
 export { OnTalktoResult } from './decorators/on-talkto-result.decorator.js';
+export { TalktoSignatureGuard } from './incoming/talkto-signature.guard.js';
+export { TalktoRejection, TalktoRejectionFilter } from './incoming/talkto-rejection.js';
+export { TalktoEnvelope, type TalktoVerifiedEnvelope } from './decorators/talkto-envelope.decorator.js';
+export {
+  TalktoSignedRoute,
+  type TalktoSignedRouteOptions,
+} from './decorators/talkto-signed-route.decorator.js';
 export type {
   TalktoCallbackResult,
   TalktoOriginalMessage,

@@ -14,6 +14,7 @@ import {
   type TalktoRouteControllers,
   TalktoRoutes,
 } from './incoming/talkto-routes.js';
+import { SignedRequestVerifier } from './incoming/signed-request.verifier.js';
 import { createCallbackController } from './callbacks/callback.controller.js';
 import { CallbackReceiveService } from './callbacks/callback-receive.service.js';
 import { ResultCallbackSender } from './callbacks/result-callback.sender.js';
@@ -57,6 +58,7 @@ import { TALKTO_MODULE_OPTIONS, TALKTO_RESOLVED_OPTIONS } from './talkto.constan
 
 const EXPORTS = [
   TalktoClient,
+  SignedRequestVerifier,
   TalktoClock,
   TalktoHealthIndicator,
   TALKTO_MODULE_OPTIONS,
@@ -139,6 +141,7 @@ function coreProviders(definition: TalktoStaticOptions): Provider[] {
     HandlerInvoker,
     ReceiveService,
     CallbackReceiveService,
+    SignedRequestVerifier,
     ResultCallbackSender,
     ResultHandlerExplorer,
     ProcessPipeline,

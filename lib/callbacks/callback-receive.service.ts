@@ -1,33 +1,32 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
-import type { ReceivedRequest } from '../incoming/receive.service.js';
+import type { ReceivedRequest } from '../incoming/received-request.interface.js';
 import type { TalktoHttpAnswer } from '../incoming/receive-response.js';
 import { consumeEnvelopeNonce } from '../incoming/consume-nonce.util.js';
-import { decodeEnvelopeBody } from '../incoming/request-body.decoder.js';
 import { createVerifierConfig } from '../incoming/verifier-config.factory.js';
 import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
 import { MessageLog } from '../persistence/message.log.js';
 import { ResultCallbackLedger } from '../persistence/result-callback.ledger.js';
 import { NonceStore } from '../persistence/nonce.store.js';
-import { type VerifiedEnvelope, verifyEnvelope } from '../protocol/envelope.verifier.js';
-import { TalktoEnvelopeFieldError } from '../protocol/errors/envelope-field.error.js';
-import { TalktoJsonDecodeError } from '../protocol/errors/json-decode.error.js';
-import { TalktoJsonEncodeError } from '../protocol/errors/json-encode.error.js';
-import { TalktoRequestValidationError } from '../protocol/errors/request-validation.error.js';
-import { TalktoVerificationError } from '../protocol/errors/verification.error.js';
-import { validateIdentifier } from '../protocol/identifier.validator.js';
+import type { VerifiedEnvelope } from '../protocol/envelope.verifier.js';
 import { decodeTalktoJson } from '../protocol/json/json-reader.js';
 import { PhpArray, type PhpValue } from '../protocol/json/php-value.js';
 import { toPlainValue } from '../protocol/json/plain-value.js';
-import { validateEnvelopeRequest } from '../protocol/request.validator.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { callbackAnswers, type CallbackIds } from './callback-answers.js';
+import { verifyCallbackRequest } from './callback-request.verifier.js';
 import { type CallbackStatus, isCallbackStatus } from './callback-payload.js';
 import type { TalktoCallbackResult, TalktoOriginalMessage } from './callback-result.interface.js';
 import { ResultHandlerExplorer } from './result-handler.explorer.js';
 import { TalktoFailureLog } from '../operations/failure-log.js';
+
+/** A callback that passed §11.4 steps 0–5. */
+export interface VerifiedCallback {
+  envelope: VerifiedEnvelope;
+  ids: CallbackIds;
+}
 
 /** A refusal after the original was found; recorded on it as `result_callback_rejected`. */
 interface LinkedRejection {
@@ -85,14 +84,50 @@ export class CallbackReceiveService implements OnApplicationBootstrap {
     }
   }
 
+  /** The whole route without HTTP: verification and the nonce, then matching and applying. */
   async receive(request: ReceivedRequest): Promise<TalktoHttpAnswer> {
-    const verified: { source?: string } = {};
-    const answer = await this.answer(request, verified);
-    this.countCallback(verified.source, answer);
-    if (answer.body.accepted === false) {
-      this.failures.rejected('callback', answer.status, answer.body.error, verified.source);
+    const verified = await this.verify(request);
+    return 'rejected' in verified ? verified.rejected : this.settle(verified);
+  }
+
+  /**
+   * §11.4 steps 0–5: decode, switch, validate, verify, the callback's identifiers, then the nonce
+   * (no message-id pre-check: callbacks are not stored, repeats are settled by status rules). A
+   * rejection is counted and comes back as the route's answer.
+   */
+  async verify(request: ReceivedRequest): Promise<VerifiedCallback | { rejected: TalktoHttpAnswer }> {
+    const now = this.clock.now().getTime();
+    const verified = verifyCallbackRequest(
+      request,
+      this.options,
+      createVerifierConfig(this.options, now, 'callback'),
+      Math.floor(now / 1000),
+    );
+    if ('rejected' in verified) {
+      this.conclude(undefined, verified.rejected);
+      return verified;
     }
+    if (!(await consumeEnvelopeNonce(verified.envelope, this.nonces, this.clock, this.options))) {
+      const rejected = callbackAnswers.rejected(409, 'replay_nonce_reused', verified.ids);
+      this.conclude(verified.envelope.source, rejected);
+      return { rejected };
+    }
+    return verified;
+  }
+
+  /** §11.4 steps 6–11 for a verified callback whose nonce is consumed. */
+  async settle(verified: VerifiedCallback): Promise<TalktoHttpAnswer> {
+    const answer = await this.answer(verified.envelope, verified.ids);
+    this.conclude(verified.envelope.source, answer);
     return answer;
+  }
+
+  /** Counts every answer; a refusal also gets its one redacted WARN line. */
+  private conclude(source: string | undefined, answer: TalktoHttpAnswer): void {
+    this.countCallback(source, answer);
+    if (answer.body.accepted === false) {
+      this.failures.rejected('callback', answer.status, answer.body.error, source);
+    }
   }
 
   /**
@@ -108,53 +143,8 @@ export class CallbackReceiveService implements OnApplicationBootstrap {
     });
   }
 
-  private async answer(request: ReceivedRequest, verified: { source?: string }): Promise<TalktoHttpAnswer> {
-    let body: PhpArray;
-    try {
-      body = decodeEnvelopeBody(request.headers, request.rawBody);
-    } catch (error) {
-      if (error instanceof TalktoJsonDecodeError) {
-        return callbackAnswers.invalidJson();
-      }
-      throw error;
-    }
-    if (!this.options.callbacks.enabled) {
-      return callbackAnswers.rejected(403, 'callbacks_disabled');
-    }
-    try {
-      validateEnvelopeRequest(body, 'callback');
-    } catch (error) {
-      if (error instanceof TalktoRequestValidationError) {
-        return callbackAnswers.rejected(422, 'validation_failed');
-      }
-      throw error;
-    }
-    const payload = body.get('payload') as PhpArray;
-    const ids: CallbackIds = {
-      messageId: asText(body.get('message_id')),
-      originalMessageId: asText(payload.get('original_message_id')),
-    };
-    let envelope: VerifiedEnvelope;
-    try {
-      envelope = this.verify(body, request);
-      verified.source = envelope.source;
-    } catch (error) {
-      if (error instanceof TalktoVerificationError) {
-        // Field errors name the field, not the ids (PROTOCOL §11.5).
-        return error.code === 'invalid_envelope_field'
-          ? callbackAnswers.rejected(error.httpStatus, error.code, {}, error.field)
-          : callbackAnswers.rejected(error.httpStatus, error.code, ids, error.field);
-      }
-      if (error instanceof TalktoJsonEncodeError) {
-        // Like the command route: an unhashable payload (e.g. 1e400) can never match its hash.
-        return callbackAnswers.rejected(422, 'payload_hash_mismatch', ids);
-      }
-      throw error;
-    }
-    // No message-id pre-check here: callbacks are not stored, repeats are settled by status rules.
-    if (!(await consumeEnvelopeNonce(envelope, this.nonces, this.clock, this.options))) {
-      return callbackAnswers.rejected(409, 'replay_nonce_reused', ids);
-    }
+  private async answer(envelope: VerifiedEnvelope, ids: CallbackIds): Promise<TalktoHttpAnswer> {
+    const payload = envelope.body.get('payload') as PhpArray;
     const status = payload.get('status');
     if (!isCallbackStatus(status)) {
       return callbackAnswers.rejected(422, 'invalid_callback_status', ids);
@@ -177,27 +167,6 @@ export class CallbackReceiveService implements OnApplicationBootstrap {
       return callbackAnswers.rejected(mismatch.httpStatus, mismatch.error, ids);
     }
     return this.apply(envelope, payload, status, original);
-  }
-
-  /** §11.4 steps 3–4: the command verifier, then the identifier rule on the callback's own ids. */
-  private verify(body: PhpArray, request: ReceivedRequest): VerifiedEnvelope {
-    const now = this.clock.now();
-    const envelope = verifyEnvelope(
-      { body, headers: request.headers },
-      createVerifierConfig(this.options, now.getTime(), 'callback'),
-      Math.floor(now.getTime() / 1000),
-    );
-    const payload = body.get('payload') as PhpArray;
-    try {
-      validateIdentifier(payload.get('original_message_id') as string, 'original_message_id');
-      validateIdentifier(payload.get('original_command') as string, 'original_command');
-    } catch (error) {
-      if (error instanceof TalktoEnvelopeFieldError) {
-        throw new TalktoVerificationError('invalid_envelope_field', error.field, { cause: error });
-      }
-      throw error;
-    }
-    return envelope;
   }
 
   /** §11.4 steps 8–10: the report must be about that command and come from where it was sent. */

@@ -1,42 +1,28 @@
-import {
-  Controller,
-  HttpCode,
-  Inject,
-  Post,
-  Req,
-  Res,
-  type Type,
-  UseFilters,
-  UseGuards,
-} from '@nestjs/common';
-import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
-import {
-  answerSignedRequest,
-  type SignedHttpRequest,
-  type SignedHttpResponse,
-} from '../incoming/signed-request.util.js';
+import { Controller, HttpCode, Post, Res, type Type, UseFilters, UseGuards } from '@nestjs/common';
+import { setStatus, type SignedHttpResponse } from '../incoming/signed-request.util.js';
+import { TalktoRoute } from '../incoming/signed-request.verifier.js';
+import { TalktoRejectionFilter } from '../incoming/talkto-rejection.js';
+import { TalktoSignatureGuard } from '../incoming/talkto-signature.guard.js';
+import { Verified, type VerifiedRequest } from '../incoming/verified-request.store.js';
 import { TalktoRateLimitGuard } from '../rate-limit/rate-limit.guard.js';
 import { TalktoRateLimitedFilter } from '../rate-limit/rate-limited.exception.js';
-import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { CallbackReceiveService } from './callback-receive.service.js';
 
 export abstract class CallbackControllerBase {
-  constructor(
-    private readonly receiver: CallbackReceiveService,
-    private readonly options: ResolvedTalktoOptions,
-  ) {}
+  constructor(private readonly receiver: CallbackReceiveService) {}
 
   @Post()
   @HttpCode(200)
-  @UseGuards(TalktoRateLimitGuard)
-  @UseFilters(TalktoRateLimitedFilter)
-  receive(
-    @Req() request: SignedHttpRequest,
+  @TalktoRoute('callback')
+  @UseGuards(TalktoRateLimitGuard, TalktoSignatureGuard)
+  @UseFilters(TalktoRateLimitedFilter, TalktoRejectionFilter)
+  async receive(
+    @Verified() verified: VerifiedRequest,
     @Res({ passthrough: true }) response: SignedHttpResponse,
   ): Promise<Record<string, unknown>> {
-    return answerSignedRequest(request, response, this.options.security, (received) =>
-      this.receiver.receive(received),
-    );
+    const answer = await this.receiver.settle(verified);
+    setStatus(response, answer.status);
+    return answer.body;
   }
 }
 
@@ -44,11 +30,8 @@ export abstract class CallbackControllerBase {
 export function createCallbackController(path: string): Type<CallbackControllerBase> {
   @Controller(path)
   class TalktoCallbackController extends CallbackControllerBase {
-    constructor(
-      receiver: CallbackReceiveService,
-      @Inject(TALKTO_RESOLVED_OPTIONS) options: ResolvedTalktoOptions,
-    ) {
-      super(receiver, options);
+    constructor(receiver: CallbackReceiveService) {
+      super(receiver);
     }
   }
   return TalktoCallbackController;

@@ -1,42 +1,28 @@
-import {
-  Controller,
-  HttpCode,
-  Inject,
-  Post,
-  Req,
-  Res,
-  type Type,
-  UseFilters,
-  UseGuards,
-} from '@nestjs/common';
+import { Controller, HttpCode, Post, Res, type Type, UseFilters, UseGuards } from '@nestjs/common';
 import { TalktoRateLimitGuard } from '../rate-limit/rate-limit.guard.js';
 import { TalktoRateLimitedFilter } from '../rate-limit/rate-limited.exception.js';
-import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
-import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { ReceiveService } from './receive.service.js';
-import {
-  answerSignedRequest,
-  type SignedHttpRequest,
-  type SignedHttpResponse,
-} from './signed-request.util.js';
+import { setStatus, type SignedHttpResponse } from './signed-request.util.js';
+import { TalktoRoute } from './signed-request.verifier.js';
+import { TalktoRejectionFilter } from './talkto-rejection.js';
+import { TalktoSignatureGuard } from './talkto-signature.guard.js';
+import { Verified, type VerifiedRequest } from './verified-request.store.js';
 
 export abstract class ReceiveControllerBase {
-  constructor(
-    private readonly receiver: ReceiveService,
-    private readonly options: ResolvedTalktoOptions,
-  ) {}
+  constructor(private readonly receiver: ReceiveService) {}
 
   @Post()
   @HttpCode(202)
-  @UseGuards(TalktoRateLimitGuard)
-  @UseFilters(TalktoRateLimitedFilter)
-  receive(
-    @Req() request: SignedHttpRequest,
+  @TalktoRoute('receive')
+  @UseGuards(TalktoRateLimitGuard, TalktoSignatureGuard)
+  @UseFilters(TalktoRateLimitedFilter, TalktoRejectionFilter)
+  async receive(
+    @Verified() verified: VerifiedRequest,
     @Res({ passthrough: true }) response: SignedHttpResponse,
   ): Promise<Record<string, unknown>> {
-    return answerSignedRequest(request, response, this.options.security, (received) =>
-      this.receiver.receive(received),
-    );
+    const answer = await this.receiver.accept(verified.envelope, verified.headers);
+    setStatus(response, answer.status);
+    return answer.body;
   }
 }
 
@@ -44,8 +30,8 @@ export abstract class ReceiveControllerBase {
 export function createReceiveController(path: string): Type<ReceiveControllerBase> {
   @Controller(path)
   class TalktoReceiveController extends ReceiveControllerBase {
-    constructor(receiver: ReceiveService, @Inject(TALKTO_RESOLVED_OPTIONS) options: ResolvedTalktoOptions) {
-      super(receiver, options);
+    constructor(receiver: ReceiveService) {
+      super(receiver);
     }
   }
   return TalktoReceiveController;

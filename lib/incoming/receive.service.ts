@@ -1,31 +1,21 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
 import { MessageLog } from '../persistence/message.log.js';
 import { InboxLedger } from '../persistence/inbox.ledger.js';
-import { type VerifiedEnvelope, verifyEnvelope } from '../protocol/envelope.verifier.js';
-import { TalktoJsonDecodeError } from '../protocol/errors/json-decode.error.js';
-import { TalktoJsonEncodeError } from '../protocol/errors/json-encode.error.js';
-import { TalktoRequestValidationError } from '../protocol/errors/request-validation.error.js';
-import { TalktoVerificationError } from '../protocol/errors/verification.error.js';
+import type { VerifiedEnvelope } from '../protocol/envelope.verifier.js';
 import { encodeBodyJson } from '../protocol/json/body-json.js';
-import { validateEnvelopeRequest } from '../protocol/request.validator.js';
 import type { TalktoHeaders } from '../protocol/talkto.headers.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { TalktoFailureLog } from '../operations/failure-log.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { readTraceparent } from '../tracing/traceparent.util.js';
+import { verifyCommandRequest } from './command-request.verifier.js';
 import { nonceOf } from './consume-nonce.util.js';
-import { decodeEnvelopeBody } from './request-body.decoder.js';
+import type { ReceivedRequest } from './received-request.interface.js';
 import { receiveAnswers, type TalktoHttpAnswer } from './receive-response.js';
 import { createVerifierConfig } from './verifier-config.factory.js';
-
-export interface ReceivedRequest {
-  headers: TalktoHeaders;
-  /** The exact body bytes; null when the body was not JSON and no bytes were kept. */
-  rawBody: Buffer | null;
-}
 
 /**
  * The command route's pipeline (PROTOCOL §8.1): decode, validate, verify, then the stateful steps —
@@ -34,7 +24,6 @@ export interface ReceivedRequest {
  */
 @Injectable()
 export class ReceiveService {
-  private readonly logger = new Logger('Talkto');
   private readonly failures = new TalktoFailureLog();
 
   constructor(
@@ -46,17 +35,30 @@ export class ReceiveService {
     private readonly metrics: TalktoMetrics,
   ) {}
 
+  /** The whole route without HTTP: verification, then the stateful steps. */
   async receive(request: ReceivedRequest): Promise<TalktoHttpAnswer> {
-    let envelope: VerifiedEnvelope;
-    try {
-      envelope = this.verify(request);
-    } catch (error) {
-      const rejected = this.rejection(error);
-      this.countReceived(null, rejected);
-      this.failures.rejected('command', rejected.status, rejected.body.error);
-      return rejected;
+    const verified = this.verify(request);
+    return 'rejected' in verified ? verified.rejected : this.accept(verified.envelope, request.headers);
+  }
+
+  /** Steps 1–3 of §8.1; a rejection is counted and comes back as the route's answer. */
+  verify(request: ReceivedRequest): { envelope: VerifiedEnvelope } | { rejected: TalktoHttpAnswer } {
+    const now = this.clock.now().getTime();
+    const verified = verifyCommandRequest(
+      request,
+      createVerifierConfig(this.options, now),
+      Math.floor(now / 1000),
+    );
+    if ('rejected' in verified) {
+      this.countReceived(null, verified.rejected);
+      this.failures.rejected('command', verified.rejected.status, verified.rejected.body.error);
     }
-    const answer = await this.store(envelope, readTraceparent(request.headers.traceparent));
+    return verified;
+  }
+
+  /** Steps 4–7 of §8.1 for a verified envelope: duplicate, nonce, idempotency key, insert. */
+  async accept(envelope: VerifiedEnvelope, headers: TalktoHeaders): Promise<TalktoHttpAnswer> {
+    const answer = await this.store(envelope, readTraceparent(headers.traceparent));
     this.countReceived(envelope, answer);
     if (answer.status >= 400) {
       this.failures.rejected('command', answer.status, answer.body.error, envelope.source);
@@ -72,18 +74,6 @@ export class ReceiveService {
       command: envelope?.command ?? 'unverified',
       status: typeof status === 'string' ? status : String(answer.status),
     });
-  }
-
-  /** Steps 1–3 of §8.1; throws the protocol's typed errors. */
-  verify(request: ReceivedRequest): VerifiedEnvelope {
-    const body = decodeEnvelopeBody(request.headers, request.rawBody);
-    validateEnvelopeRequest(body, 'command');
-    const now = this.clock.now();
-    return verifyEnvelope(
-      { body, headers: request.headers },
-      createVerifierConfig(this.options, now.getTime()),
-      Math.floor(now.getTime() / 1000),
-    );
   }
 
   private async store(envelope: VerifiedEnvelope, traceparent: string | null): Promise<TalktoHttpAnswer> {
@@ -119,24 +109,5 @@ export class ReceiveService {
     }
     await this.dispatcher.dispatch('process', outcome.message.id, { newRow: true });
     return receiveAnswers.queued(envelope.messageId);
-  }
-
-  private rejection(error: unknown): TalktoHttpAnswer {
-    if (error instanceof TalktoJsonDecodeError) {
-      return receiveAnswers.rejected(422, 'invalid_json');
-    }
-    if (error instanceof TalktoRequestValidationError) {
-      return receiveAnswers.validationFailed(error.details);
-    }
-    if (error instanceof TalktoVerificationError) {
-      return receiveAnswers.rejected(error.httpStatus, error.code, error.field);
-    }
-    if (error instanceof TalktoJsonEncodeError) {
-      // A PHP receiver crashes here (500) and its sender retries in vain. A payload that cannot be
-      // hashed (e.g. 1e400) can never match the claimed hash, so answer that, finally, instead.
-      this.logger.warn(`A Talkto request's payload cannot be hashed (${error.code}).`);
-      return receiveAnswers.rejected(422, 'payload_hash_mismatch');
-    }
-    throw error;
   }
 }

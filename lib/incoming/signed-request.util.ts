@@ -2,8 +2,7 @@ import type { ResolvedTalktoOptions } from '../config/resolved-options.interface
 import { TalktoRawBodyError } from '../errors/talkto-raw-body.error.js';
 import type { TalktoHeaders } from '../protocol/talkto.headers.js';
 import { isJsonContentType, readRawBody } from './raw-body.util.js';
-import type { TalktoHttpAnswer } from './receive-response.js';
-import type { ReceivedRequest } from './receive.service.js';
+import type { ReceivedRequest } from './received-request.interface.js';
 import { type HeaderSource, requestHeaders } from './request-headers.util.js';
 
 /** The parts of an Express or Fastify request a signed route reads. */
@@ -20,7 +19,7 @@ export interface SignedHttpResponse {
 }
 
 /** Sets the status on Express (`status`) and Fastify (`code`) responses alike. */
-function setStatus(response: SignedHttpResponse, status: number): void {
+export function setStatus(response: SignedHttpResponse, status: number): void {
   if (typeof response.code === 'function') {
     response.code(status);
   } else {
@@ -37,22 +36,17 @@ export function signedRequestHeaders(
 }
 
 /**
- * Serves one signed request on either route (command or callback): reads the headers with the
- * singular ones rebuilt, keeps the exact body bytes only for a JSON body, hands both to the
- * route's receiver and sets the status it answered with.
+ * What a signed route verifies: the headers with the singular ones rebuilt, and the exact body
+ * bytes, kept only for a JSON body.
  */
-export async function answerSignedRequest(
+export async function readSignedRequest(
   request: SignedHttpRequest,
-  response: SignedHttpResponse,
   security: ResolvedTalktoOptions['security'],
-  receive: (received: ReceivedRequest) => Promise<TalktoHttpAnswer>,
-): Promise<Record<string, unknown>> {
+): Promise<ReceivedRequest> {
   const headers = signedRequestHeaders(request, security);
   const contentType = headers['content-type'];
   const json = isJsonContentType(typeof contentType === 'string' ? contentType : undefined);
-  const answer = await receive({ headers, rawBody: json ? await exactBody(request, headers) : null });
-  setStatus(response, answer.status);
-  return answer.body;
+  return { headers, rawBody: json ? await exactBody(request, headers) : null };
 }
 
 /**

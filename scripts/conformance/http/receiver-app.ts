@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { type INestApplication, Module } from '@nestjs/common';
+import { type INestApplication, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -38,7 +38,12 @@ export class ReceiverApp {
     private readonly file: string,
   ) {}
 
-  static async start(options: TalktoModuleOptions, adapter: ReceiverAdapter): Promise<ReceiverApp> {
+  /** `controllers` are the host's own routes, served beside Talkto's. */
+  static async start(
+    options: TalktoModuleOptions,
+    adapter: ReceiverAdapter,
+    controllers: Type<unknown>[] = [],
+  ): Promise<ReceiverApp> {
     const file = join(tmpdir(), `talkto-conformance-${process.pid}-${randomBytes(4).toString('hex')}.sqlite`);
     const clock = new FixedTalktoClock(new Date(0));
 
@@ -55,6 +60,7 @@ export class ReceiverApp {
         }),
         TalktoModule.forRoot({ ...options, clock, queue: { driver: 'in-process' } }),
       ],
+      controllers,
     })
     class ConformanceReceiverModule {}
 
