@@ -5,7 +5,8 @@
  * alone (pre-signed unique requests) against a bare Nest POST endpoint.
  *
  * Run: npm run bench:roundtrip  (COUNT, CONCURRENCY, ROUNDS and SETUPS=sqlite,postgres override;
- * SETUPS=postgres-in-process measures PostgreSQL without Bull, to tell the queue's share)
+ * SETUPS=postgres-in-process measures PostgreSQL without Bull, to tell the queue's share;
+ * SETUPS=postgres-bullmq the same on BullMQ)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -44,7 +45,7 @@ interface Setup {
   /** One of the setups the targets are set for. */
   target: boolean;
   database: 'sqlite' | 'postgres';
-  queue: 'in-process' | 'bull';
+  queue: 'in-process' | 'bull' | 'bullmq';
 }
 
 const ALL_SETUPS: Setup[] = [
@@ -56,6 +57,14 @@ const ALL_SETUPS: Setup[] = [
     queue: 'in-process',
   },
   { key: 'postgres', name: 'PostgreSQL + Bull on Redis', target: true, database: 'postgres', queue: 'bull' },
+  // Beside `postgres`, the same work on BullMQ.
+  {
+    key: 'postgres-bullmq',
+    name: 'PostgreSQL + BullMQ on Redis',
+    target: false,
+    database: 'postgres',
+    queue: 'bullmq',
+  },
   // Beside `postgres`, it shows what Bull costs.
   {
     key: 'postgres-in-process',
@@ -94,7 +103,7 @@ function queueOption(setup: Setup, prefixes: string[]): TalktoModuleOptions['que
   }
   const prefix = `talkto-bench-${randomBytes(4).toString('hex')}`;
   prefixes.push(prefix);
-  return { driver: 'bull', redis: REDIS_URL, prefix };
+  return { driver: setup.queue, redis: REDIS_URL, prefix };
 }
 
 async function deleteRedisKeys(prefixes: string[]): Promise<void> {
