@@ -1,8 +1,17 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { type DynamicModule, Injectable } from '@nestjs/common';
+import { type DynamicModule, Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { BullModule as NestBullModule, InjectQueue as InjectBullQueue } from '@nestjs/bull';
 import { BullModule as NestBullMqModule, InjectQueue as InjectBullMqQueue } from '@nestjs/bullmq';
-import { LoopbackTalktoTransport, TALKTO_SEND_QUEUE, TalktoClient } from '../../lib/index.js';
+import {
+  LoopbackTalktoTransport,
+  TALKTO_ENTITIES,
+  TALKTO_SEND_QUEUE,
+  TalktoClient,
+  TalktoModule,
+} from '../../lib/index.js';
+import { createTestDatabase } from '../support/databases.js';
 import { TalktoTransport } from '../../lib/outgoing/talkto.transport.js';
 import { freePort } from '../support/free-port.js';
 import { type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
@@ -94,3 +103,28 @@ describe.each(DRIVERS)(
     });
   },
 );
+
+describe('the queue driver with forRootAsync', () => {
+  it('refuses to boot when the factory names a driver the module was not set up for, naming queue.driver', async () => {
+    const database = await createTestDatabase('sqlite');
+    @Module({
+      imports: [
+        TypeOrmModule.forRoot({ ...database.options, entities: TALKTO_ENTITIES, synchronize: false }),
+        TalktoModule.forRootAsync({
+          useFactory: () => ({
+            service: 'shop',
+            queue: { driver: 'bullmq', redis: REDIS, prefix: uniquePrefix() },
+          }),
+        }),
+      ],
+    })
+    class AsyncHostModule {}
+    try {
+      await expect(
+        NestFactory.createApplicationContext(AsyncHostModule, { logger: false, abortOnError: false }),
+      ).rejects.toThrow(/queue\.driver.*forRootAsync/);
+    } finally {
+      await database.drop();
+    }
+  });
+});
