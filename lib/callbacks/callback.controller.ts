@@ -5,7 +5,6 @@ import { TalktoRejectionFilter } from '../incoming/talkto-rejection.js';
 import { TalktoSignatureGuard } from '../incoming/talkto-signature.guard.js';
 import { Verified, type VerifiedRequest } from '../incoming/verified-request.store.js';
 import { TalktoRateLimitGuard } from '../rate-limit/rate-limit.guard.js';
-import { TalktoRateLimitedFilter } from '../rate-limit/rate-limited.exception.js';
 import { CallbackReceiveService } from './callback-receive.service.js';
 
 export abstract class CallbackControllerBase {
@@ -15,7 +14,7 @@ export abstract class CallbackControllerBase {
   @HttpCode(200)
   @TalktoRoute('callback')
   @UseGuards(TalktoRateLimitGuard, TalktoSignatureGuard)
-  @UseFilters(TalktoRateLimitedFilter, TalktoRejectionFilter)
+  @UseFilters(TalktoRejectionFilter)
   async receive(
     @Verified() verified: VerifiedRequest,
     @Res({ passthrough: true }) response: SignedHttpResponse,

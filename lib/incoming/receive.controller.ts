@@ -1,6 +1,5 @@
 import { Controller, HttpCode, Post, Res, type Type, UseFilters, UseGuards } from '@nestjs/common';
 import { TalktoRateLimitGuard } from '../rate-limit/rate-limit.guard.js';
-import { TalktoRateLimitedFilter } from '../rate-limit/rate-limited.exception.js';
 import { ReceiveService } from './receive.service.js';
 import { setStatus, type SignedHttpResponse } from './signed-request.util.js';
 import { TalktoRoute } from './signed-request.verifier.js';
@@ -15,7 +14,7 @@ export abstract class ReceiveControllerBase {
   @HttpCode(202)
   @TalktoRoute('receive')
   @UseGuards(TalktoRateLimitGuard, TalktoSignatureGuard)
-  @UseFilters(TalktoRateLimitedFilter, TalktoRejectionFilter)
+  @UseFilters(TalktoRejectionFilter)
   async receive(
     @Verified() verified: VerifiedRequest,
     @Res({ passthrough: true }) response: SignedHttpResponse,

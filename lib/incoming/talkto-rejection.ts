@@ -2,7 +2,10 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Injecta
 import { HttpAdapterHost } from '@nestjs/core';
 import type { TalktoHttpAnswer } from './receive-response.js';
 
-/** A signed request refused by `TalktoSignatureGuard`: the route's status and exact JSON body. */
+/**
+ * A request refused on a signed route (by `TalktoSignatureGuard` or Talkto's rate limit): the
+ * route's status and exact JSON body.
+ */
 export class TalktoRejection extends HttpException {
   constructor(answer: TalktoHttpAnswer) {
     super(answer.body, answer.status);

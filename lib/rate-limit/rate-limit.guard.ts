@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { TalktoRejection } from '../incoming/talkto-rejection.js';
 import { TalktoRoutes } from '../incoming/talkto-routes.js';
 import { TALKTO_RATE_LIMITER } from './rate-limit.constants.js';
-import { TalktoRateLimitedException } from './rate-limited.exception.js';
 import { rateLimitKey } from './rate-limit-key.util.js';
 import type { TalktoRateLimiter } from './talkto-rate-limiter.js';
 
@@ -42,7 +42,8 @@ export class TalktoRateLimitGuard implements CanActivate {
     } else {
       response.setHeader?.('Retry-After', retryAfter);
     }
-    throw new TalktoRateLimitedException(this.body(request));
+    // Answered by the route's TalktoRejectionFilter, so a host's global filter cannot reshape the 429.
+    throw new TalktoRejection({ status: 429, body: this.body(request) });
   }
 
   private body(request: LimitedRequest): Record<string, unknown> {
