@@ -36,3 +36,22 @@ export async function loadOptionalPeer<T>(
   }
   return ((loaded as { default?: unknown }).default ?? loaded) as DefaultExport<T>;
 }
+
+/**
+ * Loads an optional peer only a host's own setup makes useful (e.g. its `ScheduleModule`): null
+ * when it is not installed; any other failure while loading it is rethrown as it is.
+ */
+export async function loadPeerIfInstalled<T>(
+  name: string,
+  load: () => Promise<T>,
+): Promise<DefaultExport<T> | null> {
+  try {
+    const loaded = await load();
+    return ((loaded as { default?: unknown }).default ?? loaded) as DefaultExport<T>;
+  } catch (error) {
+    if (isMissing(error, name)) {
+      return null;
+    }
+    throw error;
+  }
+}

@@ -1,7 +1,6 @@
 import type { ModuleRef } from '@nestjs/core';
 import type { SchedulerRegistry } from '@nestjs/schedule';
-
-type ScheduleApi = typeof import('@nestjs/schedule');
+import { loadPeerIfInstalled } from '../config/load-optional-peer.util.js';
 
 /**
  * The host's `SchedulerRegistry`, or null when the host has no `ScheduleModule` (or not the
@@ -9,16 +8,13 @@ type ScheduleApi = typeof import('@nestjs/schedule');
  * would mount every scheduled method of the host twice.
  */
 export async function findSchedulerRegistry(moduleRef: ModuleRef): Promise<SchedulerRegistry | null> {
-  let schedule: ScheduleApi;
-  try {
-    const loaded = (await import('@nestjs/schedule')) as ScheduleApi & { default?: ScheduleApi };
-    schedule = loaded.default ?? loaded;
-  } catch {
+  const schedule = await loadPeerIfInstalled('@nestjs/schedule', () => import('@nestjs/schedule'));
+  if (schedule === null) {
     return null;
   }
   try {
     return moduleRef.get(schedule.SchedulerRegistry, { strict: false });
   } catch {
-    return null;
+    return null; // installed, but the host has no ScheduleModule
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadOptionalPeer } from '../../lib/config/load-optional-peer.util.js';
+import { loadOptionalPeer, loadPeerIfInstalled } from '../../lib/config/load-optional-peer.util.js';
 import { TalktoConfigurationError } from '../../lib/errors/talkto-configuration.error.js';
 
 describe('loadOptionalPeer', () => {
@@ -26,5 +26,27 @@ describe('loadOptionalPeer', () => {
     });
 
     await expect(loadOptionalPeer('bull', 'queue.driver', () => Promise.reject(broken))).rejects.toBe(broken);
+  });
+});
+
+describe('loadPeerIfInstalled', () => {
+  it('returns an installed package', async () => {
+    const schedule = await loadPeerIfInstalled('@nestjs/schedule', () => import('@nestjs/schedule'));
+
+    expect(typeof schedule?.SchedulerRegistry).toBe('function');
+  });
+
+  it('returns null for a package that is not installed', async () => {
+    const name = 'talkto-peer-that-is-not-installed';
+
+    await expect(loadPeerIfInstalled(name, () => import(name))).resolves.toBeNull();
+  });
+
+  it('rethrows a failure that is not the package being absent', async () => {
+    const broken = Object.assign(new Error("Cannot find module 'left-pad' imported from @nestjs/schedule"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
+
+    await expect(loadPeerIfInstalled('@nestjs/schedule', () => Promise.reject(broken))).rejects.toBe(broken);
   });
 });
