@@ -65,9 +65,19 @@ async function deliver(
 /**
  * The guard reads the bytes the route receives. A body the host's own parser refuses (not JSON, or
  * no content type on Fastify) never reaches a route: there the receive route answers 422 through
- * Talkto's parse-error handling, and a host route gets its framework's own 400 or 415.
+ * Talkto's parse-error handling, and a host route gets its framework's own 400 or 415. Talkto adds
+ * no parser to the host's Fastify, so on a host route a JSON type other than `application/json`
+ * (e.g. `application/vnd.api+json`) is the host's 415 unless the host registers a parser for it;
+ * Talkto's own routes read every body before any parser and take it.
  */
-function sameOutcome(route: { status: number; body: Json }, host: { status: number; body: Json }): boolean {
+function sameOutcome(
+  adapter: ReceiverAdapter,
+  route: { status: number; body: Json },
+  host: { status: number; body: Json },
+): boolean {
+  if (adapter === 'fastify' && host.status === 415 && host.body.received === undefined) {
+    return route.status === 202 || route.status === 422;
+  }
   if (route.status === 202) {
     return host.status === 200 && host.body.taken === true && host.body.message_id === route.body.message_id;
   }
@@ -101,7 +111,7 @@ describe.each<ReceiverAdapter>(['express', 'fastify'])(
         const app = await appFor(vector);
         const route = await deliver(app, vector);
         const host = await deliver(app, vector, '/host/orders');
-        if (!sameOutcome(route, host)) {
+        if (!sameOutcome(adapter, route, host)) {
           differences.push({ name: vector.name, route, host });
         }
       }
