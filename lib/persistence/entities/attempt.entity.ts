@@ -19,14 +19,12 @@ export class TalktoAttemptEntity {
   messageId!: string | null;
 
   /** `transport` for sends, `destination_processor` for handler runs. */
-  @Index('talkto_attempts_stage_idx')
   @Column({ name: 'stage', type: 'varchar', length: 80 })
   stage!: string;
 
   @Column({ name: 'attempt_no', type: 'int', unsigned: true, default: 1 })
   attemptNo!: number;
 
-  @Index('talkto_attempts_status_idx')
   @Column({ name: 'status', type: 'varchar', length: 80 })
   status!: string;
 

@@ -19,7 +19,6 @@ export class TalktoDeadLetterEntity {
   @Column({ name: 'message_id', type: 'varchar', length: 100, nullable: true })
   messageId!: string | null;
 
-  @Index('talkto_dead_letters_direction_idx')
   @Column({ name: 'direction', type: 'varchar', length: 30, nullable: true })
   direction!: string | null;
 
@@ -57,7 +56,6 @@ export class TalktoDeadLetterEntity {
   @Column({ name: 'reprocess_count', type: 'int', unsigned: true, default: 0 })
   reprocessCount!: number;
 
-  @Index('talkto_dead_letters_reprocessed_at_idx')
   @TimestampColumn('reprocessed_at')
   reprocessedAt!: Date | null;
 
@@ -65,7 +63,6 @@ export class TalktoDeadLetterEntity {
   @Column({ name: 'status', type: 'varchar', length: 40, default: 'open' })
   status!: DeadLetterStatus;
 
-  @Index('talkto_dead_letters_created_at_idx')
   @TimestampColumn('created_at')
   createdAt!: Date | null;
 

@@ -17,11 +17,9 @@ export class TalktoEventEntity {
   @Column({ name: 'message_id', type: 'varchar', length: 100, nullable: true })
   messageId!: string | null;
 
-  @Index('talkto_events_service_name_idx')
   @Column({ name: 'service_name', type: 'varchar', length: 80 })
   serviceName!: string;
 
-  @Index('talkto_events_event_type_idx')
   @Column({ name: 'event_type', type: 'varchar', length: 100 })
   eventType!: string;
 
@@ -34,7 +32,6 @@ export class TalktoEventEntity {
   @Column({ name: 'meta', type: 'simple-json', nullable: true })
   meta!: Record<string, unknown> | null;
 
-  @Index('talkto_events_reported_to_central_at_idx')
   @TimestampColumn('reported_to_central_at')
   reportedToCentralAt!: Date | null;
 

@@ -7,16 +7,21 @@ export type MessageDirection = 'incoming' | 'outgoing';
 
 /**
  * One command or result callback, sent or received (BEHAVIOR §1.1). Status columns are written
- * only by the ledger (`*.ledger.ts` and `ledger.core.ts` in persistence/).
+ * only by the ledger (`*.ledger.ts` and `ledger.core.ts` in persistence/). Each index serves a
+ * query listed in docs/indexes.md; an index no query reads only slows every status change.
  */
 @Entity(TALKTO_TABLES.messages)
-@Index('talkto_messages_source_target_idx', ['sourceService', 'targetService'])
-@Index('talkto_messages_retry_lookup_idx', ['direction', 'overallStatus', 'nextRetryAt'])
-@Index('talkto_messages_target_status_idx', ['direction', 'targetService', 'overallStatus'])
-@Index('talkto_messages_service_time_idx', ['sourceService', 'targetService', 'createdAt'])
-@Index('talkto_messages_command_time_idx', ['command', 'createdAt'])
-@Index('talkto_messages_correlation_time_idx', ['correlationId', 'createdAt'])
+@Index('talkto_messages_retry_due_idx', ['overallStatus', 'nextRetryAt'])
 @Index('talkto_messages_lease_idx', ['overallStatus', 'lockedUntil'])
+@Index('talkto_messages_command_time_idx', ['command', 'createdAt'])
+// Partial on PostgreSQL and SQLite (the migration's WHERE); whole on MySQL/MariaDB.
+@Index('talkto_messages_correlation_time_idx', ['correlationId', 'createdAt'], {
+  where: 'correlation_id IS NOT NULL',
+})
+@Index('talkto_messages_parent_message_id_idx', ['parentMessageId'], {
+  where: 'parent_message_id IS NOT NULL',
+})
+@Index('talkto_messages_locked_at_idx', ['lockedAt'], { where: 'locked_at IS NOT NULL' })
 export class TalktoMessageEntity {
   @IdColumn(TALKTO_TABLES.messages)
   id!: number;
@@ -25,15 +30,12 @@ export class TalktoMessageEntity {
   @Column({ name: 'message_id', type: 'varchar', length: 100 })
   messageId!: string;
 
-  @Index('talkto_messages_correlation_id_idx')
   @Column({ name: 'correlation_id', type: 'varchar', length: 100, nullable: true })
   correlationId!: string | null;
 
-  @Index('talkto_messages_parent_message_id_idx')
   @Column({ name: 'parent_message_id', type: 'varchar', length: 100, nullable: true })
   parentMessageId!: string | null;
 
-  @Index('talkto_messages_direction_idx')
   @Column({ name: 'direction', type: 'varchar', length: 30 })
   direction!: MessageDirection;
 
@@ -43,15 +45,12 @@ export class TalktoMessageEntity {
   @Column({ name: 'target_service', type: 'varchar', length: 80 })
   targetService!: string;
 
-  @Index('talkto_messages_command_idx')
   @Column({ name: 'command', type: 'varchar', length: 150 })
   command!: string;
 
-  @Index('talkto_messages_business_key_idx')
   @Column({ name: 'business_key', type: 'varchar', length: 191, nullable: true })
   businessKey!: string | null;
 
-  @Index('talkto_messages_idempotency_key_idx')
   @Column({ name: 'idempotency_key', type: 'varchar', length: 191, nullable: true })
   idempotencyKey!: string | null;
 
@@ -74,23 +73,18 @@ export class TalktoMessageEntity {
   @Column({ name: 'schema_version', type: 'int', unsigned: true, default: 1 })
   schemaVersion!: number;
 
-  @Index('talkto_messages_source_action_status_idx')
   @Column({ name: 'source_action_status', type: 'varchar', length: 80, nullable: true })
   sourceActionStatus!: string | null;
 
-  @Index('talkto_messages_transport_status_idx')
   @Column({ name: 'transport_status', type: 'varchar', length: 80, nullable: true })
   transportStatus!: string | null;
 
-  @Index('talkto_messages_destination_receive_status_idx')
   @Column({ name: 'destination_receive_status', type: 'varchar', length: 80, nullable: true })
   destinationReceiveStatus!: string | null;
 
-  @Index('talkto_messages_destination_action_status_idx')
   @Column({ name: 'destination_action_status', type: 'varchar', length: 80, nullable: true })
   destinationActionStatus!: string | null;
 
-  @Index('talkto_messages_overall_status_idx')
   @Column({ name: 'overall_status', type: 'varchar', length: 80, default: 'created' })
   overallStatus!: string;
 
@@ -103,11 +97,9 @@ export class TalktoMessageEntity {
   @Column({ name: 'max_attempts', type: 'int', unsigned: true, default: 5 })
   maxAttempts!: number;
 
-  @Index('talkto_messages_next_attempt_at_idx')
   @TimestampColumn('next_attempt_at')
   nextAttemptAt!: Date | null;
 
-  @Index('talkto_messages_next_retry_at_idx')
   @TimestampColumn('next_retry_at')
   nextRetryAt!: Date | null;
 
@@ -120,7 +112,6 @@ export class TalktoMessageEntity {
   @Column({ name: 'last_response', type: 'text', nullable: true })
   lastResponse!: string | null;
 
-  @Index('talkto_messages_sent_at_idx')
   @TimestampColumn('sent_at')
   sentAt!: Date | null;
 
@@ -136,7 +127,6 @@ export class TalktoMessageEntity {
   @TimestampColumn('completed_at')
   completedAt!: Date | null;
 
-  @Index('talkto_messages_failed_at_idx')
   @TimestampColumn('failed_at')
   failedAt!: Date | null;
 

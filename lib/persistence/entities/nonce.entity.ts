@@ -14,15 +14,12 @@ export class TalktoNonceEntity {
   @Column({ name: 'nonce_hash', type: 'varchar', length: 64 })
   nonceHash!: string;
 
-  @Index('talkto_nonces_source_service_idx')
   @Column({ name: 'source_service', type: 'varchar', length: 80 })
   sourceService!: string;
 
-  @Index('talkto_nonces_target_service_idx')
   @Column({ name: 'target_service', type: 'varchar', length: 80 })
   targetService!: string;
 
-  @Index('talkto_nonces_message_id_idx')
   @Column({ name: 'message_id', type: 'varchar', length: 100, nullable: true })
   messageId!: string | null;
 
@@ -33,11 +30,9 @@ export class TalktoNonceEntity {
   @Column({ name: 'signed_timestamp', type: 'varchar', length: 191, nullable: true })
   signedTimestamp!: string | null;
 
-  @Index('talkto_nonces_used_at_idx')
   @TimestampColumn('used_at')
   usedAt!: Date | null;
 
-  @Index('talkto_nonces_expires_at_idx')
   @TimestampColumn('expires_at')
   expiresAt!: Date | null;
 

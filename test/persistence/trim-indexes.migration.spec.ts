@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { TALKTO_ENTITIES } from '../../lib/persistence/entities/talkto.entities.js';
+import { TrimTalktoIndexes1767484800000 } from '../../lib/persistence/migrations/1767484800000-trim-talkto-indexes.migration.js';
+import { TALKTO_MIGRATIONS } from '../../lib/persistence/migrations/talkto.migrations.js';
+import { TALKTO_TABLES } from '../../lib/persistence/persistence.constants.js';
+import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/databases.js';
+
+const TRIM = TALKTO_MIGRATIONS.indexOf(TrimTalktoIndexes1767484800000);
+const MESSAGE_ROWS = 50;
+
+/** An install on the schema before the index trim, with rows in it, moved forward and back. */
+describe.each(DATABASE_KINDS)('the index trim migration on %s', (kind) => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let before: Record<string, string[]>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+    const previous = await new DataSource({
+      ...database.options,
+      migrations: TALKTO_MIGRATIONS.slice(0, TRIM),
+    } as DataSourceOptions).initialize();
+    try {
+      await previous.runMigrations();
+      for (let i = 0; i < MESSAGE_ROWS; i++) {
+        await previous.query(
+          `INSERT INTO talkto_messages (message_id, correlation_id, parent_message_id, direction, source_service, target_service, command, overall_status) VALUES ('m-${i}', ${i % 2 ? `'c-${i}'` : 'NULL'}, NULL, 'outgoing', 'a', 'b', 'c', 'failed_retryable')`,
+        );
+        await previous.query(
+          `INSERT INTO talkto_nonces (nonce_hash, source_service, target_service, message_id) VALUES ('${String(i).padStart(64, '0')}', 'a', 'b', 'm-${i}')`,
+        );
+      }
+      before = await indexNames(previous);
+    } finally {
+      await previous.destroy();
+    }
+    dataSource = await new DataSource({
+      ...database.options,
+      entities: TALKTO_ENTITIES,
+      migrations: TALKTO_MIGRATIONS,
+    } as DataSourceOptions).initialize();
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  it('leaves exactly the indexes the entities declare, keeps the rows, and restores the old set on revert', async () => {
+    const ran = await dataSource.runMigrations();
+    expect(ran.map((migration) => migration.name)).toEqual(
+      TALKTO_MIGRATIONS.slice(TRIM).map((migration) => new migration().name),
+    );
+    const declared = Object.fromEntries(
+      dataSource.entityMetadatas.map((metadata) => [
+        metadata.tableName,
+        metadata.indices.map((index) => index.name!).sort(),
+      ]),
+    );
+    const after = await indexNames(dataSource);
+    expect(after).toEqual(Object.fromEntries(Object.keys(after).map((table) => [table, declared[table]])));
+    expect(after[TALKTO_TABLES.messages].length).toBeLessThan(before[TALKTO_TABLES.messages].length);
+    expect(await count(dataSource, TALKTO_TABLES.messages)).toBe(MESSAGE_ROWS);
+    expect(await count(dataSource, TALKTO_TABLES.nonces)).toBe(MESSAGE_ROWS);
+
+    for (let left = TALKTO_MIGRATIONS.length - TRIM; left > 0; left--) {
+      await dataSource.undoLastMigration();
+    }
+    expect(await indexNames(dataSource)).toEqual(before);
+    expect(await count(dataSource, TALKTO_TABLES.messages)).toBe(MESSAGE_ROWS);
+
+    await dataSource.runMigrations();
+    expect(await indexNames(dataSource)).toEqual(after);
+  });
+
+  (kind === 'mariadb' ? it.skip : it)(
+    'makes the sparse indexes partial where the engine has them',
+    async () => {
+      const definitions = await indexDefinitions(dataSource, kind);
+      for (const [index, column] of [
+        ['talkto_messages_locked_at_idx', 'locked_at'],
+        ['talkto_messages_parent_message_id_idx', 'parent_message_id'],
+        ['talkto_messages_correlation_time_idx', 'correlation_id'],
+      ]) {
+        expect(definitions[index]).toMatch(new RegExp(`WHERE \\(?"?${column}"? IS NOT NULL`, 'i'));
+      }
+    },
+  );
+});
+
+/** Index names per Talkto table (unique ones included), sorted. */
+async function indexNames(dataSource: DataSource): Promise<Record<string, string[]>> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    const result: Record<string, string[]> = {};
+    for (const table of Object.values(TALKTO_TABLES)) {
+      const loaded = await runner.getTable(table);
+      result[table] = loaded!.indices.map((index) => index.name!).sort();
+    }
+    return result;
+  } finally {
+    await runner.release();
+  }
+}
+
+async function indexDefinitions(dataSource: DataSource, kind: string): Promise<Record<string, string>> {
+  const rows: Array<{ name: string; definition: string }> =
+    kind === 'postgres'
+      ? await dataSource.query(
+          `SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE tablename = $1`,
+          [TALKTO_TABLES.messages],
+        )
+      : await dataSource.query(
+          `SELECT name, sql AS definition FROM sqlite_master WHERE type = 'index' AND tbl_name = ?`,
+          [TALKTO_TABLES.messages],
+        );
+  return Object.fromEntries(rows.map((row) => [row.name, row.definition]));
+}
+
+async function count(dataSource: DataSource, table: string): Promise<number> {
+  const [row] = await dataSource.query(`SELECT COUNT(*) AS n FROM ${table}`);
+  return Number(row.n);
+}
