@@ -2,12 +2,15 @@
  * The baseline for the round-trip bench: the least a pair of Nest apps can do to move a signed
  * message — sign with HMAC, POST with fetch, verify on the receiver and insert one row — with no
  * ledger, nonce store, queue or retries. Same HTTP adapter and database engine as the Talkto pair.
+ * With results on (the bench's `CALLBACKS=1`), the receiver also signs and POSTs a result back
+ * after answering, and the sender, now an app with its own database, verifies and stores it.
  */
 import 'reflect-metadata';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
   Controller,
   HttpCode,
+  Inject,
   Injectable,
   Module,
   Post,
@@ -20,6 +23,7 @@ import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, EntitySchema } from 'typeorm';
 import type { DatabaseKind } from '../../test/support/databases.js';
 import { createBenchDatabase } from '../support/bench-database.util.js';
+import { CompletionCounter } from './bench-handler.fixture.js';
 
 interface NaiveMessage {
   id: number;
@@ -37,6 +41,25 @@ const NaiveMessageSchema = new EntitySchema<NaiveMessage>({
   },
 });
 
+interface NaiveResult {
+  id: number;
+  messageId: string;
+  result: string;
+}
+
+const NaiveResultSchema = new EntitySchema<NaiveResult>({
+  name: 'NaiveResult',
+  tableName: 'naive_results',
+  columns: {
+    id: { type: Number, primary: true, generated: 'increment' },
+    messageId: { type: String, length: 100, unique: true },
+    result: { type: 'text' },
+  },
+});
+
+/** Where the receiver POSTs results; null when results are off. */
+const RESULT_URL = Symbol('naive-result-url');
+
 /** What the controller reads from Express's request (`rawBody` comes from `{ rawBody: true }`). */
 interface NaiveRequest {
   rawBody?: Buffer;
@@ -50,23 +73,52 @@ function sign(body: string | Buffer): string {
   return createHmac('sha256', NAIVE_SECRET).update(body).digest('hex');
 }
 
+function verified(request: NaiveRequest): boolean {
+  const given = Buffer.from(String(request.headers['x-signature'] ?? ''));
+  const expected = Buffer.from(sign(request.rawBody ?? Buffer.alloc(0)));
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Signs and POSTs a JSON body; throws unless the answer is `expected`. */
+async function postSigned(url: string, message: unknown, expected: number): Promise<void> {
+  const body = JSON.stringify(message);
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Signature': sign(body) },
+    body,
+  });
+  await response.arrayBuffer();
+  if (response.status !== expected) {
+    throw new Error(`${url} answered ${response.status}`);
+  }
+}
+
 @Controller('naive')
 class NaiveReceiveController {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(RESULT_URL) private readonly resultUrl: string | null,
+  ) {}
 
   @Post('receive')
   @HttpCode(202)
   async receive(@Req() request: NaiveRequest): Promise<{ status: string }> {
-    const raw = request.rawBody ?? Buffer.alloc(0);
-    const given = Buffer.from(String(request.headers['x-signature'] ?? ''));
-    const expected = Buffer.from(sign(raw));
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!verified(request)) {
       throw new UnauthorizedException();
     }
     const body = request.body as { message_id: string; payload: unknown };
     await this.dataSource
       .getRepository(NaiveMessageSchema)
       .insert({ messageId: body.message_id, payload: JSON.stringify(body.payload) });
+    if (this.resultUrl !== null) {
+      // After the answer, as a callback would go; a lost result shows as a bench that never ends.
+      const url = this.resultUrl;
+      setImmediate(() => {
+        postSigned(url, { message_id: body.message_id, result: { ok: true } }, 200).catch((error: unknown) =>
+          console.error('naive result POST failed', error),
+        );
+      });
+    }
     return { status: 'received' };
   }
 
@@ -81,17 +133,31 @@ class NaiveReceiveController {
 /** The naive sender: sign the body and POST it, nothing stored. */
 @Injectable()
 export class NaiveSender {
-  async send(url: string, messageId: string, payload: unknown): Promise<void> {
-    const body = JSON.stringify({ message_id: messageId, payload });
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-Signature': sign(body) },
-      body,
-    });
-    await response.arrayBuffer();
-    if (response.status !== 202) {
-      throw new Error(`naive receiver answered ${response.status}`);
+  send(url: string, messageId: string, payload: unknown): Promise<void> {
+    return postSigned(url, { message_id: messageId, payload }, 202);
+  }
+}
+
+/** With results on: the sender's endpoint that verifies a result and stores it. */
+@Controller('naive')
+class NaiveResultController {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly counter: CompletionCounter,
+  ) {}
+
+  @Post('result')
+  @HttpCode(200)
+  async result(@Req() request: NaiveRequest): Promise<{ status: string }> {
+    if (!verified(request)) {
+      throw new UnauthorizedException();
     }
+    const body = request.body as { message_id: string; result: unknown };
+    await this.dataSource
+      .getRepository(NaiveResultSchema)
+      .insert({ messageId: body.message_id, result: JSON.stringify(body.result) });
+    this.counter.hit();
+    return { status: 'stored' };
   }
 }
 
@@ -102,39 +168,66 @@ export interface NaivePair {
   receiveUrl: string;
   bareUrl: string;
   sender: NaiveSender;
+  /** With results on: hit once per result stored on the sender. */
+  results: CompletionCounter | null;
   close(): Promise<void>;
 }
 
-export async function startNaivePair(database: DatabaseKind, port: number): Promise<NaivePair> {
+/** `resultPort`: the sender listens there for results (results on); omitted, no result is sent. */
+export async function startNaivePair(
+  database: DatabaseKind,
+  port: number,
+  resultPort?: number,
+): Promise<NaivePair> {
   const db = await createBenchDatabase(database);
+  const senderDb = resultPort === undefined ? null : await createBenchDatabase(database);
+  const typeorm = (options: typeof db.options, entities: EntitySchema[]) =>
+    TypeOrmModule.forRoot({ ...options, entities, synchronize: true, logging: false } as Parameters<
+      typeof TypeOrmModule.forRoot
+    >[0]);
 
   @Module({
-    imports: [
-      TypeOrmModule.forRoot({
-        ...db.options,
-        entities: [NaiveMessageSchema],
-        synchronize: true,
-        logging: false,
-      } as Parameters<typeof TypeOrmModule.forRoot>[0]),
-    ],
+    imports: [typeorm(db.options, [NaiveMessageSchema])],
     controllers: [NaiveReceiveController],
+    providers: [
+      {
+        provide: RESULT_URL,
+        useValue: resultPort === undefined ? null : `http://127.0.0.1:${resultPort}/naive/result`,
+      },
+    ],
   })
   class NaiveReceiverModule {}
+
+  @Module({
+    imports: senderDb === null ? [] : [typeorm(senderDb.options, [NaiveResultSchema])],
+    controllers: senderDb === null ? [] : [NaiveResultController],
+    providers: [NaiveSender, CompletionCounter],
+  })
+  class NaiveResultSenderModule {}
 
   const receiver: INestApplication = await NestFactory.create(NaiveReceiverModule, {
     rawBody: true,
     logger: false,
   });
   await receiver.listen(port, '127.0.0.1');
-  const senderApp = await NestFactory.createApplicationContext(NaiveSenderModule, { logger: false });
+  let senderApp: INestApplication | Awaited<ReturnType<typeof NestFactory.createApplicationContext>>;
+  if (resultPort === undefined) {
+    senderApp = await NestFactory.createApplicationContext(NaiveSenderModule, { logger: false });
+  } else {
+    const app = await NestFactory.create(NaiveResultSenderModule, { rawBody: true, logger: false });
+    await app.listen(resultPort, '127.0.0.1');
+    senderApp = app;
+  }
   return {
     receiveUrl: `http://127.0.0.1:${port}/naive/receive`,
     bareUrl: `http://127.0.0.1:${port}/naive/bare`,
     sender: senderApp.get(NaiveSender),
+    results: resultPort === undefined ? null : senderApp.get(CompletionCounter),
     close: async () => {
       await senderApp.close();
       await receiver.close();
       await db.drop();
+      await senderDb?.drop();
     },
   };
 }

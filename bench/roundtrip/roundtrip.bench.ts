@@ -2,11 +2,13 @@
  * Round-trip bench: messages per second between two real Nest apps on 127.0.0.1, against a naive
  * pair (HMAC + fetch + one INSERT, no ledger, nonces or queue) measured in the same run, in two
  * setups: SQLite file + in-process queue, and PostgreSQL + Bull on Redis. Also the receive route
- * alone (pre-signed unique requests) against a bare Nest POST endpoint.
+ * alone (pre-signed unique requests) against a bare Nest POST endpoint. With `CALLBACKS=1` on
+ * PostgreSQL, also against the broker pairs a team would build instead (BullMQ, RabbitMQ), each
+ * with a PostgreSQL outbox and inbox and a result back.
  *
  * Run: npm run bench:roundtrip  (COUNT, CONCURRENCY, ROUNDS and SETUPS=sqlite,postgres override;
  * SETUPS=postgres-in-process measures PostgreSQL without Bull, to tell the queue's share;
- * SETUPS=postgres-bullmq the same on BullMQ)
+ * SETUPS=postgres-bullmq the same on BullMQ; PAIRS=bullmq,rabbitmq picks the broker pairs, PAIRS= none)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -17,9 +19,12 @@ import { formatTalktoTimestamp } from '../../lib/protocol/talkto.timestamp.js';
 import { freePort } from '../../test/support/free-port.js';
 import { SQLITE_WAL } from '../support/bench-database.util.js';
 import { formatRatio, printTable, spread } from '../support/bench-stats.util.js';
+import type { BaselinePair } from './baseline-pair.js';
 import { CompletionCounter, PingHandler, PingResults } from './bench-handler.fixture.js';
-import { type BenchTalktoApp, startBenchTalktoApp } from './talkto-app.bench.js';
+import { startBullmqPair } from './bullmq-pair.app.js';
 import { startNaivePair, type NaivePair } from './naive-pair.app.js';
+import { startRabbitmqPair } from './rabbitmq-pair.app.js';
+import { type BenchTalktoApp, startBenchTalktoApp } from './talkto-app.bench.js';
 
 // A baseline round of 200 lasts ~0.1 s, too short to leave its start-up (new keep-alive sockets, the
 // previous round's garbage) behind: the ratios came out ~1.5× too kind. 1000 measures steady state.
@@ -35,6 +40,19 @@ const CALLBACKS = process.env.CALLBACKS === '1';
  */
 const WORKERS = { sendConcurrency: CONCURRENCY, processConcurrency: CONCURRENCY };
 const REDIS_URL = 'redis://127.0.0.1:6379';
+const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+/** Broker pairs measured with `CALLBACKS=1` on PostgreSQL setups (they always carry a result back). */
+const PAIRS = (process.env.PAIRS ?? 'bullmq,rabbitmq').split(',').filter(Boolean);
+const BROKER_PAIRS: Record<string, { name: string; start: () => Promise<BaselinePair> }> = {
+  bullmq: {
+    name: 'BullMQ pair, PostgreSQL outbox/inbox',
+    start: () => startBullmqPair(REDIS_URL, CONCURRENCY),
+  },
+  rabbitmq: {
+    name: 'RabbitMQ pair, PostgreSQL outbox/inbox',
+    start: () => startRabbitmqPair(AMQP_URL, CONCURRENCY),
+  },
+};
 const SECRET = 'inventory-to-website-secret-0123456789';
 const PAYLOAD = { orderId: 'o-1001', quantity: 3, price: 19.99, note: 'Livraison après 18h — merci' };
 
@@ -166,18 +184,38 @@ async function post(url: string, body: string, headers: Array<[string, string]>,
   }
 }
 
+/** msg/s per round, and this process's CPU (all apps of the bench) per message in ms. */
+interface Series {
+  rates: number[];
+  cpuMs: number[];
+}
+
+const series = (): Series => ({ rates: [], cpuMs: [] });
+
+/** Runs one measurement and records its rate and Node's CPU per message. */
+async function measure(sink: Series, count: number, run: (count: number) => Promise<number>): Promise<void> {
+  const before = process.cpuUsage();
+  const rate = await run(count);
+  const used = process.cpuUsage(before);
+  sink.rates.push(rate);
+  sink.cpuMs.push((used.user + used.system) / 1000 / count);
+}
+
 interface SetupResult {
   setup: Setup;
-  talkto: number[];
-  naive: number[];
-  receive: number[];
-  receiveBusy: number[];
-  bare: number[];
+  talkto: Series;
+  naive: Series;
+  receive: Series;
+  receiveBusy: Series;
+  bare: Series;
+  /** Broker pairs by key, with `CALLBACKS=1` on PostgreSQL. */
+  pairs: Map<string, Series>;
 }
 
 async function runSetup(setup: Setup): Promise<SetupResult> {
   const prefixes: string[] = [];
-  const [senderPort, receiverPort, routePort, naivePort] = [
+  const [senderPort, receiverPort, routePort, naivePort, naiveResultPort] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -187,6 +225,7 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
   let routeOnly: BenchTalktoApp | undefined;
   let inventory: BenchTalktoApp | undefined;
   let naive: NaivePair | undefined;
+  const brokerPairs = new Map<string, BaselinePair>();
   try {
     const receiver = (): TalktoModuleOptions => ({
       service: 'website',
@@ -225,7 +264,14 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
       },
       CALLBACKS ? [CompletionCounter, PingResults] : [],
     );
-    naive = await startNaivePair(setup.database, naivePort);
+    naive = await startNaivePair(setup.database, naivePort, CALLBACKS ? naiveResultPort : undefined);
+    if (CALLBACKS && setup.database === 'postgres') {
+      for (const key of PAIRS) {
+        const pair = BROKER_PAIRS[key];
+        if (pair === undefined) throw new Error(`PAIRS: unknown pair "${key}" (bullmq, rabbitmq)`);
+        brokerPairs.set(key, await pair.start());
+      }
+    }
     const client = inventory.app.get(TalktoClient);
     const counter = website.app.get(CompletionCounter);
     // With callbacks, a round trip ends when the result is applied on the sender.
@@ -241,8 +287,23 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
       await withDeadline(done, `${count} ${CALLBACKS ? 'applied results' : 'handler runs'}`);
       return count / ((performance.now() - start) / 1000);
     };
-    const naiveRun = async (count: number) =>
-      count / (await pool(count, () => naivePair.sender.send(naivePair.receiveUrl, randomUUID(), PAYLOAD)));
+    // With results on, the naive round trip also ends when the result is stored on its sender.
+    const naiveRun = async (count: number) => {
+      const done = naivePair.results?.expect(count);
+      const start = performance.now();
+      await pool(count, () => naivePair.sender.send(naivePair.receiveUrl, randomUUID(), PAYLOAD));
+      if (done) await withDeadline(done, `${count} naive results`);
+      return count / ((performance.now() - start) / 1000);
+    };
+    const pairRun = (pair: BaselinePair) => async (count: number) => {
+      const done = pair.results.expect(count);
+      const start = performance.now();
+      await pool(count, () =>
+        pair.send({ messageId: randomUUID(), command: 'bench.ping', payload: PAYLOAD }),
+      );
+      await withDeadline(done, `${count} stored results`);
+      return count / ((performance.now() - start) / 1000);
+    };
     const receiveRun = async (count: number) => {
       const requests = presigned(count);
       return (
@@ -269,29 +330,44 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
     const warm = Math.max(30, Math.floor(COUNT / 5));
     await talktoRun(warm);
     await naiveRun(warm);
+    for (const pair of brokerPairs.values()) {
+      await pairRun(pair)(warm);
+    }
     if (!CALLBACKS) {
       await receiveRun(warm);
       await receiveBusyRun(warm);
       await bareRun(warm);
     }
 
-    const result: SetupResult = { setup, talkto: [], naive: [], receive: [], receiveBusy: [], bare: [] };
+    const result: SetupResult = {
+      setup,
+      talkto: series(),
+      naive: series(),
+      receive: series(),
+      receiveBusy: series(),
+      bare: series(),
+      pairs: new Map([...brokerPairs.keys()].map((key) => [key, series()])),
+    };
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which side goes first so drift on the shared machine hits both alike.
-      const pairs: Array<[number[], () => Promise<number>]> = [
-        [result.talkto, () => talktoRun(COUNT)],
-        [result.naive, () => naiveRun(COUNT)],
+      const pairs: Array<[Series, (count: number) => Promise<number>]> = [
+        [result.talkto, talktoRun],
+        [result.naive, naiveRun],
+        ...[...brokerPairs].map(([key, pair]): [Series, (count: number) => Promise<number>] => [
+          result.pairs.get(key)!,
+          pairRun(pair),
+        ]),
       ];
-      const receivePairs: Array<[number[], () => Promise<number>]> = [
-        [result.receive, () => receiveRun(COUNT)],
-        [result.receiveBusy, () => receiveBusyRun(COUNT)],
-        [result.bare, () => bareRun(COUNT)],
+      const receivePairs: Array<[Series, (count: number) => Promise<number>]> = [
+        [result.receive, receiveRun],
+        [result.receiveBusy, receiveBusyRun],
+        [result.bare, bareRun],
       ];
       // Pre-signed requests have no original on the sender for their callbacks to land on.
       for (const group of CALLBACKS ? [pairs] : [pairs, receivePairs]) {
         const ordered = round % 2 === 0 ? group : [...group].reverse();
         for (const [sink, run] of ordered) {
-          sink.push(await run());
+          await measure(sink, COUNT, run);
         }
       }
     }
@@ -301,15 +377,21 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
     await website?.close();
     await routeOnly?.close();
     await naive?.close();
+    for (const pair of brokerPairs.values()) {
+      await pair.close();
+      prefixes.push(...pair.redisPrefixes);
+    }
     await deleteRedisKeys(prefixes);
   }
 }
 
-const ratio = (a: number[], b: number[]) => a.map((value, i) => value / b[i]);
+const ratio = (a: Series, b: Series) => a.rates.map((value, i) => value / b.rates[i]);
 const rate = (values: number[]) => {
   const { median, min, max } = spread(values);
   return [median.toFixed(0), `${min.toFixed(0)}–${max.toFixed(0)}`];
 };
+const cpu = (values: number[]) => spread(values).median.toFixed(2);
+const HEADER = ['measurement', 'median msg/s', 'min–max msg/s', 'Node CPU ms/msg', 'Talkto ÷ this'];
 
 const summary: string[] = [];
 let missed = false;
@@ -319,33 +401,71 @@ for (const setup of ALL_SETUPS.filter((item) => SETUPS.includes(item.key))) {
     `\n${setup.name}${setup.database === 'sqlite' ? (SQLITE_WAL ? ' (WAL)' : ' (rollback journal)') : ''}${CALLBACKS ? ', result callbacks on' : ''}: ${COUNT} messages × ${ROUNDS} rounds, ${CONCURRENCY} in flight`,
   );
   const roundTrip = ratio(result.talkto, result.naive);
-  const receive = ratio(result.receive, result.bare);
-  const receiveBusy = ratio(result.receiveBusy, result.bare);
-  const rows = [
+  const toPairs = [...result.pairs].map(([key, measured]) => ({
+    key,
+    measured,
+    ratio: ratio(result.talkto, measured),
+  }));
+  // Node CPU is this process only (every app of the bench runs in it); database and broker CPU are not in it.
+  printTable(HEADER, [
     [
       CALLBACKS ? 'Talkto send() → result applied' : 'Talkto send() → handler done',
-      ...rate(result.talkto),
+      ...rate(result.talkto.rates),
+      cpu(result.talkto.cpuMs),
+      '',
+    ],
+    [
+      CALLBACKS ? 'naive HMAC + fetch + INSERT, signed result POSTed back' : 'naive HMAC + fetch + INSERT',
+      ...rate(result.naive.rates),
+      cpu(result.naive.cpuMs),
       formatRatio(roundTrip),
     ],
-    ['naive HMAC + fetch + INSERT', ...rate(result.naive), '1.00×'],
-  ];
-  if (!CALLBACKS) {
-    rows.push(
-      ['Talkto receive route alone (pre-signed)', ...rate(result.receive), formatRatio(receive)],
-      ['  … with its handlers running alongside', ...rate(result.receiveBusy), formatRatio(receiveBusy)],
-      ['bare Nest POST (parse JSON, 200)', ...rate(result.bare), '1.00×'],
+    ...toPairs.map(({ key, measured, ratio: toPair }) => [
+      BROKER_PAIRS[key].name,
+      ...rate(measured.rates),
+      cpu(measured.cpuMs),
+      formatRatio(toPair),
+    ]),
+  ]);
+  const pairSummary = toPairs
+    .map(({ key, ratio: toPair }) => `, ${formatRatio(toPair)} of the ${key} pair`)
+    .join('');
+  if (CALLBACKS) {
+    summary.push(
+      `${setup.key}: round trip with result callbacks ${formatRatio(roundTrip)} of naive${pairSummary}`,
+    );
+  } else {
+    const receive = ratio(result.receive, result.bare);
+    const receiveBusy = ratio(result.receiveBusy, result.bare);
+    console.log('');
+    printTable(HEADER, [
+      [
+        'Talkto receive route alone (pre-signed)',
+        ...rate(result.receive.rates),
+        cpu(result.receive.cpuMs),
+        '',
+      ],
+      [
+        '  … with its handlers running alongside',
+        ...rate(result.receiveBusy.rates),
+        cpu(result.receiveBusy.cpuMs),
+        '',
+      ],
+      [
+        'bare Nest POST (parse JSON, 200)',
+        ...rate(result.bare.rates),
+        cpu(result.bare.cpuMs),
+        `${formatRatio(receive)}; alongside ${formatRatio(receiveBusy)}`,
+      ],
+    ]);
+    missed ||= setup.target && spread(receive).median < 0.5;
+    summary.push(
+      `${setup.key}: round trip ${formatRatio(roundTrip)} of naive, receive route ${formatRatio(receive)} of bare (${formatRatio(receiveBusy)} with handlers alongside)`,
     );
   }
-  printTable(['measurement', 'median msg/s', 'min–max msg/s', 'ratio to its baseline'], rows);
-  missed ||=
-    setup.target && (spread(roundTrip).median < 1 / 3 || (!CALLBACKS && spread(receive).median < 0.5));
-  summary.push(
-    CALLBACKS
-      ? `${setup.key}: round trip with result callbacks ${formatRatio(roundTrip)} of naive`
-      : `${setup.key}: round trip ${formatRatio(roundTrip)} of naive, receive route ${formatRatio(receive)} of bare (${formatRatio(receiveBusy)} with handlers alongside)`,
-  );
+  missed ||= setup.target && spread(roundTrip).median < 1 / 3;
 }
 console.log(
-  `\nSUMMARY roundtrip (ratio = our msg/s / baseline msg/s, targets ≥ 0.33× round trip and ≥ 0.5× receive, ${missed ? 'MISSED' : 'met'}): ${summary.join('; ')}`,
+  `\nSUMMARY roundtrip (ratio = our msg/s / baseline msg/s, targets ≥ 0.33× round trip and ≥ 0.5× receive, ${missed ? 'MISSED' : 'met'}; issue 20 aims at ≥ 0.5× the BullMQ pair with callbacks): ${summary.join('; ')}`,
 );
 process.exit(0);

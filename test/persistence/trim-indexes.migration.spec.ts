@@ -74,6 +74,14 @@ describe.each(DATABASE_KINDS)('the index trim migration on %s', (kind) => {
     expect(await indexNames(dataSource)).toEqual(after);
   });
 
+  it('keys the due-retry index by status, due time and id, in that order', async () => {
+    expect(await keyColumns(dataSource, kind, 'talkto_messages_retry_due_idx')).toEqual([
+      'overall_status',
+      'next_retry_at',
+      'id',
+    ]);
+  });
+
   (kind === 'mariadb' ? it.skip : it)(
     'makes the sparse indexes partial where the engine has them',
     async () => {
@@ -82,6 +90,7 @@ describe.each(DATABASE_KINDS)('the index trim migration on %s', (kind) => {
         ['talkto_messages_locked_at_idx', 'locked_at'],
         ['talkto_messages_parent_message_id_idx', 'parent_message_id'],
         ['talkto_messages_correlation_time_idx', 'correlation_id'],
+        ['talkto_messages_business_key_idx', 'business_key'],
       ]) {
         expect(definitions[index]).toMatch(new RegExp(`WHERE \\(?"?${column}"? IS NOT NULL`, 'i'));
       }
@@ -116,6 +125,20 @@ async function indexDefinitions(dataSource: DataSource, kind: string): Promise<R
           [TALKTO_TABLES.messages],
         );
   return Object.fromEntries(rows.map((row) => [row.name, row.definition]));
+}
+
+/** An index's key columns in key order, from the engine's own catalogue. */
+async function keyColumns(dataSource: DataSource, kind: string, index: string): Promise<string[]> {
+  if (kind === 'mariadb') {
+    const rows: Array<{ Column_name: string }> = await dataSource.query(
+      `SHOW INDEX FROM ${TALKTO_TABLES.messages} WHERE Key_name = ?`,
+      [index],
+    );
+    return rows.map((row) => row.Column_name);
+  }
+  const definition = (await indexDefinitions(dataSource, kind))[index];
+  const keys = /\(([^)]*)\)/.exec(definition)![1];
+  return keys.split(',').map((key) => key.trim().replace(/"/g, ''));
 }
 
 async function count(dataSource: DataSource, table: string): Promise<number> {

@@ -63,6 +63,7 @@ export class TalktoDeadLetterEntity {
   @Column({ name: 'status', type: 'varchar', length: 40, default: 'open' })
   status!: DeadLetterStatus;
 
+  @Index('talkto_dead_letters_created_at_idx')
   @TimestampColumn('created_at')
   createdAt!: Date | null;
 

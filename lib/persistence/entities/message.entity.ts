@@ -11,9 +11,10 @@ export type MessageDirection = 'incoming' | 'outgoing';
  * query listed in docs/indexes.md; an index no query reads only slows every status change.
  */
 @Entity(TALKTO_TABLES.messages)
-@Index('talkto_messages_retry_due_idx', ['overallStatus', 'nextRetryAt'])
+@Index('talkto_messages_retry_due_idx', ['overallStatus', 'nextRetryAt', 'id'])
 @Index('talkto_messages_lease_idx', ['overallStatus', 'lockedUntil'])
 @Index('talkto_messages_command_time_idx', ['command', 'createdAt'])
+@Index('talkto_messages_service_time_idx', ['sourceService', 'targetService', 'createdAt'])
 // Partial on PostgreSQL and SQLite (the migration's WHERE); whole on MySQL/MariaDB.
 @Index('talkto_messages_correlation_time_idx', ['correlationId', 'createdAt'], {
   where: 'correlation_id IS NOT NULL',
@@ -22,6 +23,7 @@ export type MessageDirection = 'incoming' | 'outgoing';
   where: 'parent_message_id IS NOT NULL',
 })
 @Index('talkto_messages_locked_at_idx', ['lockedAt'], { where: 'locked_at IS NOT NULL' })
+@Index('talkto_messages_business_key_idx', ['businessKey'], { where: 'business_key IS NOT NULL' })
 export class TalktoMessageEntity {
   @IdColumn(TALKTO_TABLES.messages)
   id!: number;
@@ -112,6 +114,7 @@ export class TalktoMessageEntity {
   @Column({ name: 'last_response', type: 'text', nullable: true })
   lastResponse!: string | null;
 
+  @Index('talkto_messages_sent_at_idx')
   @TimestampColumn('sent_at')
   sentAt!: Date | null;
 

@@ -18,7 +18,6 @@ const UNREAD: Array<[table: string, IndexSpec[]]> = [
         'correlation_id',
         'direction',
         'command',
-        'business_key',
         'idempotency_key',
         'source_action_status',
         'transport_status',
@@ -27,13 +26,11 @@ const UNREAD: Array<[table: string, IndexSpec[]]> = [
         'overall_status',
         'next_attempt_at',
         'next_retry_at',
-        'sent_at',
         'failed_at',
       ]),
       [`${M}_source_target_idx`, ['source_service', 'target_service']],
       [`${M}_retry_lookup_idx`, ['direction', 'overall_status', 'next_retry_at']],
       [`${M}_target_status_idx`, ['direction', 'target_service', 'overall_status']],
-      [`${M}_service_time_idx`, ['source_service', 'target_service', 'created_at']],
     ],
   ],
   [TALKTO_TABLES.attempts, single(TALKTO_TABLES.attempts, ['stage', 'status'])],
@@ -41,19 +38,17 @@ const UNREAD: Array<[table: string, IndexSpec[]]> = [
     TALKTO_TABLES.events,
     single(TALKTO_TABLES.events, ['service_name', 'event_type', 'reported_to_central_at']),
   ],
-  [
-    TALKTO_TABLES.deadLetters,
-    single(TALKTO_TABLES.deadLetters, ['direction', 'reprocessed_at', 'created_at']),
-  ],
+  [TALKTO_TABLES.deadLetters, single(TALKTO_TABLES.deadLetters, ['direction', 'reprocessed_at'])],
   [
     TALKTO_TABLES.nonces,
     single(TALKTO_TABLES.nonces, ['source_service', 'target_service', 'message_id', 'used_at', 'expires_at']),
   ],
 ];
 
-/** Due retries, oldest first: the sweeper, the backlog gauge, the health probe, the panel. */
 const ADDED: IndexSpec[] = [
-  [`${M}_retry_due_idx`, ['overall_status', 'next_retry_at']],
+  // Due retries, oldest first (sweeper, backlog gauge, health probe, panel); `id` last because
+  // the sweeper orders by (next_retry_at, id) and should read only its batch.
+  [`${M}_retry_due_idx`, ['overall_status', 'next_retry_at', 'id']],
   // Operator stale recovery; only claimed rows carry a lock time.
   [`${M}_locked_at_idx`, ['locked_at'], 'locked_at IS NOT NULL'],
 ];
@@ -62,6 +57,7 @@ const ADDED: IndexSpec[] = [
 const MADE_PARTIAL: IndexSpec[] = [
   [`${M}_parent_message_id_idx`, ['parent_message_id'], 'parent_message_id IS NOT NULL'],
   [`${M}_correlation_time_idx`, ['correlation_id', 'created_at'], 'correlation_id IS NOT NULL'],
+  [`${M}_business_key_idx`, ['business_key'], 'business_key IS NOT NULL'],
 ];
 
 /**
