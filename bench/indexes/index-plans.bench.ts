@@ -13,8 +13,10 @@ import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource, Logger } from 'typeorm';
 import {
+  DeadLetterService,
   PruneService,
   ReportService,
+  RetryService,
   StaleRecoveryService,
   TALKTO_ENTITIES,
   TALKTO_MIGRATIONS,
@@ -102,6 +104,9 @@ function catalogue(get: <T>(type: new (...args: never[]) => T) => T, now: Date) 
       'operator: stale recovery',
       () => get(StaleRecoveryService).recover({ dryRun: true, olderThanMinutes: 5 }),
     ],
+    ['operator: retry failed (dry run)', () => get(RetryService).retryFailed({ dryRun: true })],
+    ['operator: reprocess dead letters (dry run)', () => get(DeadLetterService).reprocess({ dryRun: true })],
+    ['operator: list dead letters', () => get(DeadLetterService).list({ status: 'open' })],
     ['operator: prune (dry run, batch 1000)', () => get(PruneService).prune({ dryRun: true, limit: 1000 })],
     ['operator: report (last hour)', () => get(ReportService).report({ hours: 1 })],
     ['operator: trace by message id', () => get(TraceService).trace({ messageId: 'm-4242' })],

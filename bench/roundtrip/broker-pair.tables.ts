@@ -4,7 +4,9 @@
  * the receiver writes an inbox row under a unique message id in the same transaction as the
  * handler's effect, so a redelivered job runs the handler once.
  */
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { type DataSource, EntitySchema } from 'typeorm';
+import type { TestDatabase } from '../../test/support/databases.js';
 
 interface OutgoingCommand {
   id: number;
@@ -52,8 +54,15 @@ const InboxCommandSchema = new EntitySchema<InboxCommand>({
   },
 });
 
-export const SENDER_ENTITIES = [OutgoingCommandSchema];
-export const RECEIVER_ENTITIES = [InboxCommandSchema];
+export const SENDER_ENTITIES: EntitySchema[] = [OutgoingCommandSchema];
+export const RECEIVER_ENTITIES: EntitySchema[] = [InboxCommandSchema];
+
+/** One side's database, its tables created from the entities (a bench database, dropped afterwards). */
+export function pairDatabase(db: TestDatabase, entities: EntitySchema[]) {
+  return TypeOrmModule.forRoot({ ...db.options, entities, synchronize: true, logging: false } as Parameters<
+    typeof TypeOrmModule.forRoot
+  >[0]);
+}
 
 /** What travels on the command queue and back on the result queue. */
 export interface CommandMessage {

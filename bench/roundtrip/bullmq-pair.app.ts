@@ -9,13 +9,14 @@ import { randomBytes } from 'node:crypto';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BullModule, InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type { Job, Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { createBenchDatabase } from '../support/bench-database.util.js';
 import { CompletionCounter } from './bench-handler.fixture.js';
 import {
   type CommandMessage,
+  pairDatabase,
   receiveCommand,
   RECEIVER_ENTITIES,
   recordOutgoing,
@@ -40,10 +41,6 @@ export async function startBullmqPair(redisUrl: string, concurrency: number): Pr
     await createBenchDatabase('postgres'),
     await createBenchDatabase('postgres'),
   ];
-  const typeorm = (db: typeof senderDb, entities: unknown[]) =>
-    TypeOrmModule.forRoot({ ...db.options, entities, synchronize: true, logging: false } as Parameters<
-      typeof TypeOrmModule.forRoot
-    >[0]);
 
   @Injectable()
   class CommandSender {
@@ -89,7 +86,7 @@ export async function startBullmqPair(redisUrl: string, concurrency: number): Pr
 
   @Module({
     imports: [
-      typeorm(senderDb, SENDER_ENTITIES),
+      pairDatabase(senderDb, SENDER_ENTITIES),
       bull,
       BullModule.registerQueue({ name: COMMANDS }, { name: RESULTS }),
     ],
@@ -99,7 +96,7 @@ export async function startBullmqPair(redisUrl: string, concurrency: number): Pr
 
   @Module({
     imports: [
-      typeorm(receiverDb, RECEIVER_ENTITIES),
+      pairDatabase(receiverDb, RECEIVER_ENTITIES),
       bull,
       BullModule.registerQueue({ name: COMMANDS }, { name: RESULTS }),
     ],

@@ -161,9 +161,6 @@ class NaiveResultController {
   }
 }
 
-@Module({ providers: [NaiveSender] })
-class NaiveSenderModule {}
-
 export interface NaivePair {
   receiveUrl: string;
   bareUrl: string;
@@ -203,20 +200,20 @@ export async function startNaivePair(
     controllers: senderDb === null ? [] : [NaiveResultController],
     providers: [NaiveSender, CompletionCounter],
   })
-  class NaiveResultSenderModule {}
+  class NaiveSenderModule {}
 
   const receiver: INestApplication = await NestFactory.create(NaiveReceiverModule, {
     rawBody: true,
     logger: false,
   });
   await receiver.listen(port, '127.0.0.1');
-  let senderApp: INestApplication | Awaited<ReturnType<typeof NestFactory.createApplicationContext>>;
-  if (resultPort === undefined) {
-    senderApp = await NestFactory.createApplicationContext(NaiveSenderModule, { logger: false });
-  } else {
-    const app = await NestFactory.create(NaiveResultSenderModule, { rawBody: true, logger: false });
-    await app.listen(resultPort, '127.0.0.1');
-    senderApp = app;
+  // Without results the sender needs no server: an application context, as before.
+  const senderApp =
+    resultPort === undefined
+      ? await NestFactory.createApplicationContext(NaiveSenderModule, { logger: false })
+      : await NestFactory.create(NaiveSenderModule, { rawBody: true, logger: false });
+  if (resultPort !== undefined) {
+    await (senderApp as INestApplication).listen(resultPort, '127.0.0.1');
   }
   return {
     receiveUrl: `http://127.0.0.1:${port}/naive/receive`,

@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Module, type OnModuleDestroy } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { type ChannelModel, type ConfirmChannel, connect, type ConsumeMessage } from 'amqplib';
 import type { DataSource } from 'typeorm';
 import { createBenchDatabase } from '../support/bench-database.util.js';
@@ -17,6 +17,7 @@ import type { BaselinePair } from './baseline-pair.js';
 import { CompletionCounter } from './bench-handler.fixture.js';
 import {
   type CommandMessage,
+  pairDatabase,
   receiveCommand,
   RECEIVER_ENTITIES,
   recordOutgoing,
@@ -87,10 +88,6 @@ export async function startRabbitmqPair(amqpUrl: string, concurrency: number): P
     await createBenchDatabase('postgres'),
     await createBenchDatabase('postgres'),
   ];
-  const typeorm = (db: typeof senderDb, entities: unknown[]) =>
-    TypeOrmModule.forRoot({ ...db.options, entities, synchronize: true, logging: false } as Parameters<
-      typeof TypeOrmModule.forRoot
-    >[0]);
   const brokerProvider = {
     provide: BROKER,
     useFactory: () => openBroker(amqpUrl, commands, results, concurrency),
@@ -125,13 +122,13 @@ export async function startRabbitmqPair(amqpUrl: string, concurrency: number): P
   }
 
   @Module({
-    imports: [typeorm(senderDb, SENDER_ENTITIES)],
+    imports: [pairDatabase(senderDb, SENDER_ENTITIES)],
     providers: [brokerProvider, BrokerCloser, CommandSender, CompletionCounter],
   })
   class SenderModule {}
 
   @Module({
-    imports: [typeorm(receiverDb, RECEIVER_ENTITIES)],
+    imports: [pairDatabase(receiverDb, RECEIVER_ENTITIES)],
     providers: [brokerProvider, BrokerCloser, CommandConsumer],
   })
   class ReceiverModule {}
