@@ -114,7 +114,7 @@ function catalogue(get: <T>(type: new (...args: never[]) => T) => T, now: Date) 
     ['panel: messages, no filter', () => get(PanelQueries).messages({ page: 1 }, 50)],
     ['panel: messages by status', () => get(PanelQueries).messages({ page: 1, status: 'failed_final' }, 50)],
     ['panel: messages by command', () => get(PanelQueries).messages({ page: 1, command: 'cmd.7' }, 50)],
-    ['panel: messages by peer', () => get(PanelQueries).messages({ page: 1, peer: 'billing' }, 50)],
+    ['panel: messages by peer', () => get(PanelQueries).messages({ page: 1, service: 'billing' }, 50)],
     [
       'panel: messages in a time range',
       () => get(PanelQueries).messages({ page: 1, from: dayAgo, to: hourAgo }, 50),
@@ -123,7 +123,10 @@ function catalogue(get: <T>(type: new (...args: never[]) => T) => T, now: Date) 
     ['panel: correlation', () => get(PanelQueries).correlation('c-707')],
     ['panel: dead letters', () => get(PanelQueries).deadLetters()],
     ['panel: due retries', () => get(PanelQueries).dueRetries(now)],
-    ['panel: peer health', () => get(PanelQueries).peerHealth('inventory', ['billing'], dayAgo)],
+    [
+      'panel: passive health of a peer',
+      () => get(PanelQueries).passiveHealth('inventory', 'outgoing', 'billing', dayAgo, now),
+    ],
   ] as const;
 }
 
