@@ -25,6 +25,8 @@ export interface StaleRecoverySummary {
   recovered: number;
   staleProcessingRecovered: number;
   orphanedClaimsRecovered: number;
+  /** Sends whose result was applied while their sender was gone: closed, not sent again. */
+  abandonedSendsClosed: number;
   /** Exhausted: moved to `failed_final` (and dead-lettered). */
   failed: number;
   skipped: number;
@@ -79,11 +81,15 @@ export class StaleRecoveryService {
       .take(limit);
     if (input.direction) query.andWhere('m.direction = :direction', { direction: input.direction });
     const candidates = (await query.getMany()).filter((row) => ownsMessage(row, this.options.service));
+    const filter = { service: this.options.service };
+    const abandoned =
+      input.direction === 'incoming' ? [] : await this.recovery.findAbandonedSends(now, limit, filter);
     const summary: StaleRecoverySummary = {
-      candidates: candidates.length,
+      candidates: candidates.length + abandoned.length,
       recovered: 0,
       staleProcessingRecovered: 0,
       orphanedClaimsRecovered: 0,
+      abandonedSendsClosed: 0,
       failed: 0,
       skipped: 0,
       claimChanged: 0,
@@ -91,13 +97,16 @@ export class StaleRecoveryService {
       direction: input.direction ?? 'all',
       olderThanMinutes,
       dryRun: input.dryRun === true,
-      messages: candidates.map((row) => ({
+      messages: [...candidates, ...abandoned].map((row) => ({
         messageId: row.messageId,
         direction: row.direction,
         status: row.overallStatus,
       })),
     };
     if (summary.dryRun) return summary;
+    if (abandoned.length > 0) {
+      summary.abandonedSendsClosed = await this.recovery.closeAbandonedSends(now, abandoned.length, filter);
+    }
     const deps = {
       messages: this.messages,
       recovery: this.recovery,

@@ -88,14 +88,14 @@ export async function recordLateSendAnswer(
 /**
  * Sends whose result was applied while they were in flight and whose sender never came back: the
  * lease ran out with the row still locked and `transport_status = sending`. Stale recovery must
- * not send them again (their overall status is no longer `sending`), so this closes them instead.
+ * not send them again (their overall status is no longer `sending`), so they are closed instead.
  */
-export async function closeAbandonedSends(
+export function findAbandonedSends(
   dataSource: DataSource,
   now: Date,
   limit: number,
   service?: string,
-): Promise<number> {
+): Promise<TalktoMessageEntity[]> {
   const query = dataSource.manager
     .createQueryBuilder(TalktoMessageEntity, 'm')
     .where('m.transport_status = :sending', { sending: S.sending })
@@ -103,8 +103,18 @@ export async function closeAbandonedSends(
     .andWhere("m.direction = 'outgoing'")
     .andWhere('m.locked_until < :now', { now });
   if (service !== undefined) query.andWhere('m.source_service = :service', { service });
+  return query.orderBy('m.locked_until', 'ASC').limit(limit).getMany();
+}
+
+/** Closes what `findAbandonedSends` finds; the count of rows closed (another actor may win a row). */
+export async function closeAbandonedSends(
+  dataSource: DataSource,
+  now: Date,
+  limit: number,
+  service?: string,
+): Promise<number> {
   let closed = 0;
-  for (const row of await query.orderBy('m.locked_until', 'ASC').limit(limit).getMany()) {
+  for (const row of await findAbandonedSends(dataSource, now, limit, service)) {
     const claim = { id: row.id, workerId: row.lockedBy ?? '', heldStatus: S.sending };
     const answer: LateSendAnswer = {
       transport: { transportStatus: S.failed },

@@ -14,7 +14,7 @@ import type {
 } from './message-ledger.interfaces.js';
 import { MessageStatus as S } from './message.statuses.js';
 import { type LedgerCore, UNLOCKED } from './ledger.core.js';
-import { closeAbandonedSends } from './late-send-answer.js';
+import { closeAbandonedSends, findAbandonedSends } from './late-send-answer.js';
 import { runInTransaction, runStandaloneWrite, updateRows } from './statements/index.js';
 
 type MessageChanges = QueryDeepPartialEntity<TalktoMessageEntity>;
@@ -99,6 +99,11 @@ export class RecoveryLedger {
       .andWhere('m.locked_until < :now', { now });
     if (filter.direction) query.andWhere('m.direction = :direction', { direction: filter.direction });
     return ownedBy(query, filter.service).orderBy('m.locked_until', 'ASC').limit(limit).getMany();
+  }
+
+  /** Expired send claims whose result was applied meanwhile, oldest lease first. */
+  findAbandonedSends(now: Date, limit: number, filter: DueRowFilter = {}): Promise<TalktoMessageEntity[]> {
+    return findAbandonedSends(this.core.dataSource, now, limit, filter.service);
   }
 
   /** Expired send claims whose result was applied meanwhile: closed, never sent again (see `closeAbandonedSends`). */

@@ -143,6 +143,41 @@ describe.each(DATABASE_KINDS)('sweeper and operator services on %s', (kind) => {
     expect(handOversOf(message.id)).toBe(1);
   });
 
+  it('closes a send whose result was applied while its sender was gone, and never sends it again', async () => {
+    const message = await newOutgoing();
+    const lockedAt = new Date(context.clock.now().getTime() - 20 * 60_000);
+    await context.dataSource.manager.update(
+      TalktoMessageEntity,
+      { id: message.id },
+      {
+        overallStatus: 'completed',
+        transportStatus: 'sending',
+        attempts: 1,
+        lockedAt,
+        lockedBy: 'sender:dead-host:2',
+        lockedUntil: new Date(lockedAt.getTime() + 300_000),
+      },
+    );
+    const service = context.module.get(StaleRecoveryService);
+    const dry = await service.recover({ dryRun: true, direction: 'outgoing' });
+    expect(dry.messages).toContainEqual({
+      messageId: message.messageId,
+      direction: 'outgoing',
+      status: 'completed',
+    });
+    expect((await reload(message.id)).transportStatus).toBe('sending');
+
+    const summary = await service.recover({ direction: 'outgoing' });
+    expect(summary.abandonedSendsClosed).toBe(1);
+    expect(await reload(message.id)).toMatchObject({
+      overallStatus: 'completed',
+      transportStatus: 'failed',
+      lockedBy: null,
+    });
+    expect(handOversOf(message.id)).toBe(0);
+    expect((await service.recover({ direction: 'outgoing' })).abandonedSendsClosed).toBe(0);
+  });
+
   it('prunes only terminal messages older than the cutoff, with dry run first', async () => {
     const old = await newOutgoing();
     const inFlight = await newOutgoing();

@@ -6,7 +6,8 @@ import { CliExitCode } from '../cli.constants.js';
 
 export const recoverStaleCommand: CliCommand = {
   name: 'recover-stale',
-  summary: 'Take back sending/processing claims and dispatch claims whose worker died',
+  summary:
+    'Take back sending/processing claims and dispatch claims whose worker died; close sends whose result came meanwhile',
   usage: '[--direction=incoming|outgoing] [--older-than=<minutes>] [--limit=100] [--dry-run] [--json]',
   options: {
     direction: { type: 'string' },
@@ -38,6 +39,7 @@ export const recoverStaleCommand: CliCommand = {
     output.line(`Recovered: ${summary.recovered}`);
     output.line(`Stale processing recovered: ${summary.staleProcessingRecovered}`);
     output.line(`Orphaned dispatch claims recovered: ${summary.orphanedClaimsRecovered}`);
+    output.line(`Abandoned sends closed (result already applied): ${summary.abandonedSendsClosed}`);
     output.line(`Failed/dead-lettered: ${summary.failed}`);
     output.line(`Skipped: ${summary.skipped}`);
     output.line(`Claim changed: ${summary.claimChanged}`);
