@@ -25,6 +25,7 @@ import {
 } from '../../lib/index.js';
 import { TalktoBacklogReader } from '../../lib/metrics/talkto-backlog.reader.js';
 import { PanelQueries } from '../../lib/panel/panel.queries.js';
+import { PassiveHealthQueries } from '../../lib/panel/passive-health.queries.js';
 import { MessageLog } from '../../lib/persistence/message.log.js';
 import { NonceStore } from '../../lib/persistence/nonce.store.js';
 import { RecoveryLedger } from '../../lib/persistence/recovery.ledger.js';
@@ -124,8 +125,17 @@ function catalogue(get: <T>(type: new (...args: never[]) => T) => T, now: Date) 
     ['panel: dead letters', () => get(PanelQueries).deadLetters()],
     ['panel: due retries', () => get(PanelQueries).dueRetries(now)],
     [
-      'panel: passive health of a peer',
-      () => get(PanelQueries).passiveHealth('inventory', 'outgoing', 'billing', dayAgo, now),
+      'panel: passive health of every peer',
+      () =>
+        get(PassiveHealthQueries).forPeers(
+          'inventory',
+          [
+            { direction: 'outgoing', peer: 'billing' },
+            { direction: 'incoming', peer: 'billing' },
+          ],
+          dayAgo,
+          now,
+        ),
     ],
   ] as const;
 }

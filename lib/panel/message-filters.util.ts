@@ -18,6 +18,10 @@ export interface MessageFilters {
   from?: Date;
   to?: Date;
   page: number;
+  /** `per_page`, clamped to 1..100; the panel's configured size when absent. */
+  perPage?: number;
+  /** A substring search looks at rows below this id only: where the previous search stopped. */
+  before?: number;
 }
 
 const STATUSES = new Set<string>(Object.values(MessageStatus));
@@ -44,6 +48,8 @@ export function parseMessageFilters(raw: Record<string, unknown>): MessageFilter
   const status = text('status');
   const completion = text('completion_state', 'completionState');
   const page = Number(text('page') ?? 1);
+  const perPage = Number(text('per_page') ?? NaN);
+  const before = Number(text('before') ?? NaN);
   return {
     direction: direction === 'incoming' || direction === 'outgoing' ? direction : undefined,
     status: status !== undefined && STATUSES.has(status) ? status : undefined,
@@ -57,6 +63,8 @@ export function parseMessageFilters(raw: Record<string, unknown>): MessageFilter
     from: parseDate(text('created_from', 'from')),
     to: parseDate(text('created_to', 'to')),
     page: Number.isSafeInteger(page) && page > 0 && page <= 100_000 ? page : 1,
+    perPage: Number.isSafeInteger(perPage) ? Math.min(100, Math.max(1, perPage)) : undefined,
+    before: Number.isSafeInteger(before) && before > 0 ? before : undefined,
   };
 }
 
@@ -74,5 +82,7 @@ export function filterQuery(filters: MessageFilters): Record<string, string | un
     idempotency_key: filters.idempotencyKey,
     created_from: filters.from?.toISOString(),
     created_to: filters.to?.toISOString(),
+    per_page: filters.perPage === undefined ? undefined : String(filters.perPage),
+    before: filters.before === undefined ? undefined : String(filters.before),
   };
 }

@@ -6,7 +6,8 @@ import { MessageStatus as S } from '../persistence/message.statuses.js';
 import { TALKTO_MODULE_OPTIONS, TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { type ActiveHealthResult, ActiveHealthChecker } from './active-health.checker.js';
 import { type ConnectionFacts, connectionFacts } from './connection-facts.util.js';
-import { type PanelDirection, type PassiveHealthFacts, PanelQueries } from './panel.queries.js';
+import { type PanelDirection } from './panel.queries.js';
+import { type PassiveHealthFacts, PassiveHealthQueries } from './passive-health.queries.js';
 import { type ResolvedPanelOptions, TALKTO_PANEL_OPTIONS } from './panel-options.resolver.js';
 
 export type PassiveHealthState = 'healthy' | 'degraded' | 'failing' | 'misconfigured' | 'unknown';
@@ -50,7 +51,7 @@ export function passiveState(facts: PassiveHealthFacts, configured: boolean): Pa
 @Injectable()
 export class PanelConnections {
   constructor(
-    private readonly queries: PanelQueries,
+    private readonly queries: PassiveHealthQueries,
     private readonly checker: ActiveHealthChecker,
     private readonly clock: TalktoClock,
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
@@ -70,15 +71,23 @@ export class PanelConnections {
   async list(withActive: boolean): Promise<PanelConnection[]> {
     const now = this.clock.now();
     const since = new Date(now.getTime() - this.panel.healthWindowMs);
-    return Promise.all(
-      this.facts().map(async (facts) => {
-        const [stored, active] = await Promise.all([
-          this.queries.passiveHealth(this.options.service, facts.direction, facts.service, since, now),
-          withActive ? this.checker.check(facts.direction, facts.service) : null,
-        ]);
-        return { facts, passive: passiveState(stored, facts.configured), active };
-      }),
-    );
+    const all = this.facts();
+    const [stored, active] = await Promise.all([
+      this.queries.forPeers(
+        this.options.service,
+        all.map((facts) => ({ direction: facts.direction, peer: facts.service })),
+        since,
+        now,
+      ),
+      Promise.all(
+        all.map((facts) => (withActive ? this.checker.check(facts.direction, facts.service) : null)),
+      ),
+    ]);
+    return all.map((facts, index) => ({
+      facts,
+      passive: passiveState(stored[index], facts.configured),
+      active: active[index],
+    }));
   }
 
   check(direction: PanelDirection, service: string): Promise<ActiveHealthResult> {

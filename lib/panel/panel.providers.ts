@@ -9,6 +9,7 @@ import { resolvePanel, TALKTO_PANEL_OPTIONS } from './panel-options.resolver.js'
 import { PanelFormSupport } from './panel-form.support.js';
 import { TalktoPanelOperations } from './panel-operations.port.js';
 import { PanelQueries } from './panel.queries.js';
+import { PassiveHealthQueries } from './passive-health.queries.js';
 import { ReliabilityPanelOperations } from './reliability-panel.operations.js';
 import type { TalktoPanelOptions } from './talkto-panel-options.interface.js';
 
@@ -29,6 +30,7 @@ export function panelProviders(options: TalktoPanelOptions | undefined): Provide
   if (!resolved) return [];
   return [
     PanelQueries,
+    PassiveHealthQueries,
     PanelConnections,
     ActiveHealthChecker,
     CallbackStatusInspector,

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, SelectQueryBuilder } from 'typeorm';
-import { OPEN_DEAD_LETTER_STATUSES } from '../metrics/talkto-backlog.reader.js';
 import { TalktoAttemptEntity } from '../persistence/entities/attempt.entity.js';
 import { TalktoDeadLetterEntity } from '../persistence/entities/dead-letter.entity.js';
 import { TalktoEventEntity } from '../persistence/entities/event.entity.js';
@@ -27,22 +26,24 @@ const COMPLETED = [S.succeeded, S.completed];
 /** Matches counted at most; beyond it the list says "more than". */
 export const COUNT_CAP = 10_000;
 
+/** Rows a substring search reads at most: `LIKE '%…%'` can use no index, so it reads rows one by one. */
+export const SEARCH_BUDGET = 100_000;
+/** A whole message id: found through the unique index, however old. */
+const FULL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The ids a substring search read, `[from, below)`, and whether older rows were left unread. */
+export interface SearchedRange {
+  from: number;
+  below: number;
+  older: boolean;
+}
+
 /** `LIKE` text matching `value` anywhere, its own wildcards taken literally (escape `!`). */
 function contains(value: string): string {
   return `%${value.replace(/[!%_]/g, (char) => `!${char}`)}%`;
 }
 
 export type PanelDirection = 'incoming' | 'outgoing';
-
-/** One connection's stored traffic over the health window (BEHAVIOR §14, passive health). */
-export interface PassiveHealthFacts {
-  lastMessageAt: Date | null;
-  lastSuccessAt: Date | null;
-  lastFailureAt: Date | null;
-  recent: Record<string, number>;
-  retryBacklog: number;
-  deadLetters: number;
-}
 
 /** Read-only queries behind the panel pages. Lists never load payloads or responses. */
 @Injectable()
@@ -54,8 +55,9 @@ export class PanelQueries {
    * exact count of a million rows costs more than the page itself and tells an operator nothing more.
    */
   async messages(filters: MessageFilters, perPage: number) {
+    const searched = await this.searchRange(filters);
     const query = this.dataSource.manager.createQueryBuilder(TalktoMessageEntity, 'm').select(LIST_COLUMNS);
-    this.applyFilters(query, filters);
+    this.applyFilters(query, filters, searched);
     const matches = query
       .clone()
       .select('m.id')
@@ -74,7 +76,27 @@ export class PanelQueries {
         .getRawOne<{ count: string | number }>(),
     ]);
     const total = Number(counted?.count ?? 0);
-    return { rows, total: Math.min(total, COUNT_CAP), capped: total > COUNT_CAP };
+    return { rows, total: Math.min(total, COUNT_CAP), capped: total > COUNT_CAP, searched };
+  }
+
+  /**
+   * The newest `SEARCH_BUDGET` ids below `before` (or below the newest row) when a substring filter
+   * is set: a search costs the same at a thousand rows or a billion, and says where it stopped.
+   */
+  private async searchRange(filters: MessageFilters): Promise<SearchedRange | null> {
+    const substring = (filters.messageId && !FULL_UUID.test(filters.messageId)) || filters.idempotencyKey;
+    if (!substring) return null;
+    // Two statements: SQLite reads MIN or MAX from the index only when it is alone in its query.
+    const edge = (fn: 'MIN' | 'MAX') =>
+      this.dataSource.manager
+        .createQueryBuilder(TalktoMessageEntity, 'm')
+        .select(`${fn}(m.id)`, 'id')
+        .getRawOne<{ id: string | number | null }>();
+    const [oldest, newest] = await Promise.all([edge('MIN'), edge('MAX')]);
+    const first = Number(oldest?.id ?? 1);
+    const below = Math.min(filters.before ?? Infinity, Number(newest?.id ?? 0) + 1);
+    const from = Math.max(first, below - SEARCH_BUDGET);
+    return { from, below, older: from > first };
   }
 
   latestMessages(limit = 10) {
@@ -86,7 +108,13 @@ export class PanelQueries {
       .getMany();
   }
 
-  private applyFilters(query: SelectQueryBuilder<TalktoMessageEntity>, filters: MessageFilters): void {
+  private applyFilters(
+    query: SelectQueryBuilder<TalktoMessageEntity>,
+    filters: MessageFilters,
+    searched: SearchedRange | null,
+  ): void {
+    const range = 'm.id >= :searchFrom AND m.id < :searchBelow';
+    if (searched) query.setParameters({ searchFrom: searched.from, searchBelow: searched.below });
     const { direction, service } = filters;
     if (direction) query.andWhere('m.direction = :direction', { direction });
     if (filters.status) query.andWhere('m.overall_status = :status', { status: filters.status });
@@ -103,15 +131,18 @@ export class PanelQueries {
       query.andWhere('(m.source_service = :service OR m.target_service = :service)', { service });
     }
     if (filters.command) query.andWhere('m.command = :command', { command: filters.command });
-    if (filters.messageId) {
+    if (filters.messageId && FULL_UUID.test(filters.messageId)) {
+      query.andWhere('m.message_id = :messageId', { messageId: filters.messageId });
+    } else if (filters.messageId) {
       const like = contains(filters.messageId);
       if (/^\d{1,15}$/.test(filters.messageId)) {
-        query.andWhere("(m.message_id LIKE :like ESCAPE '!' OR m.id = :id)", {
+        // The database id is one index lookup, whatever the search range.
+        query.andWhere(`(m.id = :id OR (${range} AND m.message_id LIKE :like ESCAPE '!'))`, {
           like,
           id: Number(filters.messageId),
         });
       } else {
-        query.andWhere("m.message_id LIKE :like ESCAPE '!'", { like });
+        query.andWhere(`${range} AND m.message_id LIKE :like ESCAPE '!'`, { like });
       }
     }
     if (filters.correlationId) {
@@ -119,7 +150,9 @@ export class PanelQueries {
     }
     if (filters.businessKey) query.andWhere('m.business_key = :business', { business: filters.businessKey });
     if (filters.idempotencyKey) {
-      query.andWhere("m.idempotency_key LIKE :idem ESCAPE '!'", { idem: contains(filters.idempotencyKey) });
+      query.andWhere(`${range} AND m.idempotency_key LIKE :idem ESCAPE '!'`, {
+        idem: contains(filters.idempotencyKey),
+      });
     }
     if (filters.from) query.andWhere('m.created_at >= :from', { from: filters.from });
     if (filters.to) query.andWhere('m.created_at <= :to', { to: filters.to });
@@ -229,71 +262,6 @@ export class PanelQueries {
       .limit(limit)
       .getMany()
       .then((rows) => rows.map((row) => ({ row, due: row.nextRetryAt === null || row.nextRetryAt <= now })));
-  }
-
-  /**
-   * Stored traffic with one peer in one direction: every count is bounded by an index on
-   * (source, target, created_at), (direction, target, status) or the dead letters' status.
-   */
-  async passiveHealth(
-    service: string,
-    direction: PanelDirection,
-    peer: string,
-    since: Date,
-    now: Date,
-  ): Promise<PassiveHealthFacts> {
-    const manager = this.dataSource.manager;
-    const [source, target] = direction === 'outgoing' ? [service, peer] : [peer, service];
-    const between = () =>
-      manager
-        .createQueryBuilder(TalktoMessageEntity, 'm')
-        .where('m.source_service = :source AND m.target_service = :target', { source, target })
-        .andWhere('m.direction = :direction', { direction });
-    const [last, recentRows, retryBacklog, deadLetters] = await Promise.all([
-      between().orderBy('m.created_at', 'DESC').select(['m.id', 'm.createdAt']).limit(1).getOne(),
-      between()
-        .andWhere('m.created_at >= :since', { since })
-        .select('m.overall_status', 'status')
-        .addSelect('COUNT(*)', 'count')
-        .addSelect('MAX(m.updated_at)', 'last')
-        .groupBy('m.overall_status')
-        .getRawMany<{ status: string; count: string | number; last: string | Date | null }>(),
-      between()
-        .andWhere('m.overall_status = :retry', { retry: S.failedRetryable })
-        .andWhere('(m.next_retry_at IS NULL OR m.next_retry_at <= :now)', { now })
-        .getCount(),
-      manager
-        .createQueryBuilder(TalktoDeadLetterEntity, 'd')
-        .where('d.status IN (:...open)', { open: OPEN_DEAD_LETTER_STATUSES })
-        .andWhere('d.direction = :direction AND d.source = :source AND d.target = :target', {
-          direction,
-          source,
-          target,
-        })
-        .getCount(),
-    ]);
-    const recent: Record<string, number> = {};
-    let lastSuccessAt: Date | null = null;
-    let lastFailureAt: Date | null = null;
-    const later = (a: Date | null, b: Date | null) => (a && (!b || a > b) ? a : b);
-    for (const row of recentRows) {
-      recent[row.status] = Number(row.count);
-      const at = row.last === null ? null : toDate(row.last);
-      if ([S.succeeded, S.completed, S.destinationReceived, S.sent].includes(row.status as never)) {
-        lastSuccessAt = later(at, lastSuccessAt);
-      }
-      if (row.status === S.failedRetryable || row.status === S.failedFinal) {
-        lastFailureAt = later(at, lastFailureAt);
-      }
-    }
-    return {
-      lastMessageAt: last?.createdAt ?? null,
-      lastSuccessAt,
-      lastFailureAt,
-      recent,
-      retryBacklog,
-      deadLetters,
-    };
   }
 }
 

@@ -1,9 +1,9 @@
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
 import { MessageStatus } from '../persistence/message.statuses.js';
-import { html, query } from './html.util.js';
+import { html, query, type SafeHtml } from './html.util.js';
 import { filterQuery, type MessageFilters } from './message-filters.util.js';
 import { actionForm, layout, messageLink, type PageContext, status, when } from './panel-layout.view.js';
-import type { PanelQueries } from './panel.queries.js';
+import type { PanelQueries, SearchedRange } from './panel.queries.js';
 import { correlationLanes, messageLanes } from './timeline.util.js';
 import { timeline } from './timeline.view.js';
 
@@ -50,6 +50,7 @@ export function messageList(
   total: number,
   capped: boolean,
   perPage: number,
+  searched: SearchedRange | null,
 ): string {
   const select = (name: string, values: string[], current: string | undefined) =>
     html`<select name="${name}">
@@ -93,10 +94,34 @@ export function messageList(
         ${capped ? `more than ${total}` : total} message(s), page ${filters.page} of
         ${capped ? `${pages}+` : pages}
       </p>
-      ${messageTable(ctx, rows)}
+      ${searched ? searchedNotice(ctx, keep, searched) : ''} ${messageTable(ctx, rows)}
       ${filters.page > 1 ? html`<a href="${ctx.base}/messages${query({ ...keep, page: filters.page - 1 })}">← newer</a> ` : ''}
       ${filters.page < pages || capped ? html`<a href="${ctx.base}/messages${query({ ...keep, page: filters.page + 1 })}">older →</a>` : ''}`,
   );
+}
+
+/** Where a bounded substring search stopped, and the way on to older rows. */
+function searchedNotice(
+  ctx: PageContext,
+  keep: Record<string, string | undefined>,
+  searched: SearchedRange,
+): SafeHtml {
+  const restart = keep.before
+    ? html` <a href="${ctx.base}/messages${query({ ...keep, before: undefined })}"
+        >Search from the newest again</a
+      >`
+    : '';
+  if (!searched.older) {
+    return html`<p class="searched">
+      Searched database ids ${searched.from}–${searched.below - 1}, down to the oldest message.${restart}
+    </p>`;
+  }
+  return html`<p class="searched">
+    Searched the newest ${searched.below - searched.from} messages below id ${searched.below} (ids
+    ${searched.from}–${searched.below - 1}); older messages were not searched.
+    <a href="${ctx.base}/messages${query({ ...keep, before: searched.from })}">Search older messages →</a
+    >${restart}
+  </p>`;
 }
 
 export function messageDetail(ctx: PageContext, detail: MessageDetail, payload: unknown): string {
