@@ -10,12 +10,12 @@ import {
   Param,
   Post,
   Query,
-  Redirect,
   Req,
   Res,
   type Type,
   UseGuards,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TalktoRedactor } from '../operations/talkto.redactor.js';
@@ -25,6 +25,7 @@ import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { CSRF_COOKIE, CSRF_FIELD, csrfMatches, newCsrfToken, readCookie } from './csrf.util.js';
 import { query as toQuery } from './html.util.js';
 import { readPanelForm } from './panel-form.util.js';
+import { connectionJson, expectsJson, snakeKeys } from './panel-json.util.js';
 import { type PanelActionResult, TalktoPanelOperations } from './panel-operations.port.js';
 import { CallbackStatusInspector } from './callback-status.inspector.js';
 import { callbackStatusPage } from './callback-status.view.js';
@@ -45,6 +46,11 @@ interface PanelRequest {
 }
 interface PanelResponse {
   header?: (name: string, value: string) => unknown;
+}
+
+/** BEHAVIOR §14's action result: 200 on success, 422 otherwise; `redirect_route` names the page. */
+function actionJson(result: PanelActionResult, route: string, meta: Record<string, unknown> = {}) {
+  return { success: result.success, message: result.message, meta, redirect_route: `talkto.panel.${route}` };
 }
 
 /** The action's outcome for the page the browser is sent back to (post, redirect, get). */
@@ -68,6 +74,7 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       private readonly connections: PanelConnections,
       private readonly inspector: CallbackStatusInspector,
       private readonly overview: PanelOverview,
+      private readonly adapterHost: HttpAdapterHost,
       @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
       @Inject(TALKTO_PANEL_OPTIONS) private readonly panel: ResolvedPanelOptions,
       @Optional() private readonly operations?: TalktoPanelOperations,
@@ -80,6 +87,12 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
         this.queries.latestMessages(10),
         this.connections.list(false),
       ]);
+      if (expectsJson(req.headers)) {
+        return this.json(res, {
+          messages: latest.map(snakeKeys),
+          connections: connections.map(connectionJson),
+        });
+      }
       return indexPage(this.context(req, res, {}), latest, connections, this.healthWindow());
     }
 
@@ -90,7 +103,11 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       @Req() req: PanelRequest,
       @Res({ passthrough: true }) res: PanelResponse,
     ) {
-      return overviewPage(this.context(req, res, raw), await this.overview.build(raw.peer));
+      const figures = await this.overview.build(raw.peer);
+      if (expectsJson(req.headers)) {
+        return this.json(res, { ...figures, connections: figures.connections.map(connectionJson) });
+      }
+      return overviewPage(this.context(req, res, raw), figures);
     }
 
     @Get('messages')
@@ -101,8 +118,23 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       @Res({ passthrough: true }) res: PanelResponse,
     ) {
       const filters = parseMessageFilters(raw);
-      const { rows, total, capped } = await this.queries.messages(filters, this.panel.perPage);
-      return views.messageList(this.context(req, res, raw), filters, rows, total, capped, this.panel.perPage);
+      const perPage = filters.perPage ?? this.panel.perPage;
+      const { rows, total, capped, searched } = await this.queries.messages(filters, perPage);
+      if (expectsJson(req.headers)) {
+        return this.json(res, {
+          data: rows.map(snakeKeys),
+          current_page: filters.page,
+          per_page: perPage,
+          total,
+          total_is_lower_bound: capped,
+          searched_ids: searched && {
+            from: searched.from,
+            below: searched.below,
+            older_not_searched: searched.older,
+          },
+        });
+      }
+      return views.messageList(this.context(req, res, raw), filters, rows, total, capped, perPage, searched);
     }
 
     @Get('messages/:key')
@@ -115,6 +147,7 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
     ) {
       const detail = await this.queries.message(key);
       if (!detail) throw new NotFoundException('No such Talkto message.');
+      if (expectsJson(req.headers)) return this.json(res, this.detailJson(detail));
       return views.messageDetail(this.context(req, res, raw), detail, this.payloadOf(detail.message.payload));
     }
 
@@ -127,7 +160,9 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
     ) {
       const message = await this.queries.findMessage(key);
       if (!message) throw new NotFoundException('No such Talkto message.');
-      return callbackStatusPage(this.context(req, res, {}), await this.inspector.inspect(message));
+      const inspection = await this.inspector.inspect(message);
+      if (expectsJson(req.headers)) return this.json(res, inspection);
+      return callbackStatusPage(this.context(req, res, {}), inspection);
     }
 
     @Get('trace/:correlationId')
@@ -138,6 +173,8 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       @Res({ passthrough: true }) res: PanelResponse,
     ) {
       const rows = await this.queries.correlation(correlationId);
+      if (expectsJson(req.headers))
+        return this.json(res, { correlation_id: correlationId, messages: rows.map(snakeKeys) });
       return views.traceView(this.context(req, res, {}), correlationId, rows);
     }
 
@@ -148,7 +185,9 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       @Req() req: PanelRequest,
       @Res({ passthrough: true }) res: PanelResponse,
     ) {
-      return views.deadLetterList(this.context(req, res, raw), await this.queries.deadLetters());
+      const letters = await this.queries.deadLetters();
+      if (expectsJson(req.headers)) return this.json(res, { data: letters.map(snakeKeys) });
+      return views.deadLetterList(this.context(req, res, raw), letters);
     }
 
     @Get('retries')
@@ -158,7 +197,11 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       @Req() req: PanelRequest,
       @Res({ passthrough: true }) res: PanelResponse,
     ) {
-      return views.retryList(this.context(req, res, raw), await this.queries.dueRetries(this.clock.now()));
+      const retries = await this.queries.dueRetries(this.clock.now());
+      if (expectsJson(req.headers)) {
+        return this.json(res, { data: retries.map(({ row, due }) => ({ ...snakeKeys(row), due })) });
+      }
+      return views.retryList(this.context(req, res, raw), retries);
     }
 
     @Get('connections')
@@ -170,54 +213,125 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
     ) {
       const enabled = this.connections.activeChecksEnabled;
       const list = await this.connections.list(true);
+      if (expectsJson(req.headers)) {
+        return this.json(res, { active_checks_enabled: enabled, connections: list.map(connectionJson) });
+      }
       return connectionList(this.context(req, res, raw), list, enabled, this.healthWindow());
     }
 
     @Post('connections/:direction/:service/check')
-    @Redirect()
     async check(
       @Param('direction') direction: string,
       @Param('service') service: string,
       @Req() req: PanelRequest,
+      @Res() res: unknown,
     ) {
       const body = await readPanelForm(req);
       this.checkCsrf(req, body);
       const facts = this.connections.find(direction, service);
       if (!facts) throw new NotFoundException('No such Talkto connection.');
-      const result: PanelActionResult = this.connections.activeChecksEnabled
-        ? await this.connections.check(facts.direction, facts.service).then((active) => ({
-            success: active.status === 'healthy',
-            message: `${facts.service}: ${active.status} (${active.detail}).`,
-          }))
-        : { success: false, message: 'Active health checks are disabled.' };
-      return { url: `${this.base}/connections${flashQuery(result)}#${facts.direction}-${facts.service}` };
+      if (!this.connections.activeChecksEnabled) {
+        const off = { success: false, message: 'Active health checks are disabled.' };
+        return this.answer(req, res, off, 'connections.index', `${this.base}/connections${flashQuery(off)}`);
+      }
+      const active = await this.connections.check(facts.direction, facts.service);
+      const result = {
+        success: active.status === 'healthy',
+        message: `${facts.service}: ${active.status} (${active.detail}).`,
+      };
+      const url = `${this.base}/connections${flashQuery(result)}#${facts.direction}-${facts.service}`;
+      // The check itself succeeded whatever the peer answered: 200, with the peer's status in `meta`.
+      const meta = { direction: facts.direction, service: facts.service, active_health: snakeKeys(active) };
+      return this.answer(req, res, { ...result, success: true }, 'connections.index', url, meta);
     }
 
     @Post('dead-letters/:id/reprocess')
-    @Redirect()
-    async reprocess(@Param('id') id: string, @Req() req: PanelRequest) {
+    async reprocess(@Param('id') id: string, @Req() req: PanelRequest, @Res() res: unknown) {
       const body = await readPanelForm(req);
       this.checkCsrf(req, body);
       const result = this.operations
-        ? await this.operations.reprocessDeadLetter(Number(id), body.force === '1')
+        ? await this.operations.reprocessDeadLetter(Number(id), body.force === '1' || body.force === 'true')
         : { success: false, message: 'Dead-letter reprocessing is not available.' };
-      return { url: `${this.base}/dead-letters${flashQuery(result)}` };
+      return this.answer(req, res, result, 'messages.show', `${this.base}/dead-letters${flashQuery(result)}`);
     }
 
     @Post('messages/:key/retry')
-    @Redirect()
-    async retry(@Param('key') key: string, @Req() req: PanelRequest) {
+    async retry(@Param('key') key: string, @Req() req: PanelRequest, @Res() res: unknown) {
       const body = await readPanelForm(req);
       this.checkCsrf(req, body);
       const result = this.operations
         ? await this.operations.retryNow(key)
         : { success: false, message: 'Manual retry is not available.' };
-      return { url: `${this.base}/messages/${encodeURIComponent(key)}${flashQuery(result)}` };
+      const url = `${this.base}/messages/${encodeURIComponent(key)}${flashQuery(result)}`;
+      return this.answer(req, res, result, 'messages.show', url, { message: key });
     }
 
+    /** The token from the form field or, for a script, the `X-CSRF-Token` header; both must match the cookie. */
     private checkCsrf(req: PanelRequest, body: Record<string, string>) {
-      if (!csrfMatches(readCookie(req.headers.cookie, CSRF_COOKIE), body[CSRF_FIELD])) {
+      const header = req.headers['x-csrf-token'];
+      const sent = body[CSRF_FIELD] ?? (Array.isArray(header) ? header[0] : header);
+      if (!csrfMatches(readCookie(req.headers.cookie, CSRF_COOKIE), sent)) {
         throw new ForbiddenException('Invalid or missing CSRF token.');
+      }
+    }
+
+    /** An action's answer: §14's result JSON (200 or 422) when expected, else back to the page with a flash. */
+    private answer(
+      req: PanelRequest,
+      res: unknown,
+      result: PanelActionResult,
+      route: string,
+      url: string,
+      meta: Record<string, unknown> = {},
+    ): void {
+      const adapter = this.adapterHost.httpAdapter;
+      if (!expectsJson(req.headers)) {
+        adapter.redirect(res, 302, url);
+        return;
+      }
+      adapter.reply(res, actionJson(result, route, meta), result.success ? 200 : 422);
+    }
+
+    /** A JSON page: the content type set here wins over the route's HTML one. */
+    private json(res: PanelResponse, body: unknown): string {
+      res.header?.('Content-Type', 'application/json; charset=utf-8');
+      return JSON.stringify(body);
+    }
+
+    /** §14's detail: payloads as their keys only unless shown, responses and dead-letter headers never. */
+    private detailJson(detail: NonNullable<Awaited<ReturnType<PanelQueries['message']>>>) {
+      const { message, attempts, events, deadLetter, callbacks } = detail;
+      const { lockedBy: _by, lockedUntil: _until, lockedAt: _at, ...shown } = message;
+      return {
+        message: {
+          ...snakeKeys(shown),
+          payload: this.payloadJson(message.payload),
+          last_response: '[redacted]',
+        },
+        attempts: attempts.map((attempt) => ({
+          ...snakeKeys(attempt),
+          request_excerpt: attempt.requestExcerpt === null ? null : '[redacted]',
+          response_excerpt: attempt.responseExcerpt === null ? null : '[redacted]',
+        })),
+        events: events.map(snakeKeys),
+        dead_letter: deadLetter && {
+          ...snakeKeys(deadLetter),
+          payload: this.payloadJson(deadLetter.payload),
+          headers: '[redacted]',
+        },
+        callbacks: callbacks.map(snakeKeys),
+      };
+    }
+
+    private payloadJson(payload: string | null): unknown {
+      if (this.panel.showPayload || payload === null) return this.payloadOf(payload);
+      try {
+        const value = toPlainValue(decodeTalktoJson(payload));
+        const keys =
+          value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : [];
+        return { redacted: true, keys };
+      } catch {
+        return { unreadable: true };
       }
     }
 
