@@ -120,6 +120,14 @@ function catalogue(get: <T>(type: new (...args: never[]) => T) => T, now: Date) 
       'panel: messages in a time range',
       () => get(PanelQueries).messages({ page: 1, from: dayAgo, to: hourAgo }, 50),
     ],
+    [
+      'panel: messages, message_id substring (newest 100,000 ids)',
+      () => get(PanelQueries).messages({ page: 1, messageId: '4242' }, 50),
+    ],
+    [
+      'panel: messages, idempotency_key substring (newest 100,000 ids)',
+      () => get(PanelQueries).messages({ page: 1, idempotencyKey: '4242' }, 50),
+    ],
     ['panel: one message', () => get(PanelQueries).message('m-4245')],
     ['panel: correlation', () => get(PanelQueries).correlation('c-707')],
     ['panel: dead letters', () => get(PanelQueries).deadLetters()],
