@@ -141,6 +141,11 @@ describe.each([
     expect((page.data as Array<Record<string, unknown>>).map((row) => row.message_id)).toEqual([okId]);
     expect(page.searched_ids).toMatchObject({ older_not_searched: false });
     await expect(getJson('/messages?per_page=5000')).resolves.toMatchObject({ per_page: 100 });
+    // "Search older messages" continues below the lowest id searched: here, below the newer row.
+    const newer = (page.data as Array<{ id: number }>)[0].id;
+    const older = await getJson(`/messages?idempotency_key=order-77&before=${newer}`);
+    expect((older.data as Array<Record<string, unknown>>).map((row) => row.message_id)).toEqual([failedId]);
+    expect(older.searched_ids).toMatchObject({ below: newer, older_not_searched: false });
     const exact = await getJson(`/messages?message_id=${failedId}`);
     expect((exact.data as Array<Record<string, unknown>>).map((row) => row.message_id)).toEqual([failedId]);
     expect(exact.searched_ids).toBeNull();

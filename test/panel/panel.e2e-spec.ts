@@ -270,6 +270,13 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
       reserveId,
     ]);
     await expect(listed('idempotency_key=A-1-order')).resolves.toEqual([reserveId]);
+    // A substring search says which ids it read; here it reached the oldest row.
+    await expect(page.locator('.searched').textContent()).resolves.toMatch(
+      /Searched database ids \d+–\d+, down to the oldest message\./,
+    );
+    // A whole message id is found by equality (the unique index), however old.
+    await expect(listed(`message_id=${reserveId}`)).resolves.toEqual([reserveId]);
+    await expect(page.locator('.searched').count()).resolves.toBe(0);
     await messages().update({ id: reserve.id }, { businessKey: 'order-1001' });
     await expect(listed('business_key=order-1001')).resolves.toEqual([reserveId]);
     await expect(listed('business_key=order-1')).resolves.toEqual([]);
