@@ -11,7 +11,14 @@ export type MessageDirection = 'incoming' | 'outgoing';
  * query listed in docs/indexes.md; an index no query reads only slows every status change.
  */
 @Entity(TALKTO_TABLES.messages)
-@Index('talkto_messages_retry_due_idx', ['overallStatus', 'nextRetryAt', 'id'])
+@Index('talkto_messages_retry_due_idx', [
+  'overallStatus',
+  'nextRetryAt',
+  'id',
+  'direction',
+  'sourceService',
+  'targetService',
+])
 @Index('talkto_messages_lease_idx', ['overallStatus', 'lockedUntil'])
 @Index('talkto_messages_command_time_idx', ['command', 'createdAt'])
 @Index('talkto_messages_service_time_idx', ['sourceService', 'targetService', 'createdAt'])
