@@ -83,6 +83,7 @@ function catalogue(get: <T>(type: new (...args: never[]) => T) => T, now: Date) 
   const owner = { service: 'inventory' };
   return [
     ['sweeper: stale claims', () => get(RecoveryLedger).findStaleClaims(now, 100, owner)],
+    ['sweeper: abandoned sends', () => get(RecoveryLedger).findAbandonedSends(now, 100, owner)],
     ['sweeper: due retries', () => get(RecoveryLedger).findDueRetries(now, 100, owner)],
     [
       'sweeper: lost jobs',

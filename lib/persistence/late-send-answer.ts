@@ -98,7 +98,9 @@ export function findAbandonedSends(
 ): Promise<TalktoMessageEntity[]> {
   const query = dataSource.manager
     .createQueryBuilder(TalktoMessageEntity, 'm')
-    .where('m.transport_status = :sending', { sending: S.sending })
+    // Such a row still holds its lock: `locked_at_idx` reads only locked rows, of which there are few.
+    .where('m.locked_at IS NOT NULL')
+    .andWhere('m.transport_status = :sending', { sending: S.sending })
     .andWhere('m.overall_status <> :sending')
     .andWhere("m.direction = 'outgoing'")
     .andWhere('m.locked_until < :now', { now });
