@@ -26,11 +26,12 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** `JSON.stringify` leaves U+2028/U+2029 raw and writes an unpaired surrogate as a lowercase escape. */
 const UNSAFE_OUTPUT = /[\u2028\u2029]|\\ud[89a-f]/;
 /**
- * One scan for two things: the start of a number literal with a fraction or exponent (one PHP
- * reads as a float), and raw line separators or escapes a writer and a reader may disagree on
- * (surrogates, U+2028/U+2029), which rule the text out.
+ * One scan for two things: a digit followed by a fraction or exponent (in a number literal PHP
+ * reads as a float, or inside a string), and raw line separators or escapes a writer and a reader
+ * may disagree on (surrogates, U+2028/U+2029), which rule the text out. Led by the digit, not by
+ * the `:`/`,` before every value, the scan stops at far fewer places.
  */
-const FLOAT_OR_UNSAFE = /[:,[][ \t\n\r]*-?[0-9]+[.eE]|[\u2028\u2029]|\\u(?:[dD][89a-fA-F]|202[89])/g;
+const FLOAT_OR_UNSAFE = /[0-9][.eE]|[\u2028\u2029]|\\u(?:[dD][89a-fA-F]|202[89])/g;
 /** Characters whose UTF-16 order differs from their UTF-8 byte order. */
 const HIGH_UNIT = /[\ud800-\uffff]/;
 
@@ -84,16 +85,32 @@ export function readNativeJson(text: string): PhpArraySource | undefined {
   return { parsed: parsed as object, sorted: sorted as object };
 }
 
-/** Float-looking literals in the text, or -1 when it holds something that rules it out. */
+/**
+ * Float-looking literals in the text, or -1 when it holds something that rules it out. A literal
+ * is digits (after an optional `-` and whitespace) right after `:`, `,` or `[`; inside a string
+ * the same characters count too, which can only send the document to the exact path.
+ */
 function countFloatLiterals(text: string): number {
   FLOAT_OR_UNSAFE.lastIndex = 0;
   let count = 0;
   for (let match = FLOAT_OR_UNSAFE.exec(text); match !== null; match = FLOAT_OR_UNSAFE.exec(text)) {
-    const unit = match[0].charCodeAt(0);
-    if (unit !== 0x3a && unit !== 0x2c && unit !== 0x5b) {
+    let at = match.index;
+    let unit = text.charCodeAt(at);
+    if (unit < 0x30 || unit > 0x39) {
       return -1;
     }
-    count++;
+    do {
+      unit = text.charCodeAt(--at);
+    } while (unit >= 0x30 && unit <= 0x39);
+    if (unit === 0x2d) {
+      unit = text.charCodeAt(--at);
+    }
+    while (unit === 0x20 || unit === 0x09 || unit === 0x0a || unit === 0x0d) {
+      unit = text.charCodeAt(--at);
+    }
+    if (unit === 0x3a || unit === 0x2c || unit === 0x5b) {
+      count++;
+    }
   }
   return count;
 }

@@ -101,6 +101,7 @@ describe('readNativeJson', () => {
       '{"s":"\\u00e9\\/\\t\\"","t":"\\ud83c\\udf75"}'.replace('\\ud83c\\udf75', '🍵'),
       '[{"z":1,"y":[]},[],[[0]]]',
       '{"n":0,"f":0.1,"g":-12.5e-1}',
+      '{"price":"19.99 EUR","v":"v1.2e3","f":[ -1.5, 2.25e1 ]}',
     ]) {
       expect(viaNative(text)).toEqual(exactly(text));
     }
@@ -109,6 +110,9 @@ describe('readNativeJson', () => {
   it.each([
     ['a float literal with an integral value', '{"a":1.0}'],
     ['an exponent literal with an integral value', '{"a":1e2}'],
+    ['an integral float after whitespace', '{"a": 1.0}'],
+    ['an integral float in a list, after a minus and a line break', '[0.5,\n -2E1]'],
+    ['an integral float as the first list element', '{"a":[ 3.0,0.5]}'],
     ['negative zero as a float', '{"a":-0.0}'],
     ['negative zero as an integer', '{"a":-0}'],
     ['a long fraction that rounds to an integer', '{"a":1.0000000000000001}'],
