@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-
-const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+import { sha256Hex as sha256 } from './payload-hash.js';
 
 /** Nonce ledger key: the raw nonce is never stored, only this digest scoped to (source, target). */
 export function nonceLedgerHash(source: string, target: string, nonce: string): string {
