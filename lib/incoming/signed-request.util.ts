@@ -27,12 +27,20 @@ export function setStatus(response: SignedHttpResponse, status: number): void {
   }
 }
 
+/** The configured singular header names per module's settings, one array for all its requests. */
+const configuredSingular = new WeakMap<ResolvedTalktoOptions['security'], readonly string[]>();
+
 /** The request's headers with the singular ones, the configured nonce and version headers included, rebuilt. */
 export function signedRequestHeaders(
   request: HeaderSource,
   security: ResolvedTalktoOptions['security'],
 ): TalktoHeaders {
-  return requestHeaders(request, [security.nonceHeader, security.signatureVersionHeader]);
+  let names = configuredSingular.get(security);
+  if (names === undefined) {
+    names = [security.nonceHeader, security.signatureVersionHeader];
+    configuredSingular.set(security, names);
+  }
+  return requestHeaders(request, names);
 }
 
 /**

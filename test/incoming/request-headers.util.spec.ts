@@ -29,4 +29,14 @@ describe('requestHeaders', () => {
     );
     expect(headers['x-my-nonce']).toEqual(['a', 'b']);
   });
+
+  it('leaves the request headers untouched, and each configured list its own, across requests', () => {
+    const request = {
+      headers: { 'x-my-nonce': 'a, b' },
+      rawHeaders: ['X-My-Nonce', 'a', 'X-My-Nonce', 'b'],
+    };
+    expect(requestHeaders(request, [])['x-my-nonce']).toBe('a, b');
+    expect(requestHeaders(request, ['X-My-Nonce'])['x-my-nonce']).toEqual(['a', 'b']);
+    expect(request.headers['x-my-nonce']).toBe('a, b');
+  });
 });
