@@ -1,9 +1,13 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
-import { TalktoSignedRoute } from '../decorators/talkto-signed-route.decorator.js';
+import {
+  TalktoSignedRoute,
+  type TalktoSignedRouteOptions,
+} from '../decorators/talkto-signed-route.decorator.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { SignedRequestVerifier, TalktoRoute } from './signed-request.verifier.js';
+import type { TalktoRouteKind } from './talkto-routes.js';
 import { readSignedRequest, type SignedHttpRequest } from './signed-request.util.js';
 import { TalktoRejection } from './talkto-rejection.js';
 import { rememberVerified } from './verified-request.store.js';
@@ -17,6 +21,9 @@ import { rememberVerified } from './verified-request.store.js';
  */
 @Injectable()
 export class TalktoSignatureGuard implements CanActivate {
+  /** A route's decorators, read once per controller class and handler: metadata is fixed at boot. */
+  private readonly routes = new WeakMap<object, WeakMap<object, RouteMetadata>>();
+
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     private readonly verifier: SignedRequestVerifier,
@@ -27,12 +34,12 @@ export class TalktoSignatureGuard implements CanActivate {
     if (context.getType() !== 'http') {
       return false; // fail closed: only HTTP requests carry a signature to check
     }
-    const targets = [context.getHandler(), context.getClass()];
+    const route = this.metadataOf(context);
     const request = context.switchToHttp().getRequest<SignedHttpRequest & object>();
     const verified = await this.verifier.verify(
       await readSignedRequest(request, this.options.security),
-      this.reflector.getAllAndOverride(TalktoRoute, targets),
-      this.reflector.getAllAndOverride(TalktoSignedRoute, targets) ?? {},
+      route.kind,
+      route.options,
     );
     if ('rejected' in verified) {
       throw new TalktoRejection(verified.rejected);
@@ -40,4 +47,29 @@ export class TalktoSignatureGuard implements CanActivate {
     rememberVerified(request, verified);
     return true;
   }
+
+  private metadataOf(context: ExecutionContext): RouteMetadata {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byHandler = this.routes.get(controller);
+    if (byHandler === undefined) {
+      byHandler = new WeakMap();
+      this.routes.set(controller, byHandler);
+    }
+    let route = byHandler.get(handler);
+    if (route === undefined) {
+      const targets = [handler, controller];
+      route = {
+        kind: this.reflector.getAllAndOverride(TalktoRoute, targets),
+        options: this.reflector.getAllAndOverride(TalktoSignedRoute, targets) ?? {},
+      };
+      byHandler.set(handler, route);
+    }
+    return route;
+  }
+}
+
+interface RouteMetadata {
+  kind: TalktoRouteKind | undefined;
+  options: TalktoSignedRouteOptions;
 }
