@@ -22,7 +22,7 @@ import { realisticPayload } from './realistic-payload.util.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 9);
 const SLICE_MS = Number(process.env.SLICE_MS ?? 150);
-const TARGET = 3;
+const TARGET = 2;
 
 const SECRET = 'inventory-to-website-secret-0123456789';
 const TIMESTAMP = '2024-06-11T10:15:30+00:00';
