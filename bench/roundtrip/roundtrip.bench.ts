@@ -53,6 +53,8 @@ const BROKER_PAIRS: Record<string, { name: string; start: () => Promise<Baseline
     start: () => startRabbitmqPair(AMQP_URL, CONCURRENCY),
   },
 };
+/** Issue 20: the receive route alone at ≥ 0.8× of a bare Nest POST. */
+const RECEIVE_TARGET = 0.8;
 const SECRET = 'inventory-to-website-secret-0123456789';
 const PAYLOAD = { orderId: 'o-1001', quantity: 3, price: 19.99, note: 'Livraison après 18h — merci' };
 
@@ -458,7 +460,7 @@ for (const setup of ALL_SETUPS.filter((item) => SETUPS.includes(item.key))) {
         `${formatRatio(receive)}; alongside ${formatRatio(receiveBusy)}`,
       ],
     ]);
-    missed ||= setup.target && spread(receive).median < 0.5;
+    missed ||= setup.target && spread(receive).median < RECEIVE_TARGET;
     summary.push(
       `${setup.key}: round trip ${formatRatio(roundTrip)} of naive, receive route ${formatRatio(receive)} of bare (${formatRatio(receiveBusy)} with handlers alongside)`,
     );
@@ -466,6 +468,6 @@ for (const setup of ALL_SETUPS.filter((item) => SETUPS.includes(item.key))) {
   missed ||= setup.target && spread(roundTrip).median < 1 / 3;
 }
 console.log(
-  `\nSUMMARY roundtrip (ratio = our msg/s / baseline msg/s, targets ≥ 0.33× round trip and ≥ 0.5× receive, ${missed ? 'MISSED' : 'met'}; issue 20 aims at ≥ 0.5× the BullMQ pair with callbacks): ${summary.join('; ')}`,
+  `\nSUMMARY roundtrip (ratio = our msg/s / baseline msg/s, targets ≥ 0.33× round trip and ≥ ${RECEIVE_TARGET}× receive, ${missed ? 'MISSED' : 'met'}; issue 20 aims at ≥ 0.5× the BullMQ pair with callbacks): ${summary.join('; ')}`,
 );
 process.exit(0);
