@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { TalktoClient } from '../../lib/index.js';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
@@ -6,14 +6,9 @@ import { TalktoMessageEntity } from '../../lib/persistence/entities/message.enti
 import { callbackMessageId } from '../../lib/protocol/derived-ids.util.js';
 import { seedMessage } from '../operations/operations-fixtures.js';
 import { DATABASE_KINDS, type DatabaseKind } from '../support/databases.js';
-import { freePort } from '../support/free-port.js';
 import { postSigned } from '../support/signed-request.js';
-import {
-  type HttpAdapterKind,
-  type QueueKind,
-  type RunningTalktoApp,
-  startTalktoApp,
-} from '../support/talkto-app.js';
+import type { HttpAdapterKind, QueueKind, RunningTalktoApp } from '../support/talkto-app.js';
+import { useTalktoPair } from '../support/talkto-pair.js';
 import { waitFor } from '../support/wait-for.js';
 import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
 import { ReserveResultLog, SkippingHandler } from './fixtures/result-hooks.js';
@@ -35,8 +30,23 @@ const COMBINATIONS: Array<[DatabaseKind, QueueKind, HttpAdapterKind]> = [
 describe.each(COMBINATIONS)(
   'result callbacks on %s with the %s queue over %s',
   (database, queue, adapter) => {
-    let inventory: RunningTalktoApp;
-    let website: RunningTalktoApp;
+    const apps = useTalktoPair({
+      database,
+      queue,
+      adapter,
+      commandSecret: COMMAND_SECRET,
+      callbackSecret: CALLBACK_SECRET,
+      allowedCommands: ['orders.reserve', 'orders.reject', 'orders.fail', 'orders.skip'],
+      receiver: { providers: [...ORDER_PROVIDERS, SkippingHandler] },
+      sender: {
+        providers: [ReserveResultLog],
+        talkto: {
+          incoming: {
+            billing: { secret: BILLING_SECRET, allowedCommands: { 'talkto.result': { driver: 'none' } } },
+          },
+        },
+      },
+    });
     let client: TalktoClient;
     let hooks: ReserveResultLog;
     let callbackUrl: string;
@@ -59,8 +69,8 @@ describe.each(COMBINATIONS)(
         orderId: `o-${randomUUID()}`,
         quantity: 1,
       });
-      await settled(inventory, sent.messageId, 'completed', 'succeeded');
-      await settled(website, callbackMessageId(sent.messageId, 'succeeded'), 'completed', 'applied');
+      await settled(apps.inventory, sent.messageId, 'completed', 'succeeded');
+      await settled(apps.website, callbackMessageId(sent.messageId, 'succeeded'), 'completed', 'applied');
       return sent;
     };
     const callbackPayload = (original: string, status: string, command = 'orders.reserve') => ({
@@ -92,48 +102,10 @@ describe.each(COMBINATIONS)(
         ...overrides,
       });
 
-    beforeAll(async () => {
-      const [inventoryPort, websitePort] = [await freePort(), await freePort()];
-      callbackUrl = `http://127.0.0.1:${inventoryPort}/api/talkto/callback`;
-      website = await startTalktoApp({
-        database,
-        queue,
-        adapter,
-        port: websitePort,
-        providers: [...ORDER_PROVIDERS, SkippingHandler],
-        talkto: {
-          service: 'website',
-          incoming: {
-            inventory: {
-              secret: COMMAND_SECRET,
-              allowedCommands: ['orders.reserve', 'orders.reject', 'orders.fail', 'orders.skip'],
-            },
-          },
-          outgoing: { inventory: { baseUrl: `http://127.0.0.1:${inventoryPort}`, secret: CALLBACK_SECRET } },
-        },
-      });
-      inventory = await startTalktoApp({
-        database,
-        queue,
-        adapter,
-        port: inventoryPort,
-        providers: [ReserveResultLog],
-        talkto: {
-          service: 'inventory',
-          outgoing: { website: { baseUrl: `http://127.0.0.1:${websitePort}`, secret: COMMAND_SECRET } },
-          incoming: {
-            website: { secret: CALLBACK_SECRET, allowedCommands: { 'talkto.result': { driver: 'none' } } },
-            billing: { secret: BILLING_SECRET, allowedCommands: { 'talkto.result': { driver: 'none' } } },
-          },
-        },
-      });
-      client = inventory.app.get(TalktoClient);
-      hooks = inventory.app.get(ReserveResultLog);
-    });
-
-    afterAll(async () => {
-      await inventory?.close();
-      await website?.close();
+    beforeAll(() => {
+      callbackUrl = `${apps.inventory.url}/api/talkto/callback`;
+      client = apps.inventory.app.get(TalktoClient);
+      hooks = apps.inventory.app.get(ReserveResultLog);
     });
 
     it('completes the original on a success callback and the callback row with the answer status', async () => {
@@ -143,12 +115,12 @@ describe.each(COMBINATIONS)(
         { orderId: 'o-cb-1', quantity: 2 },
         { businessKey: 'order:o-cb-1' },
       );
-      const original = await settled(inventory, sent.messageId, 'completed', 'succeeded');
+      const original = await settled(apps.inventory, sent.messageId, 'completed', 'succeeded');
       expect(original.completedAt).not.toBeNull();
       expect(original.lastError).toBeNull();
 
       const callback = await settled(
-        website,
+        apps.website,
         callbackMessageId(sent.messageId, 'succeeded'),
         'completed',
         'applied',
@@ -179,9 +151,11 @@ describe.each(COMBINATIONS)(
       ]);
       expect(callback.payload).toContain('"meta":[]');
 
-      const websiteEvents = (await eventsOf(website, sent.messageId)).map((event) => event.eventType);
+      const websiteEvents = (await eventsOf(apps.website, sent.messageId)).map((event) => event.eventType);
       expect(websiteEvents).toContain('result_callback_queued');
-      const inventoryEvents = (await eventsOf(inventory, sent.messageId)).map((event) => event.eventType);
+      const inventoryEvents = (await eventsOf(apps.inventory, sent.messageId)).map(
+        (event) => event.eventType,
+      );
       expect(inventoryEvents).toEqual(
         expect.arrayContaining(['result_callback_received', 'result_callback_applied']),
       );
@@ -199,17 +173,17 @@ describe.each(COMBINATIONS)(
 
     it('reports a final handler failure as failed_final with its error', async () => {
       const sent = await client.send('website', 'orders.reject', {});
-      const original = await settled(inventory, sent.messageId, 'failed_final', 'failed_final');
+      const original = await settled(apps.inventory, sent.messageId, 'failed_final', 'failed_final');
       expect(original.lastError).toBe('no stock left');
       expect(original.failedAt).not.toBeNull();
-      await settled(website, callbackMessageId(sent.messageId, 'failed_final'), 'completed', 'applied');
+      await settled(apps.website, callbackMessageId(sent.messageId, 'failed_final'), 'completed', 'applied');
     });
 
     it('reports a thrown handler error as failed_retryable with a safe error message', async () => {
       const sent = await client.send('website', 'orders.fail', {});
-      const original = await settled(inventory, sent.messageId, 'failed_retryable', 'failed_retryable');
+      const original = await settled(apps.inventory, sent.messageId, 'failed_retryable', 'failed_retryable');
       expect(original.lastError).toBe('warehouse offline');
-      const callback = await outgoingRow(website, callbackMessageId(sent.messageId, 'failed_retryable'));
+      const callback = await outgoingRow(apps.website, callbackMessageId(sent.messageId, 'failed_retryable'));
       const payload = JSON.parse(callback!.payload!) as Record<string, unknown>;
       expect(payload.meta).toEqual({
         unexpected_exception: true,
@@ -221,9 +195,9 @@ describe.each(COMBINATIONS)(
 
     it('completes the original as skipped on a skipped callback', async () => {
       const sent = await client.send('website', 'orders.skip', {});
-      await settled(inventory, sent.messageId, 'completed', 'skipped');
+      await settled(apps.inventory, sent.messageId, 'completed', 'skipped');
       const callback = await settled(
-        website,
+        apps.website,
         callbackMessageId(sent.messageId, 'skipped'),
         'completed',
         'applied',
@@ -243,7 +217,7 @@ describe.each(COMBINATIONS)(
         duplicate: true,
       });
       expect(hooks.for(sent.messageId)).toHaveLength(1);
-      const events = (await eventsOf(inventory, sent.messageId)).map((event) => event.eventType);
+      const events = (await eventsOf(apps.inventory, sent.messageId)).map((event) => event.eventType);
       expect(events.filter((type) => type === 'result_callback_applied')).toHaveLength(1);
       expect(events).toContain('result_callback_duplicate');
     });
@@ -253,13 +227,13 @@ describe.each(COMBINATIONS)(
       const late = await craftCallback(sent.messageId, 'failed_final');
       expect(late.status).toBe(200);
       expect(late.body).toMatchObject({ accepted: true, status: 'stale_ignored', duplicate: false });
-      const row = await outgoingRow(inventory, sent.messageId);
+      const row = await outgoingRow(apps.inventory, sent.messageId);
       expect(row).toMatchObject({
         overallStatus: 'completed',
         destinationActionStatus: 'succeeded',
         lastError: null,
       });
-      expect((await eventsOf(inventory, sent.messageId)).map((event) => event.eventType)).toContain(
+      expect((await eventsOf(apps.inventory, sent.messageId)).map((event) => event.eventType)).toContain(
         'result_callback_stale_ignored',
       );
     });
@@ -276,14 +250,14 @@ describe.each(COMBINATIONS)(
         duplicate: false,
         error: 'callback_parent_message_mismatch',
       });
-      expect((await eventsOf(inventory, sent.messageId)).map((event) => event.eventType)).toContain(
+      expect((await eventsOf(apps.inventory, sent.messageId)).map((event) => event.eventType)).toContain(
         'result_callback_rejected',
       );
     });
 
     it('rejects a callback about another command with 403 and applies nothing', async () => {
       // Delivered and waiting for its result: a matching callback would complete it.
-      const original = await seedMessage(inventory.dataSource, {
+      const original = await seedMessage(apps.inventory.dataSource, {
         messageId: randomUUID(),
         sourceService: 'inventory',
         targetService: 'website',
@@ -305,12 +279,12 @@ describe.each(COMBINATIONS)(
         duplicate: false,
         error: 'callback_original_command_mismatch',
       });
-      expect(await outgoingRow(inventory, original.messageId)).toMatchObject({
+      expect(await outgoingRow(apps.inventory, original.messageId)).toMatchObject({
         overallStatus: 'destination_received',
         destinationActionStatus: 'queued',
         completedAt: null,
       });
-      const events = await eventsOf(inventory, original.messageId);
+      const events = await eventsOf(apps.inventory, original.messageId);
       expect(events.map((event) => event.eventType)).toEqual(['result_callback_rejected']);
       expect(events[0]!.meta).toMatchObject({
         error: 'callback_original_command_mismatch',

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { TalktoClient, TalktoSweeper } from '../../lib/index.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { CapturedLogs } from '../support/captured-logs.js';
-import { freePort } from '../support/free-port.js';
 import { postSigned } from '../support/signed-request.js';
-import { type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
+import { useTalktoPair } from '../support/talkto-pair.js';
 import { waitFor } from '../support/wait-for.js';
 import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
 
@@ -14,56 +13,27 @@ const PAYLOAD_MARK = 'customer-address-do-not-log';
 
 describe('failures an operator must see', () => {
   const logs = new CapturedLogs();
-  let inventory: RunningTalktoApp;
-  let website: RunningTalktoApp;
+
+  const apps = useTalktoPair({
+    database: 'sqlite',
+    logger: logs,
+    commandSecret: SECRET,
+    allowedCommands: { 'orders.reserve': {}, 'orders.reject': {} },
+    callbacks: 'none',
+    receiver: { providers: ORDER_PROVIDERS },
+    sender: { talkto: { callbacks: { enabled: false } } },
+  });
 
   const outgoing = (messageId: string) =>
-    inventory.dataSource.manager.findOneBy(TalktoMessageEntity, { messageId, direction: 'outgoing' });
+    apps.inventory.dataSource.manager.findOneBy(TalktoMessageEntity, { messageId, direction: 'outgoing' });
   const finalRow = (messageId: string) =>
     waitFor(async () => {
       const row = await outgoing(messageId);
       return row?.overallStatus === 'failed_final' ? row : undefined;
     }, `${messageId} to fail finally`);
 
-  beforeAll(async () => {
-    const [inventoryPort, websitePort] = [await freePort(), await freePort()];
-    website = await startTalktoApp({
-      database: 'sqlite',
-      queue: 'in-process',
-      adapter: 'express',
-      port: websitePort,
-      logger: logs,
-      providers: ORDER_PROVIDERS,
-      talkto: {
-        service: 'website',
-        incoming: {
-          inventory: { secret: SECRET, allowedCommands: { 'orders.reserve': {}, 'orders.reject': {} } },
-        },
-      },
-    });
-    inventory = await startTalktoApp({
-      database: 'sqlite',
-      queue: 'in-process',
-      adapter: 'express',
-      port: inventoryPort,
-      logger: logs,
-      talkto: {
-        service: 'inventory',
-        outgoing: {
-          website: { baseUrl: `http://127.0.0.1:${websitePort}`, secret: SECRET },
-        },
-        callbacks: { enabled: false },
-      },
-    });
-  });
-
-  afterAll(async () => {
-    await inventory?.close();
-    await website?.close();
-  });
-
   it('logs a refused send once on each side, redacted, and keeps the answer in last_response', async () => {
-    const sent = await inventory.app
+    const sent = await apps.inventory.app
       .get(TalktoClient)
       .send('website', 'orders.unknown', { note: PAYLOAD_MARK });
     const row = await finalRow(sent.messageId);
@@ -75,7 +45,7 @@ describe('failures an operator must see', () => {
       return lines.length > 0 ? lines : undefined;
     }, 'the sender to log the final failure');
     // One more sweep finds nothing to do and logs nothing.
-    await inventory.app.get(TalktoSweeper).sweep();
+    await apps.inventory.app.get(TalktoSweeper).sweep();
     expect(logs.warnings(sent.messageId)).toEqual(senderLines);
     expect(senderLines).toHaveLength(1);
     expect(senderLines[0]).toMatch(/website.*HTTP 403, command_not_allowed; failed_final, dead-lettered/);
@@ -90,7 +60,7 @@ describe('failures an operator must see', () => {
 
   it('logs a request with a wrong signature as rejected, without naming the unverified sender', async () => {
     const answer = await postSigned({
-      url: `${website.url}/api/talkto/receive`,
+      url: `${apps.website.url}/api/talkto/receive`,
       secret: WRONG_SECRET,
       source: 'inventory',
       target: 'website',
@@ -108,7 +78,9 @@ describe('failures an operator must see', () => {
   });
 
   it("logs a handler's final failure once on the receiving side with its code", async () => {
-    const sent = await inventory.app.get(TalktoClient).send('website', 'orders.reject', { orderId: 'o-2' });
+    const sent = await apps.inventory.app
+      .get(TalktoClient)
+      .send('website', 'orders.reject', { orderId: 'o-2' });
     const line = await waitFor(
       () => logs.warnings(sent.messageId).find((l) => l.includes('from inventory')),
       'the receiver to log',

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { TalktoClient } from '../../lib/index.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { CapturedLogs } from '../support/captured-logs.js';
-import { freePort } from '../support/free-port.js';
-import { type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
+import { useTalktoPair } from '../support/talkto-pair.js';
 import { waitFor } from '../support/wait-for.js';
 import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
 
@@ -13,56 +12,32 @@ const WEBSITE_TO_INVENTORY = 'website-to-inventory-secret-9876543210';
 /** Both services configured as docs/getting-started.md shows, with no callback allow-list entry. */
 describe('result callbacks between two services configured as getting-started shows', () => {
   const logs = new CapturedLogs();
-  let inventory: RunningTalktoApp;
-  let website: RunningTalktoApp;
 
-  beforeAll(async () => {
-    const [inventoryPort, websitePort] = [await freePort(), await freePort()];
-    website = await startTalktoApp({
-      database: 'sqlite',
-      queue: 'in-process',
-      adapter: 'express',
-      port: websitePort,
-      logger: logs,
-      providers: ORDER_PROVIDERS,
-      talkto: {
-        service: 'website',
-        outgoing: {
-          inventory: { baseUrl: `http://127.0.0.1:${inventoryPort}`, secret: WEBSITE_TO_INVENTORY },
-        },
-        incoming: { inventory: { secret: INVENTORY_TO_WEBSITE, allowedCommands: ['orders.reserve'] } },
-      },
-    });
-    inventory = await startTalktoApp({
-      database: 'sqlite',
-      queue: 'in-process',
+  const apps = useTalktoPair({
+    database: 'sqlite',
+    logger: logs,
+    commandSecret: INVENTORY_TO_WEBSITE,
+    callbackSecret: WEBSITE_TO_INVENTORY,
+    allowedCommands: ['orders.reserve'],
+    callbacks: 'implicit',
+    receiver: { providers: ORDER_PROVIDERS },
+    sender: {
       adapter: 'fastify',
-      port: inventoryPort,
-      logger: logs,
       talkto: {
-        service: 'inventory',
         outgoing: {
-          website: { baseUrl: `http://127.0.0.1:${websitePort}`, secret: INVENTORY_TO_WEBSITE },
           billing: { baseUrl: 'http://127.0.0.1:9', secret: 'inventory-to-billing-secret-000000' },
         },
-        incoming: {
-          website: { secret: WEBSITE_TO_INVENTORY, allowedCommands: { 'stock.ping': { driver: 'none' } } },
-        },
+        incoming: { website: { allowedCommands: { 'stock.ping': { driver: 'none' } } } },
       },
-    });
-  });
-
-  afterAll(async () => {
-    await website?.close();
-    await inventory?.close();
+    },
   });
 
   it("apply the receiver's result on the sender without allow-listing talkto.result", async () => {
-    const sent = await inventory.app
+    const sent = await apps.inventory.app
       .get(TalktoClient)
       .send('website', 'orders.reserve', { orderId: 'o-gs', quantity: 1 });
     const row = await waitFor(async () => {
-      const found = await inventory.dataSource.manager.findOneBy(TalktoMessageEntity, {
+      const found = await apps.inventory.dataSource.manager.findOneBy(TalktoMessageEntity, {
         messageId: sent.messageId,
         direction: 'outgoing',
       });

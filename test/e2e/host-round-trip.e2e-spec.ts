@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   type ArgumentsHost,
   Catch,
@@ -10,8 +10,8 @@ import {
 import { APP_FILTER } from '@nestjs/core';
 import { TalktoClient, TalktoModule, type TalktoModuleOptions } from '../../lib/index.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
-import { freePort } from '../support/free-port.js';
-import { type HttpAdapterKind, type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
+import type { HttpAdapterKind } from '../support/talkto-app.js';
+import { type PairSideSpec, useTalktoPair } from '../support/talkto-pair.js';
 import { waitFor } from '../support/wait-for.js';
 import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
 
@@ -56,56 +56,29 @@ function talktoFromConfig(values: TalktoModuleOptions) {
 describe.each<HttpAdapterKind>(['express', 'fastify'])(
   'a round trip with a result callback between two hosts over %s',
   (adapter) => {
-    let inventory: RunningTalktoApp;
-    let website: RunningTalktoApp;
-
-    beforeAll(async () => {
-      const [inventoryPort, websitePort] = [await freePort(), await freePort()];
-      const host = {
-        database: 'sqlite' as const,
-        queue: 'in-process' as const,
-        adapter,
-        autoLoadEntities: true,
-        providers: [...ORDER_PROVIDERS, { provide: APP_FILTER, useClass: HostErrorFormatFilter }],
-        prepare: (app: { setGlobalPrefix(prefix: string): unknown }) => app.setGlobalPrefix('api'),
-      };
-      const websiteOptions: TalktoModuleOptions = {
-        service: 'website',
-        outgoing: {
-          inventory: { baseUrl: `http://127.0.0.1:${inventoryPort}`, secret: WEBSITE_TO_INVENTORY },
-        },
-        incoming: { inventory: { secret: INVENTORY_TO_WEBSITE, allowedCommands: ['orders.reserve'] } },
-      };
-      const inventoryOptions: TalktoModuleOptions = {
-        service: 'inventory',
-        outgoing: { website: { baseUrl: `http://127.0.0.1:${websitePort}`, secret: INVENTORY_TO_WEBSITE } },
-        incoming: { website: { secret: WEBSITE_TO_INVENTORY } },
-      };
-      website = await startTalktoApp({
-        ...host,
-        port: websitePort,
-        talkto: websiteOptions,
-        talktoModule: talktoFromConfig(websiteOptions),
-      });
-      inventory = await startTalktoApp({
-        ...host,
-        port: inventoryPort,
-        talkto: inventoryOptions,
-        talktoModule: talktoFromConfig(inventoryOptions),
-      });
-    });
-
-    afterAll(async () => {
-      await website?.close();
-      await inventory?.close();
+    const host: PairSideSpec = {
+      autoLoadEntities: true,
+      providers: [...ORDER_PROVIDERS, { provide: APP_FILTER, useClass: HostErrorFormatFilter }],
+      prepare: (app) => app.setGlobalPrefix('api'),
+    };
+    const apps = useTalktoPair({
+      database: 'sqlite',
+      adapter,
+      commandSecret: INVENTORY_TO_WEBSITE,
+      callbackSecret: WEBSITE_TO_INVENTORY,
+      allowedCommands: ['orders.reserve'],
+      callbacks: 'implicit',
+      talktoModule: talktoFromConfig,
+      receiver: host,
+      sender: host,
     });
 
     it("delivers the command to the peer's default URL and applies the result it reports", async () => {
-      const sent = await inventory.app
+      const sent = await apps.inventory.app
         .get(TalktoClient)
         .send('website', 'orders.reserve', { orderId: 'o-host', quantity: 2 });
       const row = await waitFor(async () => {
-        const found = await inventory.dataSource.manager.findOneBy(TalktoMessageEntity, {
+        const found = await apps.inventory.dataSource.manager.findOneBy(TalktoMessageEntity, {
           messageId: sent.messageId,
           direction: 'outgoing',
         });
@@ -116,10 +89,10 @@ describe.each<HttpAdapterKind>(['express', 'fastify'])(
     });
 
     it("keeps the host's 404 format and answers a malformed body on the receive route with 422", async () => {
-      const missing = await fetch(`${website.url}/api/nowhere`);
+      const missing = await fetch(`${apps.website.url}/api/nowhere`);
       expect(missing.status).toBe(404);
       expect(await missing.json()).toEqual({ hostError: true, status: 404 });
-      const malformed = await fetch(`${website.url}/api/talkto/receive`, {
+      const malformed = await fetch(`${apps.website.url}/api/talkto/receive`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: '{"message_id":',

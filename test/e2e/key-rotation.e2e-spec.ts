@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { FixedTalktoClock, TalktoClient, TalktoSweeper } from '../../lib/index.js';
 import { TalktoAttemptEntity } from '../../lib/persistence/entities/attempt.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
@@ -10,9 +10,9 @@ import type { TalktoTransportResponse } from '../../lib/outgoing/talkto.transpor
 import { type VerifierConfig, verifyEnvelope } from '../../lib/protocol/envelope.verifier.js';
 import { freezePayload } from '../../lib/protocol/json/payload-freezer.js';
 import type { DatabaseKind } from '../support/databases.js';
-import { freePort } from '../support/free-port.js';
 import { postSigned } from '../support/signed-request.js';
-import { type QueueKind, type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
+import type { QueueKind, RunningTalktoApp } from '../support/talkto-app.js';
+import { useTalktoPair } from '../support/talkto-pair.js';
 import { waitFor } from '../support/wait-for.js';
 import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
 
@@ -85,8 +85,39 @@ const COMBINATIONS: Array<[DatabaseKind, QueueKind]> = [
 describe.each(COMBINATIONS)('key rotation on %s with the %s queue', (database, queue) => {
   const clock = new FixedTalktoClock(T0);
   const transport = new RecordingTransport();
-  let inventory: RunningTalktoApp;
-  let website: RunningTalktoApp;
+  const apps = useTalktoPair({
+    database,
+    queue,
+    // Replaced on both sides by the rotation's validity windows below.
+    commandSecret: OLD_SECRET,
+    callbackSecret: CALLBACK_SECRET,
+    allowedCommands: ['orders.reserve'],
+    receiver: {
+      providers: ORDER_PROVIDERS,
+      talkto: {
+        clock,
+        sweeper: { enabled: false },
+        incoming: {
+          inventory: {
+            secret: [
+              { value: OLD_SECRET, notAfter: RECEIVER_RETIRES_OLD },
+              { value: NEW_SECRET, notBefore: RECEIVER_ACCEPTS_NEW.toISOString() },
+            ],
+          },
+        },
+      },
+    },
+    sender: {
+      talkto: {
+        clock,
+        transport,
+        sweeper: { enabled: false },
+        outgoing: {
+          website: { secret: [{ value: OLD_SECRET }, { value: NEW_SECRET, notBefore: SENDER_SWITCHES }] },
+        },
+      },
+    },
+  });
   let client: TalktoClient;
   let receiveUrl: string;
   const sentIds: string[] = [];
@@ -96,8 +127,8 @@ describe.each(COMBINATIONS)('key rotation on %s with the %s queue', (database, q
   /** Sent, handled, and its success callback applied back at the sender. */
   const delivered = (messageId: string) =>
     waitFor(async () => {
-      const command = await row(inventory, messageId, 'outgoing');
-      const callback = await row(website, callbackMessageId(messageId, 'succeeded'), 'outgoing');
+      const command = await row(apps.inventory, messageId, 'outgoing');
+      const callback = await row(apps.website, callbackMessageId(messageId, 'succeeded'), 'outgoing');
       return command?.overallStatus === 'completed' && callback?.overallStatus === 'completed'
         ? command
         : undefined;
@@ -120,58 +151,9 @@ describe.each(COMBINATIONS)('key rotation on %s with the %s queue', (database, q
       timestamp: clock.now(),
     });
 
-  beforeAll(async () => {
-    const [inventoryPort, websitePort] = [await freePort(), await freePort()];
-    receiveUrl = `http://127.0.0.1:${websitePort}/api/talkto/receive`;
-    website = await startTalktoApp({
-      database,
-      queue,
-      adapter: 'express',
-      port: websitePort,
-      providers: ORDER_PROVIDERS,
-      talkto: {
-        service: 'website',
-        clock,
-        sweeper: { enabled: false },
-        incoming: {
-          inventory: {
-            secret: [
-              { value: OLD_SECRET, notAfter: RECEIVER_RETIRES_OLD },
-              { value: NEW_SECRET, notBefore: RECEIVER_ACCEPTS_NEW.toISOString() },
-            ],
-            allowedCommands: ['orders.reserve'],
-          },
-        },
-        outgoing: { inventory: { baseUrl: `http://127.0.0.1:${inventoryPort}`, secret: CALLBACK_SECRET } },
-      },
-    });
-    inventory = await startTalktoApp({
-      database,
-      queue,
-      adapter: 'express',
-      port: inventoryPort,
-      talkto: {
-        service: 'inventory',
-        clock,
-        transport,
-        sweeper: { enabled: false },
-        outgoing: {
-          website: {
-            baseUrl: `http://127.0.0.1:${websitePort}`,
-            secret: [{ value: OLD_SECRET }, { value: NEW_SECRET, notBefore: SENDER_SWITCHES }],
-          },
-        },
-        incoming: {
-          website: { secret: CALLBACK_SECRET, allowedCommands: { 'talkto.result': { driver: 'none' } } },
-        },
-      },
-    });
-    client = inventory.app.get(TalktoClient);
-  });
-
-  afterAll(async () => {
-    await inventory?.close();
-    await website?.close();
+  beforeAll(() => {
+    receiveUrl = `${apps.website.url}/api/talkto/receive`;
+    client = apps.inventory.app.get(TalktoClient);
   });
 
   it('before the rotation: the old secret works and the new one is not accepted yet', async () => {
@@ -191,7 +173,7 @@ describe.each(COMBINATIONS)('key rotation on %s with the %s queue', (database, q
 
   it('after the old secret is retired: messages still arrive, one signed with it is rejected 401', async () => {
     // A message stored before the rotation whose job was lost: the sweeper sends it much later.
-    const ledger = ledgersOf(inventory.app);
+    const ledger = ledgersOf(apps.inventory.app);
     const frozen = freezePayload({ orderId: 'stored-before', quantity: 1 });
     const lost = await ledger.outbox.createOutgoing({
       messageId: `lost-${database}-${Date.now()}`,
@@ -206,7 +188,7 @@ describe.each(COMBINATIONS)('key rotation on %s with the %s queue', (database, q
     clock.set(new Date(RECEIVER_RETIRES_OLD.getTime() + 60_000));
 
     expect(await sendNow('after')).toEqual([NEW_SECRET]);
-    const summary = await inventory.app.get(TalktoSweeper).sweep();
+    const summary = await apps.inventory.app.get(TalktoSweeper).sweep();
     expect(summary.lostJobs).toBe(1);
     sentIds.push(lost.messageId);
     await delivered(lost.messageId);
@@ -216,17 +198,17 @@ describe.each(COMBINATIONS)('key rotation on %s with the %s queue', (database, q
     const rejected = await crafted(OLD_SECRET);
     expect(rejected.status).toBe(401);
     expect(rejected.body).toEqual({ received: false, status: 'rejected', error: 'invalid_signature' });
-    expect(await row(website, rejected.messageId, 'incoming')).toBeNull();
+    expect(await row(apps.website, rejected.messageId, 'incoming')).toBeNull();
   });
 
   it('delivered every message on its first attempt, with no failed delivery anywhere', async () => {
     expect(sentIds).toHaveLength(5);
     for (const messageId of sentIds) {
-      const command = await row(inventory, messageId, 'outgoing');
+      const command = await row(apps.inventory, messageId, 'outgoing');
       expect(command).toMatchObject({ attempts: 1, retryCount: 0, lastHttpStatus: 202, lastError: null });
-      expect((await row(website, messageId, 'incoming'))?.overallStatus).toBe('succeeded');
+      expect((await row(apps.website, messageId, 'incoming'))?.overallStatus).toBe('succeeded');
     }
-    for (const app of [inventory, website]) {
+    for (const app of [apps.inventory, apps.website]) {
       const attempts = await app.dataSource.getRepository(TalktoAttemptEntity).find();
       expect(attempts.filter((attempt) => attempt.status.startsWith('failed'))).toEqual([]);
       const failedRows = await app.dataSource

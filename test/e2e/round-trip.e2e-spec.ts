@@ -1,18 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { TalktoClient } from '../../lib/index.js';
 import { TalktoDeadLetterEntity } from '../../lib/persistence/entities/dead-letter.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { TalktoNonceEntity } from '../../lib/persistence/entities/nonce.entity.js';
 import type { DatabaseKind } from '../support/databases.js';
-import { freePort } from '../support/free-port.js';
 import { postSigned } from '../support/signed-request.js';
-import {
-  type HttpAdapterKind,
-  type QueueKind,
-  type RunningTalktoApp,
-  startTalktoApp,
-} from '../support/talkto-app.js';
+import type { HttpAdapterKind, QueueKind } from '../support/talkto-app.js';
+import { useTalktoPair } from '../support/talkto-pair.js';
 import { waitFor } from '../support/wait-for.js';
 import { HandledLog, ORDER_PROVIDERS, ReserveOrderDto } from './fixtures/order-handlers.js';
 
@@ -30,16 +25,32 @@ const COMBINATIONS: Array<[DatabaseKind, QueueKind, HttpAdapterKind]> = [
 ];
 
 describe.each(COMBINATIONS)('round trip on %s with the %s queue over %s', (database, queue, adapter) => {
-  let inventory: RunningTalktoApp;
-  let website: RunningTalktoApp;
+  const apps = useTalktoPair({
+    database,
+    queue,
+    adapter,
+    commandSecret: SECRET,
+    allowedCommands: {
+      'orders.reserve': {},
+      'orders.fail': {},
+      'orders.reject': {},
+      'orders.keyed': { idempotency: 'required', driver: 'none' },
+    },
+    callbacks: 'none',
+    receiver: { providers: ORDER_PROVIDERS, talkto: { security: { acceptVersions: ['v2', 'v1'] } } },
+  });
   let client: TalktoClient;
   let log: HandledLog;
   let receiveUrl: string;
 
   const incoming = (messageId: string) =>
-    website.dataSource.getRepository(TalktoMessageEntity).findOneBy({ messageId, direction: 'incoming' });
+    apps.website.dataSource
+      .getRepository(TalktoMessageEntity)
+      .findOneBy({ messageId, direction: 'incoming' });
   const outgoing = (messageId: string) =>
-    inventory.dataSource.getRepository(TalktoMessageEntity).findOneBy({ messageId, direction: 'outgoing' });
+    apps.inventory.dataSource
+      .getRepository(TalktoMessageEntity)
+      .findOneBy({ messageId, direction: 'outgoing' });
   const incomingWithStatus = (messageId: string, status: string) =>
     waitFor(async () => {
       const row = await incoming(messageId);
@@ -56,48 +67,10 @@ describe.each(COMBINATIONS)('round trip on %s with the %s queue over %s', (datab
       ...overrides,
     });
 
-  beforeAll(async () => {
-    const [inventoryPort, websitePort] = [await freePort(), await freePort()];
-    receiveUrl = `http://127.0.0.1:${websitePort}/api/talkto/receive`;
-    website = await startTalktoApp({
-      database,
-      queue,
-      adapter,
-      port: websitePort,
-      providers: ORDER_PROVIDERS,
-      talkto: {
-        service: 'website',
-        security: { acceptVersions: ['v2', 'v1'] },
-        incoming: {
-          inventory: {
-            secret: SECRET,
-            allowedCommands: {
-              'orders.reserve': {},
-              'orders.fail': {},
-              'orders.reject': {},
-              'orders.keyed': { idempotency: 'required', driver: 'none' },
-            },
-          },
-        },
-      },
-    });
-    inventory = await startTalktoApp({
-      database,
-      queue,
-      adapter,
-      port: inventoryPort,
-      talkto: {
-        service: 'inventory',
-        outgoing: { website: { baseUrl: `http://127.0.0.1:${websitePort}`, secret: SECRET } },
-      },
-    });
-    client = inventory.app.get(TalktoClient);
-    log = website.app.get(HandledLog);
-  });
-
-  afterAll(async () => {
-    await inventory?.close();
-    await website?.close();
+  beforeAll(() => {
+    receiveUrl = `${apps.website.url}/api/talkto/receive`;
+    client = apps.inventory.app.get(TalktoClient);
+    log = apps.website.app.get(HandledLog);
   });
 
   it('delivers a command, runs its handler once with a validated DTO and records success on both sides', async () => {
@@ -133,7 +106,7 @@ describe.each(COMBINATIONS)('round trip on %s with the %s queue over %s', (datab
     const sent = await client.send('website', 'orders.reject', {});
     const row = await incomingWithStatus(sent.messageId, 'failed_final');
     expect(row.lastError).toBe('no stock left');
-    const deadLetter = await website.dataSource
+    const deadLetter = await apps.website.dataSource
       .getRepository(TalktoDeadLetterEntity)
       .findOneBy({ messageId: sent.messageId });
     expect(deadLetter?.status).toBe('open');
@@ -208,12 +181,12 @@ describe.each(COMBINATIONS)('round trip on %s with the %s queue over %s', (datab
   });
 
   it('rejects a wrong secret with 401 invalid_signature, storing neither message nor nonce', async () => {
-    const nonces = await website.dataSource.getRepository(TalktoNonceEntity).count();
+    const nonces = await apps.website.dataSource.getRepository(TalktoNonceEntity).count();
     const answer = await craft({ secret: 'not-the-shared-secret-at-all-000000' });
     expect(answer.status).toBe(401);
     expect(answer.body).toEqual({ received: false, status: 'rejected', error: 'invalid_signature' });
     expect(await incoming(answer.messageId)).toBeNull();
-    expect(await website.dataSource.getRepository(TalktoNonceEntity).count()).toBe(nonces);
+    expect(await apps.website.dataSource.getRepository(TalktoNonceEntity).count()).toBe(nonces);
     expect(JSON.stringify(answer.body)).not.toContain(SECRET);
   });
 

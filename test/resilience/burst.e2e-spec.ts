@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { type IncomingMessage, TalktoClient, TalktoHandler } from '../../lib/index.js';
 import { TalktoAttemptEntity } from '../../lib/persistence/entities/attempt.entity.js';
 import { TalktoDeadLetterEntity } from '../../lib/persistence/entities/dead-letter.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
-import { freePort } from '../support/free-port.js';
-import { type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
+import type { RunningTalktoApp } from '../support/talkto-app.js';
+import { useTalktoPair } from '../support/talkto-pair.js';
 
 /**
  * A burst of commands between two real apps with the default settings on both sides (in-process
@@ -27,39 +27,10 @@ class ReserveHandler {
 }
 
 describe('a burst of commands with default settings', () => {
-  let inventory: RunningTalktoApp;
-  let website: RunningTalktoApp;
-
-  beforeAll(async () => {
-    const [inventoryPort, websitePort] = [await freePort(), await freePort()];
-    website = await startTalktoApp({
-      database: 'postgres',
-      queue: 'in-process',
-      adapter: 'express',
-      port: websitePort,
-      providers: [ReserveHandler],
-      talkto: {
-        service: 'website',
-        incoming: { inventory: { secret: SECRET, allowedCommands: ['stock.reserve'] } },
-        outgoing: { inventory: { baseUrl: `http://127.0.0.1:${inventoryPort}`, secret: SECRET } },
-      },
-    });
-    inventory = await startTalktoApp({
-      database: 'postgres',
-      queue: 'in-process',
-      adapter: 'express',
-      port: inventoryPort,
-      talkto: {
-        service: 'inventory',
-        outgoing: { website: { baseUrl: `http://127.0.0.1:${websitePort}`, secret: SECRET } },
-        incoming: { website: { secret: SECRET, allowedCommands: { 'talkto.result': { driver: 'none' } } } },
-      },
-    });
-  });
-
-  afterAll(async () => {
-    await inventory?.close();
-    await website?.close();
+  const apps = useTalktoPair({
+    commandSecret: SECRET,
+    allowedCommands: ['stock.reserve'],
+    receiver: { providers: [ReserveHandler] },
   });
 
   const tally = async (app: RunningTalktoApp, direction: 'incoming' | 'outgoing') => {
@@ -77,7 +48,7 @@ describe('a burst of commands with default settings', () => {
   it(
     'handles every command of a 1000-command burst and applies every result, dead-lettering none',
     async () => {
-      const client = inventory.app.get(TalktoClient);
+      const client = apps.inventory.app.get(TalktoClient);
       const started = performance.now();
       for (let first = 0; first < BURST; first += 100) {
         const chunk = Array.from({ length: Math.min(100, BURST - first) }, (_, i) => first + i);
@@ -87,16 +58,16 @@ describe('a burst of commands with default settings', () => {
       let sender: Record<string, number> = {};
       const deadline = Date.now() + SETTLE_MS;
       while (Date.now() < deadline) {
-        sender = await tally(inventory, 'outgoing');
+        sender = await tally(apps.inventory, 'outgoing');
         if ((sender.completed ?? 0) === BURST || (sender.failed_final ?? 0) > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       const elapsedMs = performance.now() - started;
-      const receiver = await tally(website, 'incoming');
+      const receiver = await tally(apps.website, 'incoming');
       const deadLetters =
-        (await inventory.dataSource.getRepository(TalktoDeadLetterEntity).count()) +
-        (await website.dataSource.getRepository(TalktoDeadLetterEntity).count());
-      const throttled = await inventory.dataSource
+        (await apps.inventory.dataSource.getRepository(TalktoDeadLetterEntity).count()) +
+        (await apps.website.dataSource.getRepository(TalktoDeadLetterEntity).count());
+      const throttled = await apps.inventory.dataSource
         .getRepository(TalktoAttemptEntity)
         .countBy({ httpStatus: 429 });
       console.log(

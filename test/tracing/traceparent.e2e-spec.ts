@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { type IncomingMessage, TalktoClient, TalktoHandler } from '../../lib/index.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
-import { freePort } from '../support/free-port.js';
-import { type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
+import { useTalktoPair } from '../support/talkto-pair.js';
 import { waitFor } from '../support/wait-for.js';
 
 const COMMAND_SECRET = 'inventory-to-website-secret-0123456789';
@@ -28,49 +27,20 @@ class TrackHandler {
 }
 
 describe('traceparent round trip: command, handler, result callback', () => {
-  let inventory: RunningTalktoApp;
-  let website: RunningTalktoApp;
-
-  beforeAll(async () => {
-    const [inventoryPort, websitePort] = [await freePort(), await freePort()];
-    website = await startTalktoApp({
-      database: 'postgres',
-      queue: 'in-process',
-      adapter: 'fastify',
-      port: websitePort,
-      providers: [SeenTraces, TrackHandler],
-      talkto: {
-        service: 'website',
-        incoming: { inventory: { secret: COMMAND_SECRET, allowedCommands: ['orders.track'] } },
-        outgoing: { inventory: { baseUrl: `http://127.0.0.1:${inventoryPort}`, secret: CALLBACK_SECRET } },
-      },
-    });
-    inventory = await startTalktoApp({
-      database: 'sqlite',
-      queue: 'in-process',
-      adapter: 'express',
-      port: inventoryPort,
-      talkto: {
-        service: 'inventory',
-        outgoing: { website: { baseUrl: `http://127.0.0.1:${websitePort}`, secret: COMMAND_SECRET } },
-        incoming: {
-          website: { secret: CALLBACK_SECRET, allowedCommands: { 'talkto.result': { driver: 'none' } } },
-        },
-      },
-    });
-  });
-
-  afterAll(async () => {
-    await inventory?.close();
-    await website?.close();
+  const apps = useTalktoPair({
+    commandSecret: COMMAND_SECRET,
+    callbackSecret: CALLBACK_SECRET,
+    allowedCommands: ['orders.track'],
+    receiver: { adapter: 'fastify', providers: [SeenTraces, TrackHandler] },
+    sender: { database: 'sqlite' },
   });
 
   it('carries the sender trace to the handler, both rows and the result callback', async () => {
-    const sent = await inventory.app
+    const sent = await apps.inventory.app
       .get(TalktoClient)
       .send('website', 'orders.track', { orderId: 'o-9' }, { traceparent: TRACEPARENT });
-    const outgoing = inventory.dataSource.getRepository(TalktoMessageEntity);
-    const received = website.dataSource.getRepository(TalktoMessageEntity);
+    const outgoing = apps.inventory.dataSource.getRepository(TalktoMessageEntity);
+    const received = apps.website.dataSource.getRepository(TalktoMessageEntity);
     expect((await outgoing.findOneByOrFail({ messageId: sent.messageId })).traceparent).toBe(TRACEPARENT);
 
     // The callback is applied to the sender's row once it is delivered.
@@ -79,7 +49,7 @@ describe('traceparent round trip: command, handler, result callback', () => {
         (await outgoing.findOneByOrFail({ messageId: sent.messageId })).overallStatus === 'completed',
       'the result callback applied on the sender',
     );
-    expect(website.app.get(SeenTraces).values).toEqual([TRACEPARENT]);
+    expect(apps.website.app.get(SeenTraces).values).toEqual([TRACEPARENT]);
     const incoming = await received.findOneByOrFail({ messageId: sent.messageId, direction: 'incoming' });
     expect(incoming.traceparent).toBe(TRACEPARENT);
     const callback = await received.findOneByOrFail({
@@ -91,8 +61,10 @@ describe('traceparent round trip: command, handler, result callback', () => {
   });
 
   it('stores no trace and hands none to the handler when none is sent', async () => {
-    const sent = await inventory.app.get(TalktoClient).send('website', 'orders.track', { orderId: 'o-10' });
-    const received = website.dataSource.getRepository(TalktoMessageEntity);
+    const sent = await apps.inventory.app
+      .get(TalktoClient)
+      .send('website', 'orders.track', { orderId: 'o-10' });
+    const received = apps.website.dataSource.getRepository(TalktoMessageEntity);
     const incoming = await waitFor(
       async () =>
         (await received.findOneBy({
@@ -103,6 +75,6 @@ describe('traceparent round trip: command, handler, result callback', () => {
       'the untraced command handled',
     );
     expect(incoming.traceparent).toBeNull();
-    expect(website.app.get(SeenTraces).values.at(-1) ?? null).toBeNull();
+    expect(apps.website.app.get(SeenTraces).values.at(-1) ?? null).toBeNull();
   });
 });
