@@ -49,7 +49,7 @@ describe.each(COMBINATIONS)(
     });
     let client: TalktoClient;
     let hooks: ReserveResultLog;
-    let callbackUrl: string;
+    const callbackUrl = () => `${apps.inventory.url}/api/talkto/callback`;
 
     const outgoingRow = (app: RunningTalktoApp, messageId: string) =>
       app.dataSource.getRepository(TalktoMessageEntity).findOneBy({ messageId, direction: 'outgoing' });
@@ -91,7 +91,7 @@ describe.each(COMBINATIONS)(
       overrides: Partial<Parameters<typeof postSigned>[0]> = {},
     ) =>
       postSigned({
-        url: callbackUrl,
+        url: callbackUrl(),
         secret: CALLBACK_SECRET,
         source: 'website',
         target: 'inventory',
@@ -103,7 +103,6 @@ describe.each(COMBINATIONS)(
       });
 
     beforeAll(() => {
-      callbackUrl = `${apps.inventory.url}/api/talkto/callback`;
       client = apps.inventory.app.get(TalktoClient);
       hooks = apps.inventory.app.get(ReserveResultLog);
     });

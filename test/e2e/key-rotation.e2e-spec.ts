@@ -119,7 +119,7 @@ describe.each(COMBINATIONS)('key rotation on %s with the %s queue', (database, q
     },
   });
   let client: TalktoClient;
-  let receiveUrl: string;
+  const receiveUrl = () => `${apps.website.url}/api/talkto/receive`;
   const sentIds: string[] = [];
 
   const row = (app: RunningTalktoApp, messageId: string, direction: 'incoming' | 'outgoing') =>
@@ -142,7 +142,7 @@ describe.each(COMBINATIONS)('key rotation on %s with the %s queue', (database, q
   };
   const crafted = (secret: string) =>
     postSigned({
-      url: receiveUrl,
+      url: receiveUrl(),
       secret,
       source: 'inventory',
       target: 'website',
@@ -152,7 +152,6 @@ describe.each(COMBINATIONS)('key rotation on %s with the %s queue', (database, q
     });
 
   beforeAll(() => {
-    receiveUrl = `${apps.website.url}/api/talkto/receive`;
     client = apps.inventory.app.get(TalktoClient);
   });
 

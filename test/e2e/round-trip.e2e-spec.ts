@@ -41,7 +41,7 @@ describe.each(COMBINATIONS)('round trip on %s with the %s queue over %s', (datab
   });
   let client: TalktoClient;
   let log: HandledLog;
-  let receiveUrl: string;
+  const receiveUrl = () => `${apps.website.url}/api/talkto/receive`;
 
   const incoming = (messageId: string) =>
     apps.website.dataSource
@@ -58,7 +58,7 @@ describe.each(COMBINATIONS)('round trip on %s with the %s queue over %s', (datab
     }, `incoming ${messageId} to be ${status}`);
   const craft = (overrides: Partial<Parameters<typeof postSigned>[0]> = {}) =>
     postSigned({
-      url: receiveUrl,
+      url: receiveUrl(),
       secret: SECRET,
       source: 'inventory',
       target: 'website',
@@ -68,7 +68,6 @@ describe.each(COMBINATIONS)('round trip on %s with the %s queue over %s', (datab
     });
 
   beforeAll(() => {
-    receiveUrl = `${apps.website.url}/api/talkto/receive`;
     client = apps.inventory.app.get(TalktoClient);
     log = apps.website.app.get(HandledLog);
   });
@@ -203,7 +202,7 @@ describe.each(COMBINATIONS)('round trip on %s with the %s queue over %s', (datab
   });
 
   it('answers malformed JSON with 422 invalid_json despite the host body parser', async () => {
-    const response = await fetch(receiveUrl, {
+    const response = await fetch(receiveUrl(), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"message_id":',
