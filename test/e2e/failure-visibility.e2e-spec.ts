@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { TalktoClient, TalktoSweeper } from '../../lib/index.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { CapturedLogs } from '../support/captured-logs.js';
-import { postSigned } from '../support/signed-request.js';
+import { postInventoryCommand } from '../support/signed-request.js';
 import { useTalktoPair } from '../support/talkto-pair.js';
 import { waitFor } from '../support/wait-for.js';
 import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
@@ -59,13 +59,9 @@ describe('failures an operator must see', () => {
   });
 
   it('logs a request with a wrong signature as rejected, without naming the unverified sender', async () => {
-    const answer = await postSigned({
-      url: `${apps.website.url}/api/talkto/receive`,
-      secret: WRONG_SECRET,
-      source: 'inventory',
-      target: 'website',
-      command: 'orders.reserve',
-      payload: { orderId: PAYLOAD_MARK, quantity: 1 },
+    const answer = await postInventoryCommand(apps.website.url, WRONG_SECRET, 'orders.reserve', {
+      orderId: PAYLOAD_MARK,
+      quantity: 1,
     });
     expect(answer.status).toBe(401);
     expect(

@@ -13,7 +13,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { IsString } from 'class-validator';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { freePort } from '../support/free-port.js';
-import { postSigned } from '../support/signed-request.js';
+import { postInventoryCommand } from '../support/signed-request.js';
 import { type HttpAdapterKind, type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
 import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
 
@@ -106,13 +106,9 @@ describe.each(HOSTS)(
       });
 
     it('serves the receive route under the host prefix once, where a peer looks for it', async () => {
-      const answer = await postSigned({
-        url: `${website.url}/api/talkto/receive`,
-        secret: SECRET,
-        source: 'inventory',
-        target: 'website',
-        command: 'orders.reserve',
-        payload: { orderId: 'o-prefix', quantity: 1 },
+      const answer = await postInventoryCommand(website.url, SECRET, 'orders.reserve', {
+        orderId: 'o-prefix',
+        quantity: 1,
       });
       expect(answer.status).toBe(202);
       expect(

@@ -12,7 +12,7 @@ import {
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { createTestDatabase } from '../support/databases.js';
 import { freePort } from '../support/free-port.js';
-import { postSigned } from '../support/signed-request.js';
+import { postInventoryCommand } from '../support/signed-request.js';
 import { startTalktoApp } from '../support/talkto-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
@@ -76,13 +76,9 @@ describe('the Talkto entities in the host TypeORM setup', () => {
       talkto: WEBSITE,
     });
     try {
-      const answer = await postSigned({
-        url: `${website.url}/api/talkto/receive`,
-        secret: SECRET,
-        source: 'inventory',
-        target: 'website',
-        command: 'orders.reserve',
-        payload: { orderId: 'o-auto', quantity: 1 },
+      const answer = await postInventoryCommand(website.url, SECRET, 'orders.reserve', {
+        orderId: 'o-auto',
+        quantity: 1,
       });
       expect(answer.status).toBe(202);
       await waitFor(
@@ -156,13 +152,9 @@ describe('TalktoModule.forRootAsync', () => {
       const metrics = await fetch(`${website.url}/metrics`);
       expect(metrics.status).toBe(200);
       expect(await metrics.text()).toContain('talkto_');
-      const answer = await postSigned({
-        url: `${website.url}/api/talkto/receive`,
-        secret: SECRET,
-        source: 'inventory',
-        target: 'website',
-        command: 'orders.reserve',
-        payload: { orderId: 'o-async', quantity: 1 },
+      const answer = await postInventoryCommand(website.url, SECRET, 'orders.reserve', {
+        orderId: 'o-async',
+        quantity: 1,
       });
       expect(answer.status).toBe(202);
     } finally {

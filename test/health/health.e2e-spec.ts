@@ -5,7 +5,7 @@ import { TalktoHealthIndicator } from '../../lib/index.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { ORDER_PROVIDERS } from '../e2e/fixtures/order-handlers.js';
 import { freePort } from '../support/free-port.js';
-import { postSigned } from '../support/signed-request.js';
+import { postInventoryCommand } from '../support/signed-request.js';
 import { type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -37,13 +37,7 @@ async function health(app: RunningTalktoApp): Promise<{ status: number; body: He
 }
 
 async function deadLetter(app: RunningTalktoApp): Promise<void> {
-  const sent = await postSigned({
-    url: `${app.url}/api/talkto/receive`,
-    secret: SECRET,
-    source: 'inventory',
-    target: 'website',
-    command: 'orders.reject',
-  });
+  const sent = await postInventoryCommand(app.url, SECRET, 'orders.reject');
   expect(sent.status).toBe(202);
   const rows = app.dataSource.getRepository(TalktoMessageEntity);
   await waitFor(

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TalktoRateLimiter, type TalktoRateLimitDecision } from '../../lib/index.js';
 import { ORDER_PROVIDERS } from '../e2e/fixtures/order-handlers.js';
 import { freePort } from '../support/free-port.js';
-import { postSigned } from '../support/signed-request.js';
+import { postInventoryCommand, postSigned } from '../support/signed-request.js';
 import { type HttpAdapterKind, type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
 
 const INVENTORY_SECRET = 'inventory-to-website-secret-0123456789';
@@ -145,13 +145,9 @@ describe('a rate limiter of the host given as rateLimit.limiter', () => {
     const [first, second] = [await start(), await start()];
     try {
       const send = (app: RunningTalktoApp) =>
-        postSigned({
-          url: `${app.url}/api/talkto/receive`,
-          secret: INVENTORY_SECRET,
-          source: 'inventory',
-          target: 'website',
-          command: 'orders.reserve',
-          payload: { orderId: 'o-shared', quantity: 1 },
+        postInventoryCommand(app.url, INVENTORY_SECRET, 'orders.reserve', {
+          orderId: 'o-shared',
+          quantity: 1,
         });
       expect((await send(first)).status).toBe(202);
       expect((await send(second)).status).toBe(202);

@@ -48,3 +48,20 @@ export async function postSigned(input: SignedRequestInput): Promise<PostedAnswe
   const response = await fetch(input.url, { method: 'POST', headers: request.headers, body: request.body });
   return { status: response.status, body: (await response.json()) as Record<string, unknown>, messageId };
 }
+
+/** A command signed by `inventory` for `website`, posted to the receive route of the app at `baseUrl`. */
+export function postInventoryCommand(
+  baseUrl: string,
+  secret: string,
+  command: string,
+  payload?: unknown,
+): Promise<PostedAnswer> {
+  return postSigned({
+    url: `${baseUrl}/api/talkto/receive`,
+    secret,
+    source: 'inventory',
+    target: 'website',
+    command,
+    payload,
+  });
+}
