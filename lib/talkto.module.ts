@@ -39,6 +39,7 @@ import { ENTITY_EVENT_PROVIDERS } from './entity-events/entity-events.providers.
 import { TalktoTransactionScope } from './outgoing/talkto-transaction.scope.js';
 import { TALKTO_TRANSPORT_PROVIDER } from './outgoing/transport.provider.js';
 import { AfterCommitSubscriber } from './persistence/after-commit.subscriber.js';
+import { PostgresClientErrorsListener } from './persistence/postgres-client-errors.listener.js';
 import { SendPipeline } from './outgoing/send.pipeline.js';
 import { TalktoClient } from './outgoing/talkto.client.js';
 import { metricsControllers, metricsProviders } from './metrics/metrics.providers.js';
@@ -133,6 +134,7 @@ function coreProviders(definition: TalktoStaticOptions): Provider[] {
     },
     TALKTO_TRANSPORT_PROVIDER,
     AfterCommitSubscriber,
+    PostgresClientErrorsListener,
     TalktoTransactionScope,
     ...ENTITY_EVENT_PROVIDERS,
     ...createStorageProviders(definition.dataSource),
