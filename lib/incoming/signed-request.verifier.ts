@@ -4,6 +4,7 @@ import { type VerifiedCallback, CallbackReceiveService } from '../callbacks/call
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import type { TalktoSignedRouteOptions } from '../decorators/talkto-signed-route.decorator.js';
+import { TalktoFailureLog } from '../operations/failure-log.js';
 import { NonceStore } from '../persistence/nonce.store.js';
 import type { VerifierConfig } from '../protocol/envelope.verifier.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
@@ -30,6 +31,9 @@ export const TalktoRoute = Reflector.createDecorator<TalktoRouteKind>();
  */
 @Injectable()
 export class SignedRequestVerifier {
+  /** Our routes log their own refusals; a host route's are logged here, in the same words. */
+  private readonly failures = new TalktoFailureLog();
+
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
     private readonly clock: TalktoClock,
@@ -57,9 +61,11 @@ export class SignedRequestVerifier {
     const now = this.clock.now().getTime();
     const verified = verifyCommandRequest(request, this.routeConfig(route, now), Math.floor(now / 1000));
     if ('rejected' in verified) {
+      this.failures.rejected('command', verified.rejected.status, verified.rejected.body.error);
       return verified;
     }
     if (!(await consumeEnvelopeNonce(verified.envelope, this.nonces, this.clock, this.options))) {
+      this.failures.rejected('command', 409, 'replay_nonce_reused', verified.envelope.source);
       return { rejected: receiveAnswers.rejected(409, 'replay_nonce_reused') };
     }
     return { envelope: verified.envelope, headers: request.headers, ids: {} };

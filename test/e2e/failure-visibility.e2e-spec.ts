@@ -1,8 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
-import { TalktoClient, TalktoSweeper } from '../../lib/index.js';
+import { randomUUID } from 'node:crypto';
+import { Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import {
+  TalktoClient,
+  TalktoEnvelope,
+  TalktoSignatureGuard,
+  TalktoSweeper,
+  type TalktoVerifiedEnvelope,
+} from '../../lib/index.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { CapturedLogs } from '../support/captured-logs.js';
-import { postInventoryCommand } from '../support/signed-request.js';
+import { postInventoryCommand, postSigned } from '../support/signed-request.js';
 import { useTalktoPair } from '../support/talkto-pair.js';
 import { waitFor } from '../support/wait-for.js';
 import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
@@ -10,6 +18,17 @@ import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
 const SECRET = 'inventory-to-website-secret-0123456789';
 const WRONG_SECRET = 'a-secret-the-website-does-not-know-000';
 const PAYLOAD_MARK = 'customer-address-do-not-log';
+
+/** A host's own route that takes Talkto-signed commands. */
+@Controller('host/orders')
+@UseGuards(TalktoSignatureGuard)
+class HostOrdersController {
+  @Post()
+  @HttpCode(200)
+  take(@TalktoEnvelope() envelope: TalktoVerifiedEnvelope) {
+    return { taken: envelope.messageId };
+  }
+}
 
 describe('failures an operator must see', () => {
   const logs = new CapturedLogs();
@@ -20,7 +39,7 @@ describe('failures an operator must see', () => {
     commandSecret: SECRET,
     allowedCommands: { 'orders.reserve': {}, 'orders.reject': {} },
     callbacks: 'none',
-    receiver: { providers: ORDER_PROVIDERS },
+    receiver: { providers: ORDER_PROVIDERS, controllers: [HostOrdersController] },
     sender: { talkto: { callbacks: { enabled: false } } },
   });
 
@@ -82,5 +101,33 @@ describe('failures an operator must see', () => {
       'the receiver to log',
     );
     expect(line).toMatch(/orders\.reject .* from inventory failed finally: out_of_stock; dead-lettered/);
+  });
+
+  it('logs the refusals of a host route guarded by TalktoSignatureGuard as the receive route does', async () => {
+    const command = (secret: string, nonce: string) =>
+      postSigned({
+        url: `${apps.website.url}/host/orders`,
+        secret,
+        source: 'inventory',
+        target: 'website',
+        command: 'orders.reserve',
+        payload: { orderId: PAYLOAD_MARK, quantity: 1 },
+        nonce,
+      });
+    const before = logs.warnings('rejected a command request').length;
+    expect((await command(WRONG_SECRET, randomUUID())).status).toBe(401);
+    const nonce = randomUUID();
+    expect((await command(SECRET, nonce)).status).toBe(200);
+    expect((await command(SECRET, nonce)).status).toBe(409);
+
+    expect(logs.warnings('rejected a command request').slice(before)).toEqual([
+      'Talkto rejected a command request: 401 invalid_signature (sender not verified).',
+      'Talkto rejected a command request: 409 replay_nonce_reused (from inventory).',
+    ]);
+    for (const line of logs.lines) {
+      expect(line.message).not.toContain(SECRET);
+      expect(line.message).not.toContain(WRONG_SECRET);
+      expect(line.message).not.toContain(PAYLOAD_MARK);
+    }
   });
 });
