@@ -1,38 +1,30 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
+import { TalktoClient } from '../../lib/index.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { ORDER_PROVIDERS } from '../e2e/fixtures/order-handlers.js';
-import { freePort } from '../support/free-port.js';
-import { postInventoryCommand } from '../support/signed-request.js';
-import { type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
+import { useTalktoPair } from '../support/talkto-pair.js';
 import { waitFor } from '../support/wait-for.js';
 
-const SECRET = 'inventory-to-website-secret-0123456789';
-/** Rounds of cuts while commands arrive; each round ends every session of the app's database. */
+/** Rounds of cuts while commands arrive; each round ends every session of the receiver's database. */
 const CUTS = Number(process.env.TALKTO_SESSION_CUTS ?? 40);
+/** Enough to keep the receiver busy through the cuts; more only lengthens the wait behind them. */
+const COMMANDS = 320;
 
 /**
  * A receiver whose PostgreSQL sessions are all terminated, again and again, while commands keep
- * arriving. The pool reconnects meanwhile, and a fresh connection can be ended by the server as
+ * arriving. Its pool reconnects meanwhile, and a fresh connection can be ended by the server as
  * soon as it is ready; an `error` event nobody listens to would end the process (here: fail the suite).
  */
 describe('a running app whose PostgreSQL sessions are terminated', () => {
-  let website: RunningTalktoApp;
+  const apps = useTalktoPair({
+    commandSecret: 'inventory-to-website-secret-0123456789',
+    allowedCommands: ['orders.reserve'],
+    receiver: { providers: ORDER_PROVIDERS },
+  });
   let admin: DataSource;
 
   beforeAll(async () => {
-    website = await startTalktoApp({
-      database: 'postgres',
-      queue: 'in-process',
-      adapter: 'express',
-      port: await freePort(),
-      providers: ORDER_PROVIDERS,
-      talkto: {
-        service: 'website',
-        callbacks: { enabled: false },
-        incoming: { inventory: { secret: SECRET, allowedCommands: ['orders.reserve'] } },
-      },
-    });
     admin = await new DataSource({
       type: 'postgres',
       host: '127.0.0.1',
@@ -44,20 +36,16 @@ describe('a running app whose PostgreSQL sessions are terminated', () => {
 
   afterAll(async () => {
     await admin?.destroy();
-    await website?.close();
   });
 
-  it('keeps running and takes and handles commands afterwards', async () => {
-    let arriving = true;
+  it('keeps running, and a command sent afterwards completes its round trip', async () => {
+    const client = apps.inventory.app.get(TalktoClient);
+    let sending = true;
     const load = (async () => {
-      for (let i = 0; arriving; i++) {
-        // Refusals and errors while the database is cut are expected; only the process matters here.
-        await Promise.allSettled(
+      for (let i = 0; sending && i < COMMANDS / 8; i++) {
+        await Promise.all(
           Array.from({ length: 8 }, (_, j) =>
-            postInventoryCommand(website.url, SECRET, 'orders.reserve', {
-              orderId: `o-${i}-${j}`,
-              quantity: 1,
-            }),
+            client.send('website', 'orders.reserve', { orderId: `o-${i}-${j}`, quantity: 1 }),
           ),
         );
       }
@@ -66,26 +54,26 @@ describe('a running app whose PostgreSQL sessions are terminated', () => {
     for (let round = 0; round < CUTS; round++) {
       const rows: unknown[] = await admin.query(
         'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1',
-        [website.dataSource.options.database],
+        [apps.website.dataSource.options.database],
       );
       terminated += rows.length;
-      // Let the pool reconnect before the next cut.
+      // Pace the cuts so that the pool reconnects in between.
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    arriving = false;
+    sending = false;
     await load;
     expect(terminated).toBeGreaterThan(CUTS);
 
-    const answer = await postInventoryCommand(website.url, SECRET, 'orders.reserve', {
-      orderId: 'after-the-cuts',
-      quantity: 1,
-    });
-    expect(answer.status).toBe(202);
+    const sent = await client.send('website', 'orders.reserve', { orderId: 'after-the-cuts', quantity: 1 });
     await waitFor(
       async () =>
-        (await website.dataSource.manager.findOneBy(TalktoMessageEntity, { messageId: answer.messageId }))
-          ?.overallStatus === 'succeeded',
-      'the command after the cuts to be handled',
+        (
+          await apps.inventory.dataSource.manager.findOneBy(TalktoMessageEntity, {
+            messageId: sent.messageId,
+          })
+        )?.overallStatus === 'completed',
+      'the command sent after the cuts to complete',
+      60_000,
     );
   });
 });
