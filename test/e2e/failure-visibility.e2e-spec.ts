@@ -1,34 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import {
-  TalktoClient,
-  TalktoEnvelope,
-  TalktoSignatureGuard,
-  TalktoSweeper,
-  type TalktoVerifiedEnvelope,
-} from '../../lib/index.js';
+import { TalktoClient, TalktoSweeper } from '../../lib/index.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { CapturedLogs } from '../support/captured-logs.js';
 import { postInventoryCommand, postSigned } from '../support/signed-request.js';
 import { useTalktoPair } from '../support/talkto-pair.js';
 import { waitFor } from '../support/wait-for.js';
 import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
+import { HostOrdersController } from './fixtures/host-orders.controller.js';
 
 const SECRET = 'inventory-to-website-secret-0123456789';
 const WRONG_SECRET = 'a-secret-the-website-does-not-know-000';
 const PAYLOAD_MARK = 'customer-address-do-not-log';
-
-/** A host's own route that takes Talkto-signed commands. */
-@Controller('host/orders')
-@UseGuards(TalktoSignatureGuard)
-class HostOrdersController {
-  @Post()
-  @HttpCode(200)
-  take(@TalktoEnvelope() envelope: TalktoVerifiedEnvelope) {
-    return { taken: envelope.messageId };
-  }
-}
 
 describe('failures an operator must see', () => {
   const logs = new CapturedLogs();

@@ -11,6 +11,7 @@ import { rawRequestOf } from '../../scripts/conformance/envelopes-http.check.js'
 import { sendRaw } from '../../scripts/conformance/http/raw-http.client.js';
 import { type ReceiverAdapter, ReceiverApp } from '../../scripts/conformance/http/receiver-app.js';
 import { receiverOptionsFor } from '../../scripts/conformance/http/receiver-options.js';
+import { HostOrdersController } from '../e2e/fixtures/host-orders.controller.js';
 
 type Json = Record<string, unknown>;
 
@@ -21,22 +22,6 @@ const document = JSON.parse(
 const COMMAND_CASES = (document.cases as Json[]).filter(
   (vector) => String((vector.request as Json).url).endsWith('/receive') && vector.precondition === undefined,
 );
-
-/** A host's own route that takes Talkto-signed commands. */
-@Controller('host/orders')
-@UseGuards(TalktoSignatureGuard)
-class HostOrdersController {
-  @Post()
-  @HttpCode(200)
-  take(@TalktoEnvelope() envelope: TalktoVerifiedEnvelope) {
-    return {
-      taken: true,
-      message_id: envelope.messageId,
-      command: envelope.command,
-      payload: envelope.payload,
-    };
-  }
-}
 
 /** The same route, narrowed to one source and one command. */
 @Controller('host/narrow')
