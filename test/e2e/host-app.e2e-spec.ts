@@ -1,14 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  type ArgumentsHost,
-  Body,
-  Catch,
-  Controller,
-  type ExceptionFilter,
-  HttpException,
-  Post,
-  ValidationPipe,
-} from '@nestjs/common';
+import { Body, Controller, Post, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { IsString } from 'class-validator';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
@@ -16,27 +7,10 @@ import { freePort } from '../support/free-port.js';
 import { postInventoryCommand } from '../support/signed-request.js';
 import { type HttpAdapterKind, type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
 import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
+import { HostErrorFormatFilter } from './fixtures/host-error-format.filter.js';
 
 const SECRET = 'inventory-to-website-secret-0123456789';
 const RATE_LIMIT = 4;
-
-/** A host's catch-all filter with its own error format, as many apps have one. */
-@Catch()
-class HostErrorFormatFilter implements ExceptionFilter {
-  catch(exception: unknown, host: ArgumentsHost): void {
-    const status = exception instanceof HttpException ? exception.getStatus() : 500;
-    const response = host.switchToHttp().getResponse<{
-      code?: (status: number) => { send(body: unknown): void };
-      status?: (status: number) => { json(body: unknown): void };
-    }>();
-    const body = { hostError: true, status };
-    if (typeof response.code === 'function') {
-      response.code(status).send(body);
-    } else {
-      response.status!(status).json(body);
-    }
-  }
-}
 
 class CreateNoteDto {
   @IsString()

@@ -1,12 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  type ArgumentsHost,
-  Catch,
-  type ExceptionFilter,
-  HttpException,
-  Injectable,
-  Module,
-} from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TalktoClient, TalktoModule, type TalktoModuleOptions } from '../../lib/index.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
@@ -14,23 +7,10 @@ import type { HttpAdapterKind } from '../support/talkto-app.js';
 import { type PairSideSpec, useTalktoPair } from '../support/talkto-pair.js';
 import { waitFor } from '../support/wait-for.js';
 import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
+import { HostErrorFormatFilter } from './fixtures/host-error-format.filter.js';
 
 const INVENTORY_TO_WEBSITE = 'inventory-to-website-secret-0123456789';
 const WEBSITE_TO_INVENTORY = 'website-to-inventory-secret-9876543210';
-
-@Catch()
-class HostErrorFormatFilter implements ExceptionFilter {
-  catch(exception: unknown, host: ArgumentsHost): void {
-    const status = exception instanceof HttpException ? exception.getStatus() : 500;
-    const response = host.switchToHttp().getResponse<{
-      code?: (status: number) => { send(body: unknown): void };
-      status?: (status: number) => { json(body: unknown): void };
-    }>();
-    const body = { hostError: true, status };
-    if (typeof response.code === 'function') response.code(status).send(body);
-    else response.status!(status).json(body);
-  }
-}
 
 /** Stands in for @nestjs/config's ConfigService: options known only once the app is built. */
 function configModule(values: TalktoModuleOptions) {
