@@ -5,6 +5,7 @@ import { ORDER_PROVIDERS } from '../e2e/fixtures/order-handlers.js';
 import { freePort } from '../support/free-port.js';
 import { postSigned } from '../support/signed-request.js';
 import { type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
+import { useTalktoPair } from '../support/talkto-pair.js';
 import { waitFor } from '../support/wait-for.js';
 
 const SECRET = 'inventory-to-website-secret-0123456789';
@@ -23,8 +24,14 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 }
 
 describe('Prometheus metrics over HTTP', () => {
-  let inventory: RunningTalktoApp;
-  let website: RunningTalktoApp;
+  const apps = useTalktoPair({
+    database: 'sqlite',
+    commandSecret: SECRET,
+    callbackSecret: CALLBACK_SECRET,
+    allowedCommands: ['orders.reserve', 'orders.reject'],
+    receiver: { adapter: 'fastify', providers: ORDER_PROVIDERS, talkto: { metrics: { enabled: true } } },
+    sender: { talkto: { metrics: { enabled: true, commands: ['orders.reserve'] } } },
+  });
   let plain: RunningTalktoApp;
 
   const scrape = async (app: RunningTalktoApp) => {
@@ -35,56 +42,24 @@ describe('Prometheus metrics over HTTP', () => {
   };
 
   beforeAll(async () => {
-    const [inventoryPort, websitePort, plainPort] = [await freePort(), await freePort(), await freePort()];
-    website = await startTalktoApp({
-      database: 'sqlite',
-      queue: 'in-process',
-      adapter: 'fastify',
-      port: websitePort,
-      providers: ORDER_PROVIDERS,
-      talkto: {
-        service: 'website',
-        metrics: { enabled: true },
-        incoming: {
-          inventory: { secret: SECRET, allowedCommands: ['orders.reserve', 'orders.reject'] },
-        },
-        outgoing: { inventory: { baseUrl: `http://127.0.0.1:${inventoryPort}`, secret: CALLBACK_SECRET } },
-      },
-    });
-    inventory = await startTalktoApp({
-      database: 'sqlite',
-      queue: 'in-process',
-      adapter: 'express',
-      port: inventoryPort,
-      talkto: {
-        service: 'inventory',
-        metrics: { enabled: true, commands: ['orders.reserve'] },
-        outgoing: { website: { baseUrl: `http://127.0.0.1:${websitePort}`, secret: SECRET } },
-        incoming: {
-          website: { secret: CALLBACK_SECRET, allowedCommands: { 'talkto.result': { driver: 'none' } } },
-        },
-      },
-    });
     plain = await startTalktoApp({
       database: 'sqlite',
       queue: 'in-process',
       adapter: 'express',
-      port: plainPort,
+      port: await freePort(),
       talkto: { service: 'plain' },
     });
   });
 
   afterAll(async () => {
-    await inventory?.close();
-    await website?.close();
     await plain?.close();
   });
 
   it('counts sends, receipts, handler results and send latency with bounded labels and no message ids', async () => {
-    const client = inventory.app.get(TalktoClient);
+    const client = apps.inventory.app.get(TalktoClient);
     const reserve = await client.send('website', 'orders.reserve', { orderId: 'o-1', quantity: 1 });
     const reject = await client.send('website', 'orders.reject', {});
-    const incoming = website.dataSource.getRepository(TalktoMessageEntity);
+    const incoming = apps.website.dataSource.getRepository(TalktoMessageEntity);
     await waitFor(async () => {
       const rows = await incoming.findBy({ direction: 'incoming' });
       return rows.length === 2 &&
@@ -94,7 +69,7 @@ describe('Prometheus metrics over HTTP', () => {
     }, 'both commands handled');
 
     const sender = await waitFor(async () => {
-      const text = await scrape(inventory);
+      const text = await scrape(apps.inventory);
       return (sample(text, 'talkto_messages_sent_total', { status: 'sent', command: 'orders.reserve' }) ??
         0) >= 1 &&
         (sample(text, 'talkto_messages_sent_total', { status: 'sent', command: 'other' }) ?? 0) >= 1
@@ -119,7 +94,7 @@ describe('Prometheus metrics over HTTP', () => {
     expect(sample(sender, 'talkto_queue_depth', { service: 'inventory', queue: 'send' })).toBe(0);
     expect(sender).toMatch(/^talkto_oldest_due_retry_age_seconds\{service="inventory"\} 0$/m);
 
-    const receiver = await scrape(website);
+    const receiver = await scrape(apps.website);
     const from = { service: 'website', peer: 'inventory' };
     expect(
       sample(receiver, 'talkto_messages_received_total', {
@@ -155,7 +130,7 @@ describe('Prometheus metrics over HTTP', () => {
 
     // Both outcomes were reported back and applied on the sender.
     const callbacks = await waitFor(async () => {
-      const text = await scrape(inventory);
+      const text = await scrape(apps.inventory);
       return sample(text, 'talkto_callbacks_total', {
         peer: 'website',
         command: 'talkto.result',
@@ -166,7 +141,7 @@ describe('Prometheus metrics over HTTP', () => {
     }, 'both result callbacks counted');
     // The receiver counts a callback once the sender's answer is recorded, just after it applied it.
     const receiverAfter = await waitFor(async () => {
-      const text = await scrape(website);
+      const text = await scrape(apps.website);
       return sample(text, 'talkto_messages_sent_total', {
         ...from,
         command: 'talkto.result',
@@ -191,14 +166,14 @@ describe('Prometheus metrics over HTTP', () => {
 
   it('counts an unverified request under fixed labels, whatever source and command it claims', async () => {
     const answer = await postSigned({
-      url: `${website.url}/api/talkto/receive`,
+      url: `${apps.website.url}/api/talkto/receive`,
       secret: 'not-the-secret-0000000000000000000000',
       source: 'attacker-chosen-source',
       target: 'website',
       command: 'attacker.chosen.command',
     });
     expect(answer.status).toBeGreaterThanOrEqual(400);
-    const text = await scrape(website);
+    const text = await scrape(apps.website);
     expect(text).not.toContain('attacker');
     expect(
       sample(text, 'talkto_messages_received_total', {
