@@ -7,7 +7,7 @@ import { useTalktoPair } from '../support/talkto-pair.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** Rounds of cuts while commands arrive; each round ends every session of the receiver's database. */
-const CUTS = Number(process.env.TALKTO_SESSION_CUTS ?? 40);
+const CUTS = Number(process.env.TALKTO_SESSION_CUTS ?? 60);
 /** Enough to keep the receiver busy through the cuts; more only lengthens the wait behind them. */
 const COMMANDS = 320;
 
@@ -50,15 +50,21 @@ describe('a running app whose PostgreSQL sessions are terminated', () => {
         );
       }
     })();
+    const sessions = async (): Promise<number> => {
+      const [row] = (await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [
+        apps.website.dataSource.options.database,
+      ])) as Array<{ n: number }>;
+      return row!.n;
+    };
     let terminated = 0;
     for (let round = 0; round < CUTS; round++) {
+      // Cut once the pool has reconnected: new sessions are the ones that may end as they start.
+      await waitFor(async () => (await sessions()) > 0, 'the receiver to reconnect');
       const rows: unknown[] = await admin.query(
         'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1',
         [apps.website.dataSource.options.database],
       );
       terminated += rows.length;
-      // Pace the cuts so that the pool reconnects in between.
-      await new Promise((resolve) => setTimeout(resolve, 100));
     }
     sending = false;
     await load;
