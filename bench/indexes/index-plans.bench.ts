@@ -11,7 +11,7 @@ import 'reflect-metadata';
 import { type CanActivate, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { DataSource, Logger } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import {
   DeadLetterService,
   PruneService,
@@ -28,9 +28,14 @@ import { PanelQueries } from '../../lib/panel/panel.queries.js';
 import { PassiveHealthQueries } from '../../lib/panel/passive-health.queries.js';
 import { MessageLog } from '../../lib/persistence/message.log.js';
 import { NonceStore } from '../../lib/persistence/nonce.store.js';
-import { RecoveryLedger } from '../../lib/persistence/recovery.ledger.js';
 import { TALKTO_DATA_SOURCE } from '../../lib/talkto.constants.js';
 import { createBenchDatabase } from '../support/bench-database.util.js';
+import {
+  CapturingLogger,
+  type LabelledPlan,
+  planCalls,
+  sweeperQueries,
+} from '../support/query-plans.util.js';
 import { printTable } from '../support/bench-stats.util.js';
 import { type FillEngine, fillMessages } from './fill-messages.util.js';
 
@@ -39,41 +44,11 @@ const ENGINES = (process.env.ENGINES ?? 'postgres,mariadb').split(',') as FillEn
 /** Rows a query may read beyond those it returns before it is flagged. */
 const SLACK = 100;
 
-interface Captured {
-  sql: string;
-  parameters: unknown[];
-}
-
-/** Collects the SELECTs the library sends while `capture` is on. */
-class CapturingLogger implements Logger {
-  capture = false;
-  readonly captured: Captured[] = [];
-
-  logQuery(query: string, parameters?: unknown[]): void {
-    if (this.capture && /^\s*SELECT/i.test(query)) {
-      this.captured.push({ sql: query, parameters: parameters ?? [] });
-    }
-  }
-  logQueryError(): void {}
-  logQuerySlow(): void {}
-  logSchemaBuild(): void {}
-  logMigration(): void {}
-  log(): void {}
-}
-
 @Injectable()
 class AllowAll implements CanActivate {
   canActivate(): boolean {
     return true;
   }
-}
-
-interface Plan {
-  label: string;
-  sql: string;
-  read: number;
-  returned: number;
-  access: string;
 }
 
 /** Every read the library makes on its tables, by the caller that makes it. */
@@ -82,17 +57,7 @@ function catalogue(get: <T>(type: new (...args: never[]) => T) => T, now: Date) 
   const dayAgo = new Date(now.getTime() - 86_400_000);
   const owner = { service: 'inventory' };
   return [
-    ['sweeper: stale claims', () => get(RecoveryLedger).findStaleClaims(now, 100, owner)],
-    ['sweeper: abandoned sends', () => get(RecoveryLedger).findAbandonedSends(now, 100, owner)],
-    ['sweeper: due retries', () => get(RecoveryLedger).findDueRetries(now, 100, owner)],
-    [
-      'sweeper: lost jobs',
-      () =>
-        get(RecoveryLedger).findDispatchable(now, 100, {
-          ...owner,
-          waitedBefore: new Date(now.getTime() - 60_000),
-        }),
-    ],
+    ...sweeperQueries(get, now, owner.service),
     ['ledger: by message id', () => get(MessageLog).findByMessageId('m-4242')],
     ['ledger: outgoing by message id (callback)', () => get(MessageLog).findOutgoingByMessageId('m-4242')],
     ['ledger: message id known', () => get(MessageLog).existsByMessageId('m-4242')],
@@ -149,76 +114,7 @@ function catalogue(get: <T>(type: new (...args: never[]) => T) => T, now: Date) 
   ] as const;
 }
 
-async function explain(
-  dataSource: DataSource,
-  engine: FillEngine,
-  query: Captured,
-): Promise<Omit<Plan, 'label' | 'sql'>> {
-  const rows = (await dataSource.query(query.sql, query.parameters)) as Array<Record<string, unknown>>;
-  // A count returns one row but stands for the rows it counted: those are what it may read.
-  const counted = rows.length === 1 && 'cnt' in rows[0] ? Number(rows[0].cnt) : rows.length;
-  const returned = Math.max(rows.length, counted);
-  if (engine === 'postgres') {
-    const [row] = await dataSource.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${query.sql}`, query.parameters);
-    const plan = (row['QUERY PLAN'] as Array<{ Plan: PgNode }>)[0].Plan;
-    const access: string[] = [];
-    return { read: pgRowsRead(plan, access), returned, access: access.join('; ') };
-  }
-  const [row] = await dataSource.query(`ANALYZE FORMAT=JSON ${query.sql}`, query.parameters);
-  const access: string[] = [];
-  return {
-    read: mariaRowsRead(JSON.parse(row.ANALYZE as string), access),
-    returned,
-    access: access.join('; '),
-  };
-}
-
-interface PgNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Actual Rows': number;
-  'Actual Loops': number;
-  'Rows Removed by Filter'?: number;
-  'Rows Removed by Index Recheck'?: number;
-  Plans?: PgNode[];
-}
-
-/** Rows taken from a table or index scan (kept plus filtered out), over all loops. */
-function pgRowsRead(node: PgNode, access: string[]): number {
-  let read = 0;
-  if (node['Relation Name'] !== undefined || node['Node Type'] === 'Bitmap Index Scan') {
-    const name = node['Index Name'] ? `${node['Node Type']} ${node['Index Name']}` : node['Node Type'];
-    access.push(name.replace(/^(Index|Bitmap Index|Index Only) Scan (Backward )?/, (m) => m.toLowerCase()));
-  }
-  if (node['Relation Name'] !== undefined) {
-    read +=
-      (node['Actual Rows'] +
-        (node['Rows Removed by Filter'] ?? 0) +
-        (node['Rows Removed by Index Recheck'] ?? 0)) *
-      node['Actual Loops'];
-  }
-  for (const child of node.Plans ?? []) read += pgRowsRead(child, access);
-  return read;
-}
-
-/** Rows MariaDB read per table access (`r_rows` × `r_loops`), walking the whole plan. */
-function mariaRowsRead(node: unknown, access: string[]): number {
-  if (node === null || typeof node !== 'object') return 0;
-  let read = 0;
-  const record = node as Record<string, unknown>;
-  if (typeof record.table_name === 'string' && 'access_type' in record) {
-    access.push(`${record.table_name} ${record.access_type}${record.key ? ` ${String(record.key)}` : ''}`);
-    read += Number(record.r_rows ?? 0) * Number(record.r_loops ?? 1);
-  }
-  for (const value of Object.values(record)) {
-    if (Array.isArray(value)) for (const item of value) read += mariaRowsRead(item, access);
-    else if (typeof value === 'object') read += mariaRowsRead(value, access);
-  }
-  return read;
-}
-
-async function runEngine(engine: FillEngine): Promise<Plan[]> {
+async function runEngine(engine: FillEngine): Promise<LabelledPlan[]> {
   const db = await createBenchDatabase(engine);
   const logger = new CapturingLogger();
 
@@ -258,22 +154,7 @@ async function runEngine(engine: FillEngine): Promise<Plan[]> {
       `${engine}: ${ROWS} messages filled and analyzed in ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );
     const get = <T>(type: new (...args: never[]) => T): T => app.get(type, { strict: false });
-    const plans: Plan[] = [];
-    for (const [label, run] of catalogue(get, new Date())) {
-      logger.captured.length = 0;
-      logger.capture = true;
-      try {
-        await run();
-      } finally {
-        logger.capture = false;
-      }
-      const queries = [...logger.captured];
-      for (const [i, query] of queries.entries()) {
-        const result = await explain(dataSource, engine, query);
-        plans.push({ label: queries.length > 1 ? `${label} #${i + 1}` : label, sql: query.sql, ...result });
-      }
-    }
-    return plans;
+    return await planCalls(dataSource, engine, logger, catalogue(get, new Date()));
   } finally {
     await app.close();
     await db.drop();

@@ -15,7 +15,7 @@ import { freePort } from '../../test/support/free-port.js';
 import { launchHeadlessChromium } from '../../test/support/headless-browser.js';
 import { startBenchTalktoApp } from '../roundtrip/talkto-app.bench.js';
 import { printTable, spread } from '../support/bench-stats.util.js';
-import { INCOMING_PEERS, OUTGOING_PEERS, seedPanelRows } from './seed-panel-rows.js';
+import { INCOMING_PEERS, OUTGOING_PEERS, seedMessages } from '../support/seed-messages.js';
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const HISTORY = Number(process.env.HISTORY ?? 100_000);
@@ -89,7 +89,7 @@ async function main() {
   try {
     const dataSource = app.app.get(DataSource);
     const seeding = performance.now();
-    await seedPanelRows(dataSource, ROWS, HISTORY);
+    await seedMessages(dataSource, { count: ROWS, historyRows: HISTORY, service: 'shop', dueRetries: true });
     console.log(
       `seeded ${ROWS} messages (+${HISTORY} attempts, ${HISTORY * 2} events, dead letters) in ${((performance.now() - seeding) / 1000).toFixed(1)} s`,
     );

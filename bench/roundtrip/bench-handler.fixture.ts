@@ -7,6 +7,11 @@ export class CompletionCounter {
   private count = 0;
   private waiter: { target: number; resolve: () => void } | null = null;
 
+  /** Completions so far. */
+  get completed(): number {
+    return this.count;
+  }
+
   hit(): void {
     this.count++;
     if (this.waiter !== null && this.count >= this.waiter.target) {

@@ -11,20 +11,30 @@
  * SETUPS=postgres-bullmq the same on BullMQ; PAIRS=bullmq,rabbitmq picks the broker pairs, PAIRS= none)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { TalktoClient, type TalktoModuleOptions } from '../../lib/index.js';
-import { freezePayload } from '../../lib/protocol/json/payload-freezer.js';
-import { buildOutgoingRequest } from '../../lib/protocol/outgoing-request.builder.js';
-import { formatTalktoTimestamp } from '../../lib/protocol/talkto.timestamp.js';
+import type { TalktoModuleOptions } from '../../lib/index.js';
 import { freePort } from '../../test/support/free-port.js';
 import { SQLITE_WAL } from '../support/bench-database.util.js';
 import { formatRatio, printTable, spread } from '../support/bench-stats.util.js';
 import type { BaselinePair } from './baseline-pair.js';
-import { CompletionCounter, PingHandler, PingResults } from './bench-handler.fixture.js';
+import { CompletionCounter } from './bench-handler.fixture.js';
 import { startBullmqPair } from './bullmq-pair.app.js';
 import { startNaivePair, type NaivePair } from './naive-pair.app.js';
 import { startRabbitmqPair } from './rabbitmq-pair.app.js';
+import {
+  BENCH_PAYLOAD as PAYLOAD,
+  deleteRedisKeys,
+  measure,
+  pool as poolOf,
+  post,
+  presigned,
+  REDIS_URL,
+  series,
+  type Series,
+  withBackgroundWorkOff,
+  withDeadline,
+} from './roundtrip-run.util.js';
 import { type BenchTalktoApp, startBenchTalktoApp } from './talkto-app.bench.js';
+import { RECEIVER_PROVIDERS, receiverOptions, startBenchSender, talktoRoundTrip } from './talkto-pair.js';
 
 // A baseline round of 200 lasts ~0.1 s, too short to leave its start-up (new keep-alive sockets, the
 // previous round's garbage) behind: the ratios came out ~1.5× too kind. 1000 measures steady state.
@@ -34,12 +44,6 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SETUPS = (process.env.SETUPS ?? 'sqlite,postgres').split(',');
 /** Result callbacks on (each command is then also a signed result back; the naive pair sends none). */
 const CALLBACKS = process.env.CALLBACKS === '1';
-/**
- * The naive pair has CONCURRENCY requests on the wire; Talkto's workers (4 sends and 4 handler runs
- * per process by default) would cap it at 4, so both apps run CONCURRENCY of each.
- */
-const WORKERS = { sendConcurrency: CONCURRENCY, processConcurrency: CONCURRENCY };
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 /** Broker pairs measured with `CALLBACKS=1` on PostgreSQL setups (they always carry a result back). */
 const PAIRS = (process.env.PAIRS ?? 'bullmq,rabbitmq').split(',').filter(Boolean);
@@ -55,8 +59,6 @@ const BROKER_PAIRS: Record<string, { name: string; start: () => Promise<Baseline
 };
 /** Issue 20: the receive route alone at ≥ 0.8× of a bare Nest POST. */
 const RECEIVE_TARGET = 0.8;
-const SECRET = 'inventory-to-website-secret-0123456789';
-const PAYLOAD = { orderId: 'o-1001', quantity: 3, price: 19.99, note: 'Livraison après 18h — merci' };
 
 interface Setup {
   /** What `SETUPS` names it by. */
@@ -95,27 +97,7 @@ const ALL_SETUPS: Setup[] = [
   },
 ];
 
-/** Runs `task(i)` for i in 0..count-1 with `CONCURRENCY` in flight; returns elapsed seconds. */
-async function pool(count: number, task: (i: number) => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      await task(next++);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return (performance.now() - start) / 1000;
-}
-
-/** Fails the bench instead of hanging when messages stop arriving. */
-function withDeadline<T>(promise: Promise<T>, what: string, ms = 180_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
+const pool = (count: number, task: (i: number) => Promise<unknown>) => poolOf(count, CONCURRENCY, task);
 
 function queueOption(setup: Setup, prefixes: string[]): TalktoModuleOptions['queue'] {
   if (setup.queue === 'in-process') {
@@ -124,83 +106,6 @@ function queueOption(setup: Setup, prefixes: string[]): TalktoModuleOptions['que
   const prefix = `talkto-bench-${randomBytes(4).toString('hex')}`;
   prefixes.push(prefix);
   return { driver: setup.queue, redis: REDIS_URL, prefix };
-}
-
-async function deleteRedisKeys(prefixes: string[]): Promise<void> {
-  if (prefixes.length === 0) {
-    return;
-  }
-  const redis = new Redis(REDIS_URL);
-  try {
-    for (const prefix of prefixes) {
-      let cursor = '0';
-      do {
-        const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-        cursor = nextCursor;
-        if (keys.length > 0) {
-          await redis.del(...keys);
-        }
-      } while (cursor !== '0');
-    }
-  } finally {
-    redis.disconnect();
-  }
-}
-
-/** Boots with `TALKTO_BACKGROUND_WORK=off`: queue workers and the sweeper stay asleep in that app. */
-async function withBackgroundWorkOff<T>(boot: () => Promise<T>): Promise<T> {
-  const before = process.env.TALKTO_BACKGROUND_WORK;
-  process.env.TALKTO_BACKGROUND_WORK = 'off';
-  try {
-    return await boot();
-  } finally {
-    if (before === undefined) delete process.env.TALKTO_BACKGROUND_WORK;
-    else process.env.TALKTO_BACKGROUND_WORK = before;
-  }
-}
-
-/** One signed, unique Talkto request ready to POST (fresh message id and nonce). */
-function presigned(count: number): Array<{ body: string; headers: Array<[string, string]> }> {
-  const frozen = freezePayload(PAYLOAD);
-  return Array.from({ length: count }, () =>
-    buildOutgoingRequest({
-      messageId: randomUUID(),
-      source: 'inventory',
-      target: 'website',
-      command: 'bench.ping',
-      payload: frozen.value,
-      payloadHash: frozen.hash,
-      secret: SECRET,
-      signatureVersion: 'v2',
-      timestamp: formatTalktoTimestamp(new Date()),
-      nonce: randomUUID(),
-    }),
-  );
-}
-
-async function post(url: string, body: string, headers: Array<[string, string]>, expected: number) {
-  const response = await fetch(url, { method: 'POST', headers, body });
-  await response.arrayBuffer();
-  if (response.status !== expected) {
-    throw new Error(`${url} answered ${response.status}`);
-  }
-}
-
-/** msg/s per round, and this process's CPU (all apps of the bench) per message in ms. */
-interface Series {
-  rates: number[];
-  cpuMs: number[];
-}
-
-const series = (): Series => ({ rates: [], cpuMs: [] });
-
-/** Runs one measurement and records its rate and Node's CPU per message. */
-async function measure(sink: Series, count: number, run: (count: number) => Promise<number>): Promise<void> {
-  const before = process.cpuUsage();
-  const rate = await run(count);
-  const used = process.cpuUsage(before);
-  sink.rates.push(rate);
-  sink.cpuMs.push((used.user + used.system) / 1000 / count);
 }
 
 interface SetupResult {
@@ -229,42 +134,21 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
   let naive: NaivePair | undefined;
   const brokerPairs = new Map<string, BaselinePair>();
   try {
-    const receiver = (): TalktoModuleOptions => ({
-      service: 'website',
-      queue: queueOption(setup, prefixes),
-      workers: WORKERS,
-      incoming: { inventory: { secret: SECRET, allowedCommands: { 'bench.ping': {} } } },
-      // The per-source limiter (120/min by default) would turn a throughput test into a 429 test.
-      rateLimit: { enabled: false },
-      // The naive pair sends no result back; callbacks are a second signed message per command.
-      callbacks: { enabled: CALLBACKS },
-      outgoing: CALLBACKS
-        ? { inventory: { baseUrl: `http://127.0.0.1:${senderPort}`, secret: SECRET } }
-        : undefined,
-    });
-    website = await startBenchTalktoApp(setup.database, receiverPort, receiver(), [
-      CompletionCounter,
-      PingHandler,
-    ]);
+    const settings = { callbacks: CALLBACKS, concurrency: CONCURRENCY };
+    const receiver = () =>
+      receiverOptions(settings, queueOption(setup, prefixes), `http://127.0.0.1:${senderPort}`);
+    website = await startBenchTalktoApp(setup.database, receiverPort, receiver(), RECEIVER_PROVIDERS);
     // The receive route alone: the same receiver with its workers and sweeper asleep (the
     // documented switch for processes that only take requests), so no handler work competes.
     routeOnly = await withBackgroundWorkOff(() =>
-      startBenchTalktoApp(setup.database, routePort, receiver(), [CompletionCounter, PingHandler]),
+      startBenchTalktoApp(setup.database, routePort, receiver(), RECEIVER_PROVIDERS),
     );
-    inventory = await startBenchTalktoApp(
+    inventory = await startBenchSender(
+      settings,
       setup.database,
       senderPort,
-      {
-        service: 'inventory',
-        queue: queueOption(setup, prefixes),
-        workers: WORKERS,
-        outgoing: { website: { baseUrl: website.url, secret: SECRET } },
-        incoming: CALLBACKS
-          ? { website: { secret: SECRET, allowedCommands: { 'talkto.result': { driver: 'none' } } } }
-          : undefined,
-        rateLimit: { enabled: false },
-      },
-      CALLBACKS ? [CompletionCounter, PingResults] : [],
+      queueOption(setup, prefixes),
+      website.url,
     );
     naive = await startNaivePair(setup.database, naivePort, CALLBACKS ? naiveResultPort : undefined);
     if (CALLBACKS && setup.database === 'postgres') {
@@ -274,21 +158,12 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
         brokerPairs.set(key, await pair.start());
       }
     }
-    const client = inventory.app.get(TalktoClient);
     const counter = website.app.get(CompletionCounter);
-    // With callbacks, a round trip ends when the result is applied on the sender.
-    const roundTripDone = CALLBACKS ? inventory.app.get(CompletionCounter) : counter;
     const receiveUrl = `${website.url}/api/talkto/receive`;
     const routeOnlyUrl = `${routeOnly.url}/api/talkto/receive`;
     const naivePair = naive;
 
-    const talktoRun = async (count: number) => {
-      const done = roundTripDone.expect(count);
-      const start = performance.now();
-      await pool(count, () => client.send('website', 'bench.ping', PAYLOAD));
-      await withDeadline(done, `${count} ${CALLBACKS ? 'applied results' : 'handler runs'}`);
-      return count / ((performance.now() - start) / 1000);
-    };
+    const talktoRun = talktoRoundTrip(settings, inventory, website);
     // With results on, the naive round trip also ends when the result is stored on its sender.
     const naiveRun = async (count: number) => {
       const done = naivePair.results?.expect(count);
@@ -308,24 +183,18 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
     };
     const receiveRun = async (count: number) => {
       const requests = presigned(count);
-      return (
-        count / (await pool(count, (i) => post(routeOnlyUrl, requests[i].body, requests[i].headers, 202)))
-      );
+      return count / (await pool(count, (i) => post(routeOnlyUrl, requests[i], 202)));
     };
     const receiveBusyRun = async (count: number) => {
       const requests = presigned(count);
       const done = counter.expect(count);
-      const rate =
-        count / (await pool(count, (i) => post(receiveUrl, requests[i].body, requests[i].headers, 202)));
+      const rate = count / (await pool(count, (i) => post(receiveUrl, requests[i], 202)));
       await withDeadline(done, `${count} handler runs`); // let the queued handler work finish before the next measurement
       return rate;
     };
     const bareRun = async (count: number) => {
       const requests = presigned(count);
-      return (
-        count /
-        (await pool(count, (i) => post(naivePair.bareUrl, requests[i].body, requests[i].headers, 200)))
-      );
+      return count / (await pool(count, (i) => post(naivePair.bareUrl, requests[i], 200)));
     };
 
     // Warm-up: JIT, connection pools, prepared statements.

@@ -13,7 +13,7 @@ import {
   TalktoModule,
   type TalktoModuleOptions,
 } from '../../lib/index.js';
-import type { DatabaseKind } from '../../test/support/databases.js';
+import type { DatabaseKind, TestDatabase } from '../../test/support/databases.js';
 import { createBenchDatabase } from '../support/bench-database.util.js';
 
 export interface BenchTalktoApp {
@@ -23,14 +23,16 @@ export interface BenchTalktoApp {
 }
 
 export async function startBenchTalktoApp(
-  database: DatabaseKind,
+  /** A kind gets a fresh database, dropped on close; a given database is left to its owner. */
+  database: DatabaseKind | TestDatabase,
   port: number,
   talkto: TalktoModuleOptions,
   providers: Provider[] = [],
   /** A TypeORM logger, e.g. to capture the statements a page runs. */
   logger?: Logger,
 ): Promise<BenchTalktoApp> {
-  const db = await createBenchDatabase(database);
+  const owned = typeof database === 'string';
+  const db = owned ? await createBenchDatabase(database) : database;
 
   @Module({
     imports: [
@@ -56,7 +58,7 @@ export async function startBenchTalktoApp(
     url: `http://127.0.0.1:${port}`,
     close: async () => {
       await app.close();
-      await db.drop();
+      if (owned) await db.drop();
     },
   };
 }

@@ -3,20 +3,37 @@ import type { DataSource } from 'typeorm';
 export const OUTGOING_PEERS = ['ledger', 'billing', 'mailer', 'search'];
 export const INCOMING_PEERS = ['inventory', 'billing', 'website'];
 
+export interface SeedOptions {
+  /** Messages to write. */
+  count: number;
+  /** How many of them, newest first, get their attempt and events. */
+  historyRows: number;
+  /** The app's own service: the sender of the outgoing rows, the target of the incoming ones. */
+  service: string;
+  /** Event types each of those messages gets, a second apart (default `message_created`, `message_sent`). */
+  events?: readonly string[];
+  /** Half the retryable failures are due (false: all wait 40 days, as after a sweeper that kept up). */
+  dueRetries: boolean;
+}
+
 /**
  * PostgreSQL rows as the pipelines leave them, written in bulk by `generate_series`: `count`
  * messages spread evenly over the last 30 days (about 23 a minute for a million), half outgoing to
  * four peers, half incoming from three. Per hundred: 85 succeeded or completed, 6 waiting for the
- * peer's result, 4 failed retryably (half of them due), 3 failed for good, 2 handling; with one
- * attempt and two events for the newest `historyRows` and a dead letter for each final failure
- * (one in ten still open). No row is one the sweeper would pick up, and it is off anyway. Row
+ * peer's result, 4 failed retryably (half of them due unless `dueRetries` is false), 3 failed for
+ * good, 2 handling; with one attempt and its `events` for the newest `historyRows` and a dead letter for
+ * each final failure (one in ten still open). No row holds a claim or waits for a job. Row
  * numbers run newest first, so the highest ids hold the oldest rows.
  */
-export async function seedPanelRows(
-  dataSource: DataSource,
-  count: number,
-  historyRows: number,
-): Promise<void> {
+export async function seedMessages(dataSource: DataSource, options: SeedOptions): Promise<void> {
+  const { count, historyRows } = options;
+  const events = (options.events ?? ['message_created', 'message_sent'])
+    .map((kind, step) => `('${kind}', ${step})`)
+    .join(', ');
+  const service = `'${options.service.replace(/'/g, "''")}'`;
+  const retryDelay = options.dueRetries
+    ? `CASE WHEN r % 2 = 0 THEN interval '1 minute' ELSE interval '40 days' END`
+    : `interval '40 days'`;
   // A million rows go in several times faster with the indexes built afterwards, in one pass each.
   const indexes = (await dataSource.query(`
     SELECT i.indexname, i.indexdef FROM pg_indexes i
@@ -39,8 +56,8 @@ export async function seedPanelRows(
       'corr-' || (i / 3),
       NULL,
       CASE WHEN outgoing THEN 'outgoing' ELSE 'incoming' END,
-      CASE WHEN outgoing THEN 'shop' ELSE (${incoming})[1 + i % 3] END,
-      CASE WHEN outgoing THEN (${outgoing})[1 + (i / 2) % 4] ELSE 'shop' END,
+      CASE WHEN outgoing THEN ${service} ELSE (${incoming})[1 + i % 3] END,
+      CASE WHEN outgoing THEN (${outgoing})[1 + (i / 2) % 4] ELSE ${service} END,
       (ARRAY['order.place','order.cancel','stock.reserve','stock.release','invoice.create',
              'invoice.pay','mail.send','search.index','customer.update','talkto.result'])[1 + (i / 7) % 10],
       'order-' || (i % 50000),
@@ -55,7 +72,7 @@ export async function seedPanelRows(
       CASE WHEN status IN ('failed_retryable', 'failed_final') THEN 1 ELSE 0 END,
       5,
       CASE WHEN status = 'failed_retryable'
-        THEN created + CASE WHEN r % 2 = 0 THEN interval '1 minute' ELSE interval '40 days' END END,
+        THEN created + ${retryDelay} END,
       CASE WHEN outgoing AND status IN ('completed', 'destination_received') THEN created + (r * 7 + 20) * interval '1 millisecond' END,
       CASE WHEN NOT outgoing THEN created END,
       CASE WHEN status IN ('completed', 'succeeded') THEN created + (r * 90 + 300) * interval '1 millisecond' END,
@@ -87,9 +104,9 @@ export async function seedPanelRows(
     FROM talkto_messages ORDER BY id LIMIT ${historyRows}`);
   await dataSource.query(`
     INSERT INTO talkto_events (talkto_message_id, message_id, service_name, event_type, old_status, new_status, created_at, updated_at)
-    SELECT id, message_id, 'shop', kind, NULL, overall_status, created_at + step * interval '1 second', created_at
+    SELECT id, message_id, ${service}, kind, NULL, overall_status, created_at + step * interval '1 second', created_at
     FROM (SELECT * FROM talkto_messages ORDER BY id LIMIT ${historyRows}) m,
-      (VALUES ('message_created', 0), ('message_sent', 1)) AS e(kind, step)`);
+      (VALUES ${events}) AS e(kind, step)`);
   await dataSource.query(`
     INSERT INTO talkto_dead_letters (talkto_message_id, message_id, direction, source, target, command, payload,
       failure_reason, failed_status, original_retry_count, reprocess_count, status, created_at, updated_at)
