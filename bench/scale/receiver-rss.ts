@@ -16,6 +16,8 @@ export interface RssSample {
   messages: number;
   rss: number;
   rssAfterGc: number;
+  /** V8's heap as reserved and as used, after gc: RSS beyond them is native memory. */
+  heapTotalAfterGc: number;
   heapAfterGc: number;
   externalAfterGc: number;
 }
@@ -96,12 +98,13 @@ export async function measureReceiverRss(options: {
           messages: sent,
           rss: plain.rss,
           rssAfterGc: collected.rss,
+          heapTotalAfterGc: collected.heapTotal,
           heapAfterGc: collected.heapUsed,
           externalAfterGc: collected.external,
         };
         samples.push(sample);
         console.log(
-          `  ${sent} messages: RSS ${mb(sample.rss)}, after gc ${mb(sample.rssAfterGc)} (heap ${mb(sample.heapAfterGc)}, external ${mb(sample.externalAfterGc)})`,
+          `  ${sent} messages: RSS ${mb(sample.rss)}, after gc ${mb(sample.rssAfterGc)} (heap ${mb(sample.heapAfterGc)} of ${mb(sample.heapTotalAfterGc)}, external ${mb(sample.externalAfterGc)})`,
         );
       }
     }

@@ -16,7 +16,7 @@ export type ToReceiver =
 export type FromReceiver =
   | { kind: 'ready'; url: string }
   | { kind: 'count'; handled: number }
-  | { kind: 'sample'; rss: number; heapUsed: number; external: number; arrayBuffers: number };
+  | { kind: 'sample'; rss: number; heapTotal: number; heapUsed: number; external: number };
 
 const env = JSON.parse(process.env.SCALE_RSS_RECEIVER ?? '{}') as {
   port: number;
@@ -58,9 +58,9 @@ process.on('message', (message: ToReceiver) => {
     send({
       kind: 'sample',
       rss: usage.rss,
+      heapTotal: usage.heapTotal,
       heapUsed: usage.heapUsed,
       external: usage.external,
-      arrayBuffers: usage.arrayBuffers,
     });
   } else {
     void app.close().then(() => process.exit(0));

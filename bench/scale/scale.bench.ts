@@ -141,12 +141,12 @@ if (PARTS.includes('rss')) {
   const plain = last.rss / first.rss;
   const collected = last.rssAfterGc / first.rssAfterGc;
   printTable(
-    ['messages', 'RSS', 'RSS after gc', 'heap after gc', 'external after gc'],
+    ['messages', 'RSS', 'RSS after gc', 'heap used / total after gc', 'external after gc'],
     samples.map((s) => [
       String(s.messages),
       mb(s.rss),
       mb(s.rssAfterGc),
-      mb(s.heapAfterGc),
+      `${mb(s.heapAfterGc)} / ${mb(s.heapTotalAfterGc)}`,
       mb(s.externalAfterGc),
     ]),
   );
