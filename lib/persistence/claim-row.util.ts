@@ -107,6 +107,7 @@ export async function claimRow(
       heldStatus: spec.heldStatus,
       messageId: message.messageId,
       service: localServiceOf(message),
+      held: message,
     },
   };
 }

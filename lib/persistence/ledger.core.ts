@@ -27,9 +27,10 @@ import {
   withoutNulls,
 } from './message-row.util.js';
 import {
+  type ChainStep,
   findRow,
   INCREMENT,
-  InsertedRowCache,
+  KnownRowCache,
   RowChain,
   type RowChanges,
   runChained,
@@ -50,7 +51,10 @@ export const UNLOCKED = { lockedAt: null, lockedBy: null, lockedUntil: null } as
  */
 export class LedgerCore {
   readonly nonces: NonceStore;
-  private readonly inserted = new InsertedRowCache();
+  /** Rows just inserted, until their first claim. */
+  private readonly inserted = new KnownRowCache<number>((row) => row.id);
+  /** Outgoing rows just marked sent, until their result callback (`ResultCallbackLedger`). */
+  readonly sent = new KnownRowCache<string>((row) => row.messageId);
 
   constructor(readonly dataSource: DataSource) {
     this.nonces = new NonceStore(dataSource);
@@ -106,6 +110,17 @@ export class LedgerCore {
       const before = await findRow(tx, TalktoMessageEntity, { id });
       return before === null ? null : claimRow(tx, before, {}, request);
     });
+  }
+
+  /**
+   * After an outcome that leaves an outgoing row waiting for its result: the row as `changes`
+   * left it, for the result callback that follows (`ResultCallbackLedger.findOriginal`).
+   */
+  rememberSent(claim: MessageClaim, changes: Partial<TalktoMessageEntity>, now: Date): void {
+    if (claim.held === undefined) return;
+    this.sent.remember(
+      Object.assign(new TalktoMessageEntity(), claim.held, changes, UNLOCKED, { updatedAt: now }),
+    );
   }
 
   /** A failure with budget left: the stage column becomes `failed`, a retry is scheduled (§6.2). */
@@ -271,11 +286,13 @@ export class LedgerCore {
           closed,
         );
       }
+      let callback: { step: ChainStep; values: Partial<TalktoMessageEntity> } | undefined;
       if (spec.callback) {
         // Commits with the outcome, so no crash can leave a recorded outcome without its report.
         const input = spec.callback;
         const created = newOutgoing(input, outgoingFingerprint(input), OUTGOING_START, now);
-        const callback = chain.insertUnlessPresent(TalktoMessageEntity, created.values, ['messageId'], ended);
+        const step = chain.insertUnlessPresent(TalktoMessageEntity, created.values, ended);
+        callback = { step, values: created.values };
         const event = eventRow({
           talktoMessageId: null,
           messageId: input.messageId,
@@ -285,15 +302,23 @@ export class LedgerCore {
           meta: created.meta,
           now,
         });
-        chain.insert(TalktoEventEntity, { ...event, talktoMessageId: callback });
+        chain.insert(TalktoEventEntity, { ...event, talktoMessageId: step });
       }
       if (!spec.deadLetter) {
         notes.forEach((note) => chain.insert(TalktoEventEntity, eventRow(note), ended));
       }
-      if (!(await chain.run(tx)).wrote(ended)) {
+      const written = await chain.run(tx);
+      if (!written.wrote(ended)) {
         if (spec.late && claim.heldStatus === S.sending)
           await recordLateSendAnswer(tx, claim, now, spec.late);
         return false;
+      }
+      const callbackId = callback && written.id(callback.step);
+      if (callback && callbackId) {
+        // Its claim, which follows at once, then finds it without a read.
+        this.inserted.remember(
+          Object.assign(messageRow(this.dataSource, callback.values), { id: callbackId }),
+        );
       }
       if (spec.deadLetter) {
         // A dead letter copies the whole row as it is now.

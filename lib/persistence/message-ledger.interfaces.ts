@@ -64,6 +64,8 @@ export interface MessageClaim {
   /** The claimed row's message id and the service whose log it is (set by the ledger's claims). */
   messageId?: string;
   service?: string;
+  /** The row as the claim left it (set by the ledger's claims). */
+  held?: TalktoMessageEntity;
 }
 
 export interface ClaimedMessage {
@@ -129,6 +131,10 @@ export interface CallbackDeliveredInput {
 export interface ApplyCallbackInput {
   /** The original as the caller read it; if it has changed since, it is read again. */
   original: TalktoMessageEntity;
+  /** `original` is what this process last wrote (`findOriginal`), not a read. */
+  guess?: boolean;
+  /** The callback's nonce, recorded with the first write (PROTOCOL §11.4 step 5). */
+  nonce?: ConsumeNonceInput | null;
   callbackMessageId: string;
   status: string;
   source: string;
@@ -140,7 +146,8 @@ export interface ApplyCallbackInput {
 }
 
 export interface ApplyCallbackResult {
-  application: 'applied' | 'duplicate' | 'stale_ignored';
+  /** `replay`: the nonce was used before, and nothing was written. */
+  application: 'applied' | 'duplicate' | 'stale_ignored' | 'replay';
   /** The original as it stands after this callback. */
   original: TalktoMessageEntity;
 }

@@ -99,7 +99,7 @@ export class OutboxLedger {
   }
 
   /** Records a 2xx answer to a send (BEHAVIOR §4.5). False when the claim was lost. */
-  markSent(claim: MessageClaim, response: SentResponse): Promise<boolean> {
+  async markSent(claim: MessageClaim, response: SentResponse): Promise<boolean> {
     const now = response.now ?? new Date();
     const newStatus = response.received ? S.destinationReceived : S.sent;
     const transport = {
@@ -118,19 +118,22 @@ export class OutboxLedger {
         destination_status: limitText(response.destinationStatus, STATUS_TEXT_LIMIT),
       },
     };
-    return this.core.finish(claim, now, {
-      changes: {
-        ...transport,
-        ...(response.received
-          ? { destinationActionStatus: limitText(response.destinationStatus, STATUS_TEXT_LIMIT) }
-          : {}),
-        overallStatus: newStatus,
-      },
+    const changes = {
+      ...transport,
+      ...(response.received
+        ? { destinationActionStatus: limitText(response.destinationStatus, STATUS_TEXT_LIMIT) }
+        : {}),
+      overallStatus: newStatus,
+    };
+    const recorded = await this.core.finish(claim, now, {
+      changes,
       attempt,
       events: [{ eventType: 'message_sent', newStatus, meta: { http_status: response.httpStatus } }],
       succeeded: true,
       late: { transport, attempt, eventMeta: { http_status: response.httpStatus } },
     });
+    if (recorded) this.core.rememberSent(claim, changes, now);
+    return recorded;
   }
 
   /** A failed send with budget left (see `LedgerCore.markRetryableFailure`). */
