@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import type { TalktoResult } from '../incoming/handler-result.js';
@@ -10,6 +10,7 @@ import type { CreateOutgoingInput, RecordEventInput } from '../persistence/messa
 import { MessageStatus as S } from '../persistence/message.statuses.js';
 import { callbackIdempotencyKey, callbackMessageId } from '../protocol/derived-ids.util.js';
 import { freezePayload } from '../protocol/json/payload-freezer.js';
+import { SendPipeline } from '../outgoing/send.pipeline.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { type CallbackReport, callbackPayload, isCallbackStatus } from './callback-payload.js';
@@ -30,13 +31,14 @@ const ALREADY_HANDLED = [
 /**
  * Reports the outcome of a processed incoming command back to its sender (PROTOCOL §11.1–11.3,
  * BEHAVIOR §10.1): one durable outgoing callback row per (original, status), committed by the
- * ledger with the outcome it reports and then handed to the `callback` queue; the send pipeline
- * delivers it like any message.
+ * ledger with the outcome it reports and then delivered by the send pipeline like any message,
+ * from the handler's own job (the `callback` queue takes it when that is not possible).
  */
 @Injectable()
-export class ResultCallbackSender {
+export class ResultCallbackSender implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Talkto');
   private readonly secrets: string[];
+  private stopping = false;
 
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
@@ -44,8 +46,14 @@ export class ResultCallbackSender {
     private readonly messages: MessageLog,
     private readonly dispatcher: TalktoDispatcher,
     private readonly retryPolicy: RetryPolicy,
+    private readonly delivery: SendPipeline,
   ) {
     this.secrets = collectSecrets(options);
+  }
+
+  /** A stopping app starts no new callback send in a running job: the queue takes it instead. */
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
   }
 
   /**
@@ -98,11 +106,11 @@ export class ResultCallbackSender {
   }
 
   /**
-   * Queues the callback row committed with the outcome, unless it is handled already (a report
+   * Sends the callback row committed with the outcome, unless it is handled already (a report
    * of the same status made before). Never throws: the row exists, so if this fails or the
    * process dies first, the sweeper dispatches it.
    */
-  async queue(original: TalktoMessageEntity, status: string, created: CreateOutgoingInput): Promise<void> {
+  async deliver(original: TalktoMessageEntity, status: string, created: CreateOutgoingInput): Promise<void> {
     try {
       const callback = await this.messages.findOutgoingByMessageId(created.messageId);
       if (callback === null || ALREADY_HANDLED.includes(callback.overallStatus)) return;
@@ -117,6 +125,7 @@ export class ResultCallbackSender {
       // Recorded before the dispatch (BEHAVIOR §10.1 step 4): a fast queue may deliver and apply the
       // callback before a later write, and the trace would show it queued after it was applied.
       await this.note(original, 'result_callback_queued', meta);
+      if (await this.sendHere(callback.id)) return;
       if (!(await this.dispatcher.dispatch('callback', callback.id))) {
         await this.note(original, 'result_callback_queue_failed', { ...meta, error: 'queue_failed' });
       }
@@ -127,6 +136,28 @@ export class ResultCallbackSender {
           this.secrets,
         )}`,
       );
+    }
+  }
+
+  /**
+   * Sends the callback within the handler's job, which saves a job and its Redis round trips per
+   * command. The send claims the row as a `callback` job would, so a job queued for it meanwhile
+   * (the sweeper's) does nothing, and a failed send is scheduled by the send pipeline's retry
+   * path. False when the queue must take it: the app is stopping, or the send broke off unrecorded.
+   */
+  private async sendHere(id: number): Promise<boolean> {
+    if (this.stopping) return false;
+    try {
+      await this.delivery.run(id);
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        `Result callback #${id} could not be sent from the handler's job; queueing it: ${redactSecrets(
+          (error as Error).message,
+          this.secrets,
+        )}`,
+      );
+      return false;
     }
   }
 

@@ -133,9 +133,9 @@ export class ProcessPipeline {
     await this.report(message, await this.record(message, claim, result));
   }
 
-  /** After the outcome committed: its result callback, committed with it, goes to the queue. */
+  /** After the outcome committed: its result callback, committed with it, is sent. */
   private async report(message: TalktoMessageEntity, recorded: Recorded | null): Promise<void> {
-    if (recorded?.callback) await this.callbacks.queue(message, recorded.result.status, recorded.callback);
+    if (recorded?.callback) await this.callbacks.deliver(message, recorded.result.status, recorded.callback);
   }
 
   /**

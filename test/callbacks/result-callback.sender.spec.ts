@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ResultCallbackSender } from '../../lib/callbacks/result-callback.sender.js';
 import { TalktoResult } from '../../lib/incoming/handler-result.js';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
+import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
+import { TALKTO_QUEUE_DRIVER } from '../../lib/queue/queue.constants.js';
+import type { TalktoQueueDriver } from '../../lib/queue/talkto-queue.port.js';
 import { OutboxLedger } from '../../lib/persistence/outbox.ledger.js';
 import { callbackMessageId } from '../../lib/protocol/derived-ids.util.js';
 import { seedMessage } from '../operations/operations-fixtures.js';
@@ -51,17 +54,42 @@ describe('ResultCallbackSender', () => {
     });
   });
 
-  it('queues a callback row that exists and is not handled yet, and records that it did', async () => {
+  const callbackRow = (original: TalktoMessageEntity) =>
+    context.dataSource.getRepository(TalktoMessageEntity).findOneByOrFail({
+      messageId: callbackMessageId(original.messageId, 'succeeded'),
+      direction: 'outgoing',
+    });
+
+  it('sends a callback row that exists and is not handled yet within the call, and records that it did', async () => {
     const original = await succeeded();
     const callback = sender.callbackFor(original, TalktoResult.succeeded())!;
     await context.module.get(OutboxLedger).createOutgoing(callback);
-    await sender.queue(original, 'succeeded', callback);
+    await sender.deliver(original, 'succeeded', callback);
     expect(await queuedEvents(original.messageId)).toHaveLength(1);
+    // Port 9 refuses the connection: tried once, its retry scheduled on the callback queue.
+    expect(await callbackRow(original)).toMatchObject({ attempts: 1, overallStatus: 'failed_retryable' });
+    const queue = context.module.get<TalktoQueueDriver>(TALKTO_QUEUE_DRIVER);
+    expect({ callback: await queue.depth('callback'), send: await queue.depth('send') }).toEqual({
+      callback: 1,
+      send: 0,
+    });
   });
 
-  it('queues nothing when the callback row does not exist', async () => {
+  it('sends nothing when the callback row does not exist', async () => {
     const original = await succeeded();
-    await sender.queue(original, 'succeeded', sender.callbackFor(original, TalktoResult.succeeded())!);
+    await sender.deliver(original, 'succeeded', sender.callbackFor(original, TalktoResult.succeeded())!);
     expect(await queuedEvents(original.messageId)).toHaveLength(0);
+  });
+
+  it('leaves the callback to the queue once the app is stopping', async () => {
+    const original = await succeeded();
+    const callback = sender.callbackFor(original, TalktoResult.succeeded())!;
+    await context.module.get(OutboxLedger).createOutgoing(callback);
+    // The stopped in-process queue drops the job: the row waits, unsent, for the sweeper.
+    await context.module.get<TalktoQueueDriver>(TALKTO_QUEUE_DRIVER).stop();
+    sender.beforeApplicationShutdown();
+    await sender.deliver(original, 'succeeded', callback);
+    expect(await queuedEvents(original.messageId)).toHaveLength(1);
+    expect(await callbackRow(original)).toMatchObject({ attempts: 0, overallStatus: 'waiting_to_send' });
   });
 });
