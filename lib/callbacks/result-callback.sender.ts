@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import type { TalktoResult } from '../incoming/handler-result.js';
@@ -35,7 +35,7 @@ const ALREADY_HANDLED = [
  * from the handler's own job (the `callback` queue takes it when that is not possible).
  */
 @Injectable()
-export class ResultCallbackSender implements BeforeApplicationShutdown {
+export class ResultCallbackSender {
   private readonly logger = new Logger('Talkto');
   private readonly secrets: string[];
   private stopping = false;
@@ -51,8 +51,11 @@ export class ResultCallbackSender implements BeforeApplicationShutdown {
     this.secrets = collectSecrets(options);
   }
 
-  /** A stopping app starts no new callback send in a running job: the queue takes it instead. */
-  beforeApplicationShutdown(): void {
+  /**
+   * Called as the workers stop, before they wait for running jobs: a running job then starts no
+   * callback send, the queue takes it (another instance, or the sweeper after a restart).
+   */
+  queueFromNowOn(): void {
     this.stopping = true;
   }
 

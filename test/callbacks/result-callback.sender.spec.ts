@@ -4,6 +4,7 @@ import { TalktoResult } from '../../lib/incoming/handler-result.js';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { TALKTO_QUEUE_DRIVER } from '../../lib/queue/queue.constants.js';
+import { TalktoWorkers } from '../../lib/queue/talkto.workers.js';
 import type { TalktoQueueDriver } from '../../lib/queue/talkto-queue.port.js';
 import { OutboxLedger } from '../../lib/persistence/outbox.ledger.js';
 import { callbackMessageId } from '../../lib/protocol/derived-ids.util.js';
@@ -81,13 +82,12 @@ describe('ResultCallbackSender', () => {
     expect(await queuedEvents(original.messageId)).toHaveLength(0);
   });
 
-  it('leaves the callback to the queue once the app is stopping', async () => {
+  it('leaves the callback to the queue once the workers are stopping', async () => {
     const original = await succeeded();
     const callback = sender.callbackFor(original, TalktoResult.succeeded())!;
     await context.module.get(OutboxLedger).createOutgoing(callback);
     // The stopped in-process queue drops the job: the row waits, unsent, for the sweeper.
-    await context.module.get<TalktoQueueDriver>(TALKTO_QUEUE_DRIVER).stop();
-    sender.beforeApplicationShutdown();
+    await context.module.get(TalktoWorkers).beforeApplicationShutdown();
     await sender.deliver(original, 'succeeded', callback);
     expect(await queuedEvents(original.messageId)).toHaveLength(1);
     expect(await callbackRow(original)).toMatchObject({ attempts: 0, overallStatus: 'waiting_to_send' });
