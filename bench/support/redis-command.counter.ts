@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 
 /** Redis commands seen while some work ran: sent by clients (round trips) and run inside scripts. */
@@ -8,7 +9,9 @@ export interface RedisCommandCount {
 
 /**
  * Counts, through `MONITOR`, the Redis commands that name a key under one of `prefixes` while
- * `work` runs. MONITOR slows Redis down: never count inside a timed measurement.
+ * `work` runs. MONITOR slows Redis down: never count inside a timed measurement. The monitor is a
+ * plain socket (each report is one `+<time> [<db> <source>] "<command>" "<arg>"…` line): ioredis
+ * takes reports that arrive as it disconnects for replies it never asked for, and fails.
  */
 export async function countRedisCommands(
   url: string,
@@ -16,26 +19,37 @@ export async function countRedisCommands(
   work: () => Promise<unknown>,
 ): Promise<RedisCommandCount> {
   const count: RedisCommandCount = { roundTrips: 0, inScripts: 0 };
-  const redis = new Redis(url);
-  const monitor = await redis.monitor();
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port || 6379), hostname);
   // MONITOR reports asynchronously: a marker read after the work tells when its report is complete.
   const marker = `${prefixes[0]}:monitor-end-${process.pid}`;
   let seenMarker: () => void = () => undefined;
   const markerSeen = new Promise<void>((resolve) => (seenMarker = resolve));
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (args.includes(marker)) return seenMarker();
-    if (!args.some((arg) => prefixes.some((prefix) => arg.startsWith(`${prefix}:`)))) return;
-    if (source === 'lua') count.inScripts += 1;
-    else count.roundTrips += 1;
+  let started: () => void = () => undefined;
+  const monitoring = new Promise<void>((resolve) => (started = resolve));
+  let pending = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    const lines = (pending + chunk).split('\r\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line === '+OK') started();
+      else if (line.includes(`"${marker}"`)) seenMarker();
+      else if (prefixes.some((prefix) => line.includes(` "${prefix}:`))) {
+        if (/^\+\S+ \[\d+ lua\]/.test(line)) count.inScripts += 1;
+        else count.roundTrips += 1;
+      }
+    }
   });
+  socket.write('MONITOR\r\n');
+  await monitoring;
+  const redis = new Redis(url);
   try {
     await work();
     await redis.get(marker);
     await markerSeen;
   } finally {
-    // Cut the socket first: a report that arrives after a plain disconnect fails ioredis's reply queue.
-    monitor.stream.destroy();
-    monitor.disconnect();
+    socket.destroy();
     redis.disconnect();
   }
   return count;
