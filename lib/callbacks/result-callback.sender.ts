@@ -109,28 +109,43 @@ export class ResultCallbackSender {
   }
 
   /**
-   * Sends the callback row committed with the outcome, unless it is handled already (a report
-   * of the same status made before). Never throws: the row exists, so if this fails or the
+   * The `result_callback_queued` event for the callback row `callbackFor` describes, which the
+   * process pipeline records in the outcome's write when that write creates the row: the row is
+   * then sent or queued at once (`deliver`), so the note comes before any dispatch (BEHAVIOR §10.1
+   * step 4) and costs no statement of its own.
+   */
+  queuedNote(original: TalktoMessageEntity, status: string, callback: CreateOutgoingInput): RecordEventInput {
+    return this.noteOf(original, 'result_callback_queued', this.queuedMeta(status, callback));
+  }
+
+  /**
+   * Sends the callback row committed with the outcome: `createdId` when the outcome's write created
+   * it (its queued event written with it), else the row of an earlier report of the same status,
+   * read first as it may be handled already. Never throws: the row exists, so if this fails or the
    * process dies first, the sweeper dispatches it.
    */
-  async deliver(original: TalktoMessageEntity, status: string, created: CreateOutgoingInput): Promise<void> {
+  async deliver(
+    original: TalktoMessageEntity,
+    status: string,
+    created: CreateOutgoingInput,
+    createdId: number | null,
+  ): Promise<void> {
     try {
-      const callback = await this.messages.findOutgoingByMessageId(created.messageId);
-      if (callback === null || ALREADY_HANDLED.includes(callback.overallStatus)) return;
-      const meta = {
-        callback_message_id: callback.messageId,
-        callback_message_db_id: callback.id,
-        target: callback.targetService,
-        command: callback.command,
-        callback_status: status,
-        durable: true,
-      };
-      // Recorded before the dispatch (BEHAVIOR §10.1 step 4): a fast queue may deliver and apply the
-      // callback before a later write, and the trace would show it queued after it was applied.
-      await this.note(original, 'result_callback_queued', meta);
-      if (await this.sendHere(callback.id)) return;
-      if (!(await this.dispatcher.dispatch('callback', callback.id))) {
-        await this.note(original, 'result_callback_queue_failed', { ...meta, error: 'queue_failed' });
+      let id = createdId;
+      if (id === null) {
+        const callback = await this.messages.findOutgoingByMessageId(created.messageId);
+        if (callback === null || ALREADY_HANDLED.includes(callback.overallStatus)) return;
+        id = callback.id;
+        // Recorded before the dispatch: a fast queue may deliver and apply the callback before a
+        // later write, and the trace would show it queued after it was applied.
+        await this.note(original, 'result_callback_queued', this.queuedMeta(status, created, id));
+      }
+      if (await this.sendHere(id)) return;
+      if (!(await this.dispatcher.dispatch('callback', id))) {
+        await this.note(original, 'result_callback_queue_failed', {
+          ...this.queuedMeta(status, created, id),
+          error: 'queue_failed',
+        });
       }
     } catch (error) {
       this.logger.error(
@@ -140,6 +155,18 @@ export class ResultCallbackSender {
         )}`,
       );
     }
+  }
+
+  /** The callback's ids (its row id when known: not in the write that creates it), target, command. */
+  private queuedMeta(status: string, callback: CreateOutgoingInput, id?: number): Record<string, unknown> {
+    return {
+      callback_message_id: callback.messageId,
+      ...(id === undefined ? {} : { callback_message_db_id: id }),
+      target: callback.target,
+      command: callback.command,
+      callback_status: status,
+      durable: true,
+    };
   }
 
   /**

@@ -7,6 +7,7 @@ import type {
   InsertIncomingResult,
   MessageClaim,
   ProcessedFollowUp,
+  ProcessedRecord,
   ProcessOutcome,
 } from './message-ledger.interfaces.js';
 import type { ConsumeNonceInput } from './nonce.store.js';
@@ -137,16 +138,17 @@ export class InboxLedger {
 
   /**
    * Applies a handler's outcome to a claimed incoming message (BEHAVIOR §5.4), with what follows
-   * it (`ProcessedFollowUp`: notes, the result callback row) in the same write, so only when the
-   * outcome is.
+   * it (`ProcessedFollowUp`: notes, the result callback row and its queued event) in the same
+   * write, so only when the outcome is. False when the claim was lost; else the id of the callback
+   * row the write created, so its sender needs no read (null: none created, or one was there).
    */
   markProcessed(
     claim: MessageClaim,
     outcome: ProcessOutcome,
     now = new Date(),
     manager?: EntityManager,
-    { notes = [], callback }: ProcessedFollowUp = {},
-  ): Promise<boolean> {
+    { notes = [], callback, callbackQueued }: ProcessedFollowUp = {},
+  ): Promise<ProcessedRecord | false> {
     switch (outcome.kind) {
       case 'succeeded':
       case 'skipped': {
@@ -180,6 +182,7 @@ export class InboxLedger {
           manager,
           notes,
           callback,
+          callbackQueued,
         });
       }
       case 'failed_retryable':
@@ -192,6 +195,7 @@ export class InboxLedger {
             manager,
             notes,
             callback,
+            callbackQueued,
           });
         }
         // Incoming retries disabled: the row rests in failed_retryable with nothing scheduled.
@@ -207,6 +211,7 @@ export class InboxLedger {
           manager,
           notes,
           callback,
+          callbackQueued,
         });
       case 'failed_final':
         return this.core.markFinalFailure(claim, {
@@ -217,6 +222,7 @@ export class InboxLedger {
           manager,
           notes,
           callback,
+          callbackQueued,
         });
     }
   }

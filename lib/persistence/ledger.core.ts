@@ -13,6 +13,7 @@ import type {
   FinalFailureInput,
   MessageClaim,
   ProcessedFollowUp,
+  ProcessedRecord,
   RecordEventInput,
   RetryableFailureInput,
 } from './message-ledger.interfaces.js';
@@ -127,7 +128,7 @@ export class LedgerCore {
   markRetryableFailure(
     claim: MessageClaim,
     input: RetryableFailureInput & { manager?: EntityManager } & ProcessedFollowUp,
-  ): Promise<boolean> {
+  ): Promise<ProcessedRecord | false> {
     const now = input.now ?? new Date();
     return this.finish(claim, now, {
       changes: {
@@ -156,6 +157,7 @@ export class LedgerCore {
       manager: input.manager,
       notes: input.notes,
       callback: input.callback,
+      callbackQueued: input.callbackQueued,
     });
   }
 
@@ -163,7 +165,7 @@ export class LedgerCore {
   markFinalFailure(
     claim: MessageClaim,
     input: FinalFailureInput & { manager?: EntityManager } & ProcessedFollowUp,
-  ): Promise<boolean> {
+  ): Promise<ProcessedRecord | false> {
     const now = input.now ?? new Date();
     return this.finish(claim, now, {
       changes: {
@@ -197,10 +199,14 @@ export class LedgerCore {
       manager: input.manager,
       notes: input.notes,
       callback: input.callback,
+      callbackQueued: input.callbackQueued,
     });
   }
 
-  /** Ends a claim: the update applies only while `claim` still holds the row. */
+  /**
+   * Ends a claim: the update applies only while `claim` still holds the row. False when it no
+   * longer did; else what the write created (`ProcessedRecord`).
+   */
   finish(
     claim: MessageClaim,
     now: Date,
@@ -223,11 +229,14 @@ export class LedgerCore {
       late?: LateSendAnswer;
       /** A result callback row created with the outcome (see `ProcessedFollowUp`). */
       callback?: CreateOutgoingInput | null;
+      /** Recorded only when `callback`'s row is created here (see `ProcessedFollowUp`). */
+      callbackQueued?: RecordEventInput;
     },
-  ): Promise<boolean> {
+  ): Promise<ProcessedRecord | false> {
     const newStatus = spec.changes.overallStatus;
     const notes = (spec.notes ?? []).map((note) => ({ ...note, now }));
-    const work = async (tx: EntityManager): Promise<boolean> => {
+    const queued = spec.callbackQueued && { ...spec.callbackQueued, now };
+    const work = async (tx: EntityManager): Promise<ProcessedRecord | false> => {
       // The ids an event needs come with the claim; the status is the one this update writes.
       const current =
         claim.messageId === undefined || claim.service === undefined
@@ -306,6 +315,8 @@ export class LedgerCore {
       }
       if (!spec.deadLetter) {
         notes.forEach((note) => chain.insert(TalktoEventEntity, eventRow(note), ended));
+        // Only for a row created here: a present one may be handled already (`deliver` decides).
+        if (callback && queued) chain.insert(TalktoEventEntity, eventRow(queued), callback.step);
       }
       const written = await chain.run(tx);
       if (!written.wrote(ended)) {
@@ -313,8 +324,8 @@ export class LedgerCore {
           await recordLateSendAnswer(tx, claim, now, spec.late);
         return false;
       }
-      const callbackId = callback && written.id(callback.step);
-      if (callback && callbackId) {
+      const callbackId = (callback && written.id(callback.step)) ?? null;
+      if (callback && callbackId !== null) {
         // Its claim, which follows at once, then finds it without a read.
         this.inserted.remember(
           Object.assign(messageRow(this.dataSource, callback.values), { id: callbackId }),
@@ -325,8 +336,9 @@ export class LedgerCore {
         const message = await findRow(tx, TalktoMessageEntity, { id: claim.id });
         await this.deadLetterIn(tx, message!, spec.deadLetter);
         for (const note of notes) await insertEvent(tx, note);
+        if (callbackId !== null && queued) await insertEvent(tx, queued);
       }
-      return true;
+      return { callbackId };
     };
     // A dead letter reads and writes after the chain, so it needs a transaction on every engine.
     return spec.deadLetter

@@ -193,6 +193,16 @@ export interface ProcessedFollowUp {
    * created with the outcome, unless the row for this (original, status) exists already.
    */
   callback?: CreateOutgoingInput | null;
+  /**
+   * The event saying the callback row is queued (BEHAVIOR §10.1 step 4), recorded on the original
+   * in the same write, and only when that write creates the row.
+   */
+  callbackQueued?: RecordEventInput;
+}
+
+/** An outcome recorded: the id of the result callback row it created, null when it created none. */
+export interface ProcessedRecord {
+  callbackId: number | null;
 }
 
 export interface RecordAttemptInput {

@@ -133,22 +133,22 @@ export class OutboxLedger {
       late: { transport, attempt, eventMeta: { http_status: response.httpStatus } },
     });
     if (recorded) this.core.rememberSent(claim, changes, now);
-    return recorded;
+    return recorded !== false;
   }
 
   /** A failed send with budget left (see `LedgerCore.markRetryableFailure`). */
-  markRetryableFailure(
+  async markRetryableFailure(
     claim: MessageClaim,
     input: RetryableFailureInput & { manager?: EntityManager; notes?: RecordEventInput[] },
   ): Promise<boolean> {
-    return this.core.markRetryableFailure(claim, input);
+    return (await this.core.markRetryableFailure(claim, input)) !== false;
   }
 
   /** A failed send without retry (see `LedgerCore.markFinalFailure`). */
-  markFinalFailure(
+  async markFinalFailure(
     claim: MessageClaim,
     input: FinalFailureInput & { manager?: EntityManager; notes?: RecordEventInput[] },
   ): Promise<boolean> {
-    return this.core.markFinalFailure(claim, input);
+    return (await this.core.markFinalFailure(claim, input)) !== false;
   }
 }

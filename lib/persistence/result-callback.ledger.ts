@@ -81,9 +81,9 @@ export class ResultCallbackLedger {
   }
 
   /** A result callback the peer accepted: the callback row is done (BEHAVIOR §3.3, §4.5). */
-  markCallbackDelivered(claim: MessageClaim, input: CallbackDeliveredInput): Promise<boolean> {
+  async markCallbackDelivered(claim: MessageClaim, input: CallbackDeliveredInput): Promise<boolean> {
     const now = input.now ?? new Date();
-    return this.core.finish(claim, now, {
+    const recorded = await this.core.finish(claim, now, {
       changes: {
         transportStatus: S.sent,
         sentAt: now,
@@ -119,6 +119,7 @@ export class ResultCallbackLedger {
       ],
       succeeded: true,
     });
+    return recorded !== false;
   }
 }
 

@@ -44,10 +44,8 @@ const EXPECTED: Record<DatabaseKind, Record<'off' | 'on', { sender: string[]; re
       receiver: [
         'insert nonces+messages+events',
         'update messages, insert attempts+events',
-        // the outcome and the callback row with its message_created
-        'update messages+attempts, insert events, update dead_letters, insert events+messages+events',
-        'select messages', // ResultCallbackSender.queue: the callback row
-        'insert events', // result_callback_queued
+        // the outcome, the callback row with its message_created, and result_callback_queued
+        'update messages+attempts, insert events, update dead_letters, insert events+messages+events+events',
         'update messages, insert attempts+events', // the callback's claim
         'update messages+attempts, insert events, update dead_letters, insert events', // delivered
       ],
@@ -77,9 +75,7 @@ const EXPECTED: Record<DatabaseKind, Record<'off' | 'on', { sender: string[]; re
       receiver: [
         'begin · savepoint · insert nonces · insert messages · insert events · release · commit',
         'begin · savepoint · update messages · insert attempts · insert events · release · commit',
-        'begin · savepoint · update messages · update attempts · insert events · update dead_letters · insert messages · insert events · release · commit',
-        'select messages',
-        'begin · savepoint · insert events · release · commit',
+        'begin · savepoint · update messages · update attempts · insert events · update dead_letters · insert messages · insert events · insert events · release · commit',
         'begin · savepoint · update messages · insert attempts · insert events · release · commit',
         'begin · savepoint · update messages · update attempts · insert events · update dead_letters · release · commit',
       ],
@@ -108,9 +104,7 @@ const EXPECTED: Record<DatabaseKind, Record<'off' | 'on', { sender: string[]; re
       receiver: [
         'begin · insert nonces · insert messages · insert events · commit',
         'begin · update messages · insert attempts · insert events · commit',
-        'begin · update messages · update attempts · insert events · update dead_letters · insert messages · insert events · commit',
-        'select messages',
-        'insert events',
+        'begin · update messages · update attempts · insert events · update dead_letters · insert messages · insert events · insert events · commit',
         'begin · update messages · insert attempts · insert events · commit',
         'begin · update messages · update attempts · insert events · update dead_letters · commit',
       ],
