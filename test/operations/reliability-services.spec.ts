@@ -57,6 +57,25 @@ describe.each(DATABASE_KINDS)('sweeper and operator services on %s', (kind) => {
     return message;
   }
 
+  /** A send claimed 20 minutes ago by a sender that died, its 5-minute lease long gone. */
+  async function lockedByDeadSender(overallStatus: string): Promise<TalktoMessageEntity> {
+    const message = await newOutgoing();
+    const lockedAt = new Date(context.clock.now().getTime() - 20 * 60_000);
+    await context.dataSource.manager.update(
+      TalktoMessageEntity,
+      { id: message.id },
+      {
+        overallStatus,
+        transportStatus: 'sending',
+        attempts: 1,
+        lockedAt,
+        lockedBy: 'sender:dead-host:1',
+        lockedUntil: new Date(lockedAt.getTime() + 300_000),
+      },
+    );
+    return message;
+  }
+
   it('re-dispatches a message whose job was lost once, after the grace, however many sweeps run', async () => {
     context.clock.set(T0);
     const message = await newOutgoing();
@@ -120,20 +139,7 @@ describe.each(DATABASE_KINDS)('sweeper and operator services on %s', (kind) => {
   });
 
   it('recovers a stale sending claim back to waiting_to_send and dispatches it', async () => {
-    const message = await newOutgoing();
-    const lockedAt = new Date(context.clock.now().getTime() - 20 * 60_000);
-    await context.dataSource.manager.update(
-      TalktoMessageEntity,
-      { id: message.id },
-      {
-        overallStatus: 'sending',
-        transportStatus: 'sending',
-        attempts: 1,
-        lockedAt,
-        lockedBy: 'sender:dead-host:1',
-        lockedUntil: new Date(lockedAt.getTime() + 300_000),
-      },
-    );
+    const message = await lockedByDeadSender('sending');
     const service = context.module.get(StaleRecoveryService);
     const dry = await service.recover({ dryRun: true });
     expect(dry.messages.map((row) => row.messageId)).toContain(message.messageId);
@@ -144,20 +150,8 @@ describe.each(DATABASE_KINDS)('sweeper and operator services on %s', (kind) => {
   });
 
   it('closes a send whose result was applied while its sender was gone, and never sends it again', async () => {
-    const message = await newOutgoing();
-    const lockedAt = new Date(context.clock.now().getTime() - 20 * 60_000);
-    await context.dataSource.manager.update(
-      TalktoMessageEntity,
-      { id: message.id },
-      {
-        overallStatus: 'completed',
-        transportStatus: 'sending',
-        attempts: 1,
-        lockedAt,
-        lockedBy: 'sender:dead-host:2',
-        lockedUntil: new Date(lockedAt.getTime() + 300_000),
-      },
-    );
+    // The result was applied while the send was in flight; the sender never came back.
+    const message = await lockedByDeadSender('completed');
     const service = context.module.get(StaleRecoveryService);
     const dry = await service.recover({ dryRun: true, direction: 'outgoing' });
     expect(dry.messages).toContainEqual({
