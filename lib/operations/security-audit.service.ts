@@ -340,12 +340,12 @@ export class SecurityAuditService {
           'Set panel.guard to a guard that authenticates and authorises operators.',
         );
       }
-      if (panel.showPayload !== false) {
+      if (panel.showPayload === true) {
         add(
           'warning',
           'panel_payload_response_visible',
           'The panel shows (redacted) payloads.',
-          'Set panel.showPayload to false unless operators need payloads.',
+          'Leave panel.showPayload off (the default) unless operators need payloads.',
         );
       }
       if (panel.activeHealthChecks?.enabled === true) {

@@ -40,7 +40,7 @@ export function resolvePanel(options: TalktoPanelOptions | undefined): ResolvedP
   return {
     prefix,
     perPage,
-    showPayload: options.showPayload ?? true,
+    showPayload: options.showPayload === true,
     healthWindowMs: window * 60_000,
     activeHealth: {
       enabled: active.enabled === true,

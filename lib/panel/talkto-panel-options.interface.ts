@@ -13,7 +13,7 @@ export interface TalktoPanelOptions {
   prefix?: string;
   /** Rows per list page, 1..100 (default 25). */
   perPage?: number;
-  /** Show (redacted) payloads on the message page (default `true`). */
+  /** Show (redacted) payloads on the message page (default `false`, as BEHAVIOR §14 has it). */
   showPayload?: boolean;
   /** Minutes of stored traffic behind each connection's passive health (default 60). */
   healthWindowMinutes?: number;

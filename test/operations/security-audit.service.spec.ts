@@ -157,6 +157,13 @@ describe('SecurityAuditService', () => {
     );
   });
 
+  it('warns about payloads on the panel only when showPayload is turned on (off by default)', () => {
+    const visible = (panel: TalktoModuleOptions['panel']) =>
+      audit({ ...sound, panel }).findings.some((f) => f.code === 'panel_payload_response_visible');
+    expect(visible({ enabled: true })).toBe(false);
+    expect(visible({ enabled: true, showPayload: true })).toBe(true);
+  });
+
   it('flags active health checks as a warning in production and an info elsewhere', () => {
     const panel = { enabled: true, showPayload: false };
     const severity = (options: TalktoModuleOptions, environment?: string) =>

@@ -66,7 +66,6 @@ describe.each([
         panel: {
           enabled: true,
           guard: PanelTestGuard,
-          showPayload: false,
           activeHealthChecks: { enabled: activeChecks },
         },
         outgoing: {

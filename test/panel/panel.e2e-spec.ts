@@ -85,6 +85,7 @@ describe('operations panel in headless Chromium (PostgreSQL, Express)', () => {
         panel: {
           enabled: true,
           guard: PanelTestGuard,
+          showPayload: true,
           activeHealthChecks: { enabled: true, cacheSeconds: 600 },
         },
         outgoing: {
