@@ -1,3 +1,4 @@
+import type { TalktoTrace } from '../operations/trace.interfaces.js';
 import type { PanelConnection } from './panel-connections.service.js';
 
 interface JsonRequestHeaders {
@@ -42,5 +43,23 @@ export function connectionJson({ facts, passive, active }: PanelConnection): Rec
     active_health_method: facts.healthMethod,
     active_health: active && snakeKeys(active),
     passive_health: snakeKeys(passive),
+  };
+}
+
+/** A message's trace with the tables' column names, every section a list of rows. */
+export function traceJson(trace: TalktoTrace): Record<string, unknown> {
+  return {
+    found: trace.found,
+    message_id: trace.anchor?.messageId ?? null,
+    correlation_id: trace.correlationId,
+    anchor: trace.anchor && snakeKeys(trace.anchor),
+    messages: trace.messages.map(snakeKeys),
+    callbacks: trace.callbacks.map(snakeKeys),
+    attempts: trace.attempts.map(snakeKeys),
+    events: trace.events.map(snakeKeys),
+    dead_letters: trace.deadLetters.map(snakeKeys),
+    timeline: trace.timeline.map(snakeKeys),
+    truncated: trace.truncated,
+    limit: trace.limit,
   };
 }

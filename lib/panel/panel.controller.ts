@@ -19,18 +19,20 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import { TalktoRedactor } from '../operations/talkto.redactor.js';
+import { TraceService } from '../operations/trace.service.js';
 import { decodeTalktoJson } from '../protocol/json/json-reader.js';
 import { toPlainValue } from '../protocol/json/plain-value.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { CSRF_COOKIE, CSRF_FIELD, csrfMatches, newCsrfToken, readCookie } from './csrf.util.js';
 import { query as toQuery } from './html.util.js';
 import { readPanelForm } from './panel-form.util.js';
-import { connectionJson, expectsJson, snakeKeys } from './panel-json.util.js';
+import { connectionJson, expectsJson, snakeKeys, traceJson } from './panel-json.util.js';
 import { type PanelActionResult, TalktoPanelOperations } from './panel-operations.port.js';
 import { CallbackStatusInspector } from './callback-status.inspector.js';
 import { callbackStatusPage } from './callback-status.view.js';
 import { connectionList, indexPage } from './connection.views.js';
 import { parseMessageFilters } from './message-filters.util.js';
+import { messageTracePage } from './message-trace.view.js';
 import { overviewPage } from './overview.view.js';
 import { PanelConnections } from './panel-connections.service.js';
 import { PanelOverview } from './panel-overview.service.js';
@@ -38,6 +40,7 @@ import type { PageContext } from './panel-layout.view.js';
 import { type ResolvedPanelOptions, TALKTO_PANEL_OPTIONS } from './panel-options.resolver.js';
 import { PanelQueries } from './panel.queries.js';
 import * as views from './panel.views.js';
+import { parseTraceQuery } from './trace-query.util.js';
 
 interface PanelRequest {
   headers: Record<string, string | string[] | undefined>;
@@ -74,6 +77,7 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       private readonly connections: PanelConnections,
       private readonly inspector: CallbackStatusInspector,
       private readonly overview: PanelOverview,
+      private readonly tracer: TraceService,
       private readonly adapterHost: HttpAdapterHost,
       @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
       @Inject(TALKTO_PANEL_OPTIONS) private readonly panel: ResolvedPanelOptions,
@@ -163,6 +167,24 @@ export function createPanelController(prefix: string, guard: Type<CanActivate> |
       const inspection = await this.inspector.inspect(message);
       if (expectsJson(req.headers)) return this.json(res, inspection);
       return callbackStatusPage(this.context(req, res, {}), inspection);
+    }
+
+    @Get('messages/:key/trace')
+    @Header('Content-Type', 'text/html; charset=utf-8')
+    async messageTrace(
+      @Param('key') key: string,
+      @Query() raw: Record<string, unknown>,
+      @Req() req: PanelRequest,
+      @Res({ passthrough: true }) res: PanelResponse,
+    ) {
+      const message = await this.queries.findMessage(key);
+      if (!message) throw new NotFoundException('No such Talkto message.');
+      const { limit, payload } = parseTraceQuery(raw);
+      // The payload only when asked for and allowed (BEHAVIOR §14).
+      const includePayload = payload && this.panel.showPayload;
+      const trace = await this.tracer.trace({ messageId: message.messageId, limit, includePayload });
+      if (expectsJson(req.headers)) return this.json(res, traceJson(trace));
+      return messageTracePage(this.context(req, res, {}), trace);
     }
 
     @Get('trace/:correlationId')

@@ -148,6 +148,7 @@ export function messageDetail(ctx: PageContext, detail: MessageDetail, payload: 
         ${status(m.overallStatus)}
         ${m.overallStatus === 'failed_retryable' ? actionForm(ctx, `/messages/${encodeURIComponent(m.messageId)}/retry`, 'Retry now') : ''}
         <a href="${ctx.base}/messages/${encodeURIComponent(m.messageId)}/callback-status">Callback status</a>
+        <a href="${ctx.base}/messages/${encodeURIComponent(m.messageId)}/trace">Trace</a>
         ${m.correlationId ? html` <a href="${ctx.base}/trace/${encodeURIComponent(m.correlationId)}">Correlation trace</a>` : ''}
       </p>
       <table>

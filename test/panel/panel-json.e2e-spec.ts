@@ -150,6 +150,24 @@ describe.each([
     expect(exact.searched_ids).toBeNull();
   });
 
+  it('traces a message (limit 1..500) and never shows its payload while showPayload is off', async () => {
+    const trace = await getJson(`/messages/${failedId}/trace?payload=1&limit=9999`);
+    expect(trace).toMatchObject({ found: true, message_id: failedId, limit: 500, truncated: false });
+    const events = (trace.events as Array<Record<string, unknown>>).map((event) => event.event_type);
+    expect(events).toEqual(expect.arrayContaining(['message_received', 'dead_lettered']));
+    expect((trace.timeline as unknown[]).length).toBeGreaterThan(events.length);
+    expect(JSON.stringify(trace)).not.toContain('hunter2-do-not-show');
+    await expect(getJson(`/messages/${failedId}/trace?limit=2`)).resolves.toMatchObject({
+      limit: 2,
+      truncated: true,
+    });
+    const page = await get(`/messages/${failedId}/trace`, { [PANEL_TEST_HEADER]: PANEL_TEST_PASS });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`Trace of ${failedId}`);
+    expect(page.text).toContain('dead_lettered');
+    expect((await get('/messages/no-such-message/trace')).status).toBe(404);
+  });
+
   it('shows a message with the payload as its keys, the response and dead-letter headers redacted', async () => {
     const detail = await getJson(`/messages/${failedId}`);
     const message = detail.message as Record<string, unknown>;
