@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DataSource, type DataSourceOptions } from 'typeorm';
-import { TALKTO_ENTITIES } from '../../lib/persistence/entities/talkto.entities.js';
+import type { DataSource } from 'typeorm';
 import { TrimTalktoIndexes1767484800000 } from '../../lib/persistence/migrations/1767484800000-trim-talkto-indexes.migration.js';
 import { TALKTO_MIGRATIONS } from '../../lib/persistence/migrations/talkto.migrations.js';
 import { TALKTO_TABLES } from '../../lib/persistence/persistence.constants.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/databases.js';
 import { indexDefinitions, indexNames, keyColumns } from '../support/index-catalogue.js';
+import { installBefore } from '../support/migration-install.js';
 
 const TRIM = TALKTO_MIGRATIONS.indexOf(TrimTalktoIndexes1767484800000);
 const MESSAGE_ROWS = 50;
@@ -18,29 +18,21 @@ describe.each(DATABASE_KINDS)('the index trim migration on %s', (kind) => {
 
   beforeAll(async () => {
     database = await createTestDatabase(kind);
-    const previous = await new DataSource({
-      ...database.options,
-      migrations: TALKTO_MIGRATIONS.slice(0, TRIM),
-    } as DataSourceOptions).initialize();
-    try {
-      await previous.runMigrations();
-      for (let i = 0; i < MESSAGE_ROWS; i++) {
-        await previous.query(
-          `INSERT INTO talkto_messages (message_id, correlation_id, parent_message_id, direction, source_service, target_service, command, overall_status) VALUES ('m-${i}', ${i % 2 ? `'c-${i}'` : 'NULL'}, NULL, 'outgoing', 'a', 'b', 'c', 'failed_retryable')`,
-        );
-        await previous.query(
-          `INSERT INTO talkto_nonces (nonce_hash, source_service, target_service, message_id) VALUES ('${String(i).padStart(64, '0')}', 'a', 'b', 'm-${i}')`,
-        );
-      }
-      before = await indexNames(previous);
-    } finally {
-      await previous.destroy();
-    }
-    dataSource = await new DataSource({
-      ...database.options,
-      entities: TALKTO_ENTITIES,
-      migrations: TALKTO_MIGRATIONS,
-    } as DataSourceOptions).initialize();
+    ({ dataSource, seeded: before } = await installBefore(
+      database,
+      TrimTalktoIndexes1767484800000,
+      async (previous) => {
+        for (let i = 0; i < MESSAGE_ROWS; i++) {
+          await previous.query(
+            `INSERT INTO talkto_messages (message_id, correlation_id, parent_message_id, direction, source_service, target_service, command, overall_status) VALUES ('m-${i}', ${i % 2 ? `'c-${i}'` : 'NULL'}, NULL, 'outgoing', 'a', 'b', 'c', 'failed_retryable')`,
+          );
+          await previous.query(
+            `INSERT INTO talkto_nonces (nonce_hash, source_service, target_service, message_id) VALUES ('${String(i).padStart(64, '0')}', 'a', 'b', 'm-${i}')`,
+          );
+        }
+        return indexNames(previous);
+      },
+    ));
   });
 
   afterAll(async () => {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DataSource, type DataSourceOptions } from 'typeorm';
-import { TALKTO_ENTITIES } from '../../lib/persistence/entities/talkto.entities.js';
+import type { DataSource } from 'typeorm';
 import { WidenTalktoRetryDueIndex1767571200000 } from '../../lib/persistence/migrations/1767571200000-widen-talkto-retry-due-index.migration.js';
 import { TALKTO_MIGRATIONS } from '../../lib/persistence/migrations/talkto.migrations.js';
 import { TALKTO_TABLES } from '../../lib/persistence/persistence.constants.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/databases.js';
 import { indexNames, keyColumns } from '../support/index-catalogue.js';
+import { installBefore } from '../support/migration-install.js';
 
 const WIDEN = TALKTO_MIGRATIONS.indexOf(WidenTalktoRetryDueIndex1767571200000);
 const INDEX = 'talkto_messages_retry_due_idx';
@@ -18,25 +18,17 @@ describe.each(DATABASE_KINDS)('the due-retry index migration on %s', (kind) => {
 
   beforeAll(async () => {
     database = await createTestDatabase(kind);
-    const previous = await new DataSource({
-      ...database.options,
-      migrations: TALKTO_MIGRATIONS.slice(0, WIDEN),
-    } as DataSourceOptions).initialize();
-    try {
-      await previous.runMigrations();
-      for (let i = 0; i < 20; i++) {
-        await previous.query(
-          `INSERT INTO talkto_messages (message_id, direction, source_service, target_service, command, overall_status) VALUES ('m-${i}', 'outgoing', 'a', 'b${i % 2}', 'c', 'failed_retryable')`,
-        );
-      }
-    } finally {
-      await previous.destroy();
-    }
-    dataSource = await new DataSource({
-      ...database.options,
-      entities: TALKTO_ENTITIES,
-      migrations: TALKTO_MIGRATIONS,
-    } as DataSourceOptions).initialize();
+    ({ dataSource } = await installBefore(
+      database,
+      WidenTalktoRetryDueIndex1767571200000,
+      async (previous) => {
+        for (let i = 0; i < 20; i++) {
+          await previous.query(
+            `INSERT INTO talkto_messages (message_id, direction, source_service, target_service, command, overall_status) VALUES ('m-${i}', 'outgoing', 'a', 'b${i % 2}', 'c', 'failed_retryable')`,
+          );
+        }
+      },
+    ));
   });
 
   afterAll(async () => {
