@@ -15,7 +15,6 @@ import type { TalktoModuleOptions } from '../../lib/index.js';
 import { freePort } from '../../test/support/free-port.js';
 import { SQLITE_WAL } from '../support/bench-database.util.js';
 import { formatRatio, printTable, spread } from '../support/bench-stats.util.js';
-import { countRedisCommands, type RedisCommandCount } from '../support/redis-command.counter.js';
 import type { BaselinePair } from './baseline-pair.js';
 import { CompletionCounter } from './bench-handler.fixture.js';
 import { startBullmqPair } from './bullmq-pair.app.js';
@@ -45,8 +44,6 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SETUPS = (process.env.SETUPS ?? 'sqlite,postgres').split(',');
 /** Result callbacks on (each command is then also a signed result back; the naive pair sends none). */
 const CALLBACKS = process.env.CALLBACKS === '1';
-/** After the timed rounds, one more untimed run per Redis setup (and broker pair) under MONITOR. */
-const REDIS_COMMANDS = process.env.REDIS_COMMANDS === '1';
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 /** Broker pairs measured with `CALLBACKS=1` on PostgreSQL setups (they always carry a result back). */
 const PAIRS = (process.env.PAIRS ?? 'bullmq,rabbitmq').split(',').filter(Boolean);
@@ -120,8 +117,6 @@ interface SetupResult {
   bare: Series;
   /** Broker pairs by key, with `CALLBACKS=1` on PostgreSQL. */
   pairs: Map<string, Series>;
-  /** With `REDIS_COMMANDS=1`: Redis commands per command, by measurement (Talkto, then pairs). */
-  redisCommands: Map<string, RedisCommandCount>;
 }
 
 async function runSetup(setup: Setup): Promise<SetupResult> {
@@ -223,7 +218,6 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
       receiveBusy: series(),
       bare: series(),
       pairs: new Map([...brokerPairs.keys()].map((key) => [key, series()])),
-      redisCommands: new Map(),
     };
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which side goes first so drift on the shared machine hits both alike.
@@ -245,20 +239,6 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
         const ordered = round % 2 === 0 ? group : [...group].reverse();
         for (const [sink, run] of ordered) {
           await measure(sink, COUNT, run);
-        }
-      }
-    }
-    if (REDIS_COMMANDS) {
-      const perCommand = async (redisPrefixes: string[], run: (count: number) => Promise<number>) => {
-        const counted = await countRedisCommands(REDIS_URL, redisPrefixes, () => run(COUNT));
-        return { roundTrips: counted.roundTrips / COUNT, inScripts: counted.inScripts / COUNT };
-      };
-      if (setup.queue !== 'in-process') {
-        result.redisCommands.set('talkto', await perCommand(prefixes, talktoRun));
-      }
-      for (const [key, pair] of brokerPairs) {
-        if (pair.redisPrefixes.length > 0) {
-          result.redisCommands.set(key, await perCommand(pair.redisPrefixes, pairRun(pair)));
         }
       }
     }
@@ -318,13 +298,6 @@ for (const setup of ALL_SETUPS.filter((item) => SETUPS.includes(item.key))) {
       formatRatio(toPair),
     ]),
   ]);
-  if (result.redisCommands.size > 0) {
-    const counts = [...result.redisCommands].map(
-      ([key, counted]) =>
-        `${key} ${counted.roundTrips.toFixed(1)} round trips + ${counted.inScripts.toFixed(1)} in scripts`,
-    );
-    console.log(`Redis commands per command (one untimed run under MONITOR): ${counts.join('; ')}`);
-  }
   const pairSummary = toPairs
     .map(({ key, ratio: toPair }) => `, ${formatRatio(toPair)} of the ${key} pair`)
     .join('');

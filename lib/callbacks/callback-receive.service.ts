@@ -3,13 +3,13 @@ import { TalktoClock } from '../clock/talkto.clock.js';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
 import type { ReceivedRequest } from '../incoming/received-request.interface.js';
 import type { TalktoHttpAnswer } from '../incoming/receive-response.js';
-import { nonceOf } from '../incoming/consume-nonce.util.js';
+import { consumeEnvelopeNonce } from '../incoming/consume-nonce.util.js';
 import { createVerifierConfig } from '../incoming/verifier-config.factory.js';
 import { TalktoMetrics } from '../metrics/talkto-metrics.port.js';
 import type { TalktoMessageEntity } from '../persistence/entities/message.entity.js';
 import { MessageLog } from '../persistence/message.log.js';
 import { ResultCallbackLedger } from '../persistence/result-callback.ledger.js';
-import { type ConsumeNonceInput, NonceStore } from '../persistence/nonce.store.js';
+import { NonceStore } from '../persistence/nonce.store.js';
 import type { VerifiedEnvelope } from '../protocol/envelope.verifier.js';
 import { decodeTalktoJson } from '../protocol/json/json-reader.js';
 import { PhpArray, type PhpValue } from '../protocol/json/php-value.js';
@@ -22,12 +22,10 @@ import type { TalktoCallbackResult, TalktoOriginalMessage } from './callback-res
 import { ResultHandlerExplorer } from './result-handler.explorer.js';
 import { TalktoFailureLog } from '../operations/failure-log.js';
 
-/** A callback that passed §11.4 steps 0–4; its nonce (step 5) is recorded with what it writes. */
+/** A callback that passed §11.4 steps 0–5. */
 export interface VerifiedCallback {
   envelope: VerifiedEnvelope;
   ids: CallbackIds;
-  /** The nonce to record, if any. */
-  nonce?: ConsumeNonceInput | null;
 }
 
 /** A refusal after the original was found; recorded on it as `result_callback_rejected`. */
@@ -93,12 +91,11 @@ export class CallbackReceiveService implements OnApplicationBootstrap {
   }
 
   /**
-   * §11.4 steps 0–4: decode, switch, validate, verify, the callback's identifiers; and a v2
-   * request without a nonce is a replay. The nonce itself is recorded by `settle` with the
-   * callback's first write (no message-id pre-check: callbacks are not stored, repeats are
-   * settled by status rules). A rejection is counted and comes back as the route's answer.
+   * §11.4 steps 0–5: decode, switch, validate, verify, the callback's identifiers, then the nonce
+   * (no message-id pre-check: callbacks are not stored, repeats are settled by status rules). A
+   * rejection is counted and comes back as the route's answer.
    */
-  verify(request: ReceivedRequest): VerifiedCallback | { rejected: TalktoHttpAnswer } {
+  async verify(request: ReceivedRequest): Promise<VerifiedCallback | { rejected: TalktoHttpAnswer }> {
     const now = this.clock.now().getTime();
     const verified = verifyCallbackRequest(
       request,
@@ -110,38 +107,19 @@ export class CallbackReceiveService implements OnApplicationBootstrap {
       this.conclude(undefined, verified.rejected);
       return verified;
     }
-    const nonce = nonceOf(verified.envelope, this.clock, this.options);
-    if (nonce === 'replay') {
-      const rejected = this.replay(verified.ids);
+    if (!(await consumeEnvelopeNonce(verified.envelope, this.nonces, this.clock, this.options))) {
+      const rejected = callbackAnswers.rejected(409, 'replay_nonce_reused', verified.ids);
       this.conclude(verified.envelope.source, rejected);
       return { rejected };
     }
-    return { ...verified, nonce };
+    return verified;
   }
 
-  /**
-   * §11.4 step 5 (the nonce) and steps 6–11 for a verified callback. An applied, duplicate or
-   * stale report records the nonce with its own write; a refusal records it first, alone, so a
-   * replay is still answered as one whatever else is wrong with it.
-   */
+  /** §11.4 steps 6–11 for a verified callback whose nonce is consumed. */
   async settle(verified: VerifiedCallback): Promise<TalktoHttpAnswer> {
-    const answer = await this.answer(verified.envelope, verified.ids, verified.nonce ?? null);
+    const answer = await this.answer(verified.envelope, verified.ids);
     this.conclude(verified.envelope.source, answer);
     return answer;
-  }
-
-  private replay(ids: CallbackIds): TalktoHttpAnswer {
-    return callbackAnswers.rejected(409, 'replay_nonce_reused', ids);
-  }
-
-  /** A refusal after step 5: the nonce is recorded first, and a used one makes it a replay. */
-  private async refuse(
-    nonce: ConsumeNonceInput | null,
-    ids: CallbackIds,
-    refusal: () => Promise<TalktoHttpAnswer> | TalktoHttpAnswer,
-  ): Promise<TalktoHttpAnswer> {
-    if (nonce !== null && !(await this.nonces.consume(nonce))) return this.replay(ids);
-    return refusal();
   }
 
   /** Counts every answer; a refusal also gets its one redacted WARN line. */
@@ -165,37 +143,30 @@ export class CallbackReceiveService implements OnApplicationBootstrap {
     });
   }
 
-  private async answer(
-    envelope: VerifiedEnvelope,
-    ids: CallbackIds,
-    nonce: ConsumeNonceInput | null,
-  ): Promise<TalktoHttpAnswer> {
+  private async answer(envelope: VerifiedEnvelope, ids: CallbackIds): Promise<TalktoHttpAnswer> {
     const payload = envelope.body.get('payload') as PhpArray;
     const status = payload.get('status');
     if (!isCallbackStatus(status)) {
-      return this.refuse(nonce, ids, () => callbackAnswers.rejected(422, 'invalid_callback_status', ids));
+      return callbackAnswers.rejected(422, 'invalid_callback_status', ids);
     }
     const originalMessageId = payload.get('original_message_id') as string;
-    const found = await this.callbacks.findOriginal(originalMessageId);
-    if (!found) {
-      return this.refuse(nonce, ids, () => callbackAnswers.rejected(404, 'original_message_not_found', ids));
+    const original = await this.messages.findOutgoingByMessageId(originalMessageId);
+    if (!original) {
+      return callbackAnswers.rejected(404, 'original_message_not_found', ids);
     }
-    const original = found.row;
     const mismatch = this.mismatch(envelope, payload, original);
     if (mismatch) {
-      return this.refuse(nonce, ids, async () => {
-        await this.messages.recordEvent({
-          talktoMessageId: original.id,
-          messageId: original.messageId,
-          serviceName: original.sourceService,
-          eventType: 'result_callback_rejected',
-          meta: { callback_message_id: envelope.messageId, error: mismatch.error, ...mismatch.details },
-          now: this.clock.now(),
-        });
-        return callbackAnswers.rejected(mismatch.httpStatus, mismatch.error, ids);
+      await this.messages.recordEvent({
+        talktoMessageId: original.id,
+        messageId: original.messageId,
+        serviceName: original.sourceService,
+        eventType: 'result_callback_rejected',
+        meta: { callback_message_id: envelope.messageId, error: mismatch.error, ...mismatch.details },
+        now: this.clock.now(),
       });
+      return callbackAnswers.rejected(mismatch.httpStatus, mismatch.error, ids);
     }
-    return this.apply(envelope, payload, status, found, nonce, ids);
+    return this.apply(envelope, payload, status, original);
   }
 
   /** §11.4 steps 8–10: the report must be about that command and come from where it was sent. */
@@ -238,9 +209,7 @@ export class CallbackReceiveService implements OnApplicationBootstrap {
     envelope: VerifiedEnvelope,
     payload: PhpArray,
     status: CallbackStatus,
-    { row: original, guess }: { row: TalktoMessageEntity; guess: boolean },
-    nonce: ConsumeNonceInput | null,
-    ids: CallbackIds,
+    original: TalktoMessageEntity,
   ): Promise<TalktoHttpAnswer> {
     const report: TalktoCallbackResult = {
       callbackMessageId: envelope.messageId,
@@ -257,8 +226,6 @@ export class CallbackReceiveService implements OnApplicationBootstrap {
     };
     const applied = await this.callbacks.applyCallback({
       original,
-      guess,
-      nonce,
       callbackMessageId: envelope.messageId,
       status,
       source: envelope.source,
@@ -268,9 +235,6 @@ export class CallbackReceiveService implements OnApplicationBootstrap {
       meta: report.meta,
       now: this.clock.now(),
     });
-    if (applied.application === 'replay') {
-      return this.replay(ids);
-    }
     if (applied.application === 'applied') {
       await this.hooks.notify(report, toOriginalView(applied.original));
     }

@@ -10,7 +10,6 @@ import type { CreateOutgoingInput, RecordEventInput } from '../persistence/messa
 import { MessageStatus as S } from '../persistence/message.statuses.js';
 import { callbackIdempotencyKey, callbackMessageId } from '../protocol/derived-ids.util.js';
 import { freezePayload } from '../protocol/json/payload-freezer.js';
-import { SendPipeline } from '../outgoing/send.pipeline.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
 import { type CallbackReport, callbackPayload, isCallbackStatus } from './callback-payload.js';
@@ -31,14 +30,13 @@ const ALREADY_HANDLED = [
 /**
  * Reports the outcome of a processed incoming command back to its sender (PROTOCOL §11.1–11.3,
  * BEHAVIOR §10.1): one durable outgoing callback row per (original, status), committed by the
- * ledger with the outcome it reports and then delivered by the send pipeline like any message,
- * from the handler's own job (the `callback` queue takes it when that is not possible).
+ * ledger with the outcome it reports and then handed to the `callback` queue; the send pipeline
+ * delivers it like any message.
  */
 @Injectable()
 export class ResultCallbackSender {
   private readonly logger = new Logger('Talkto');
   private readonly secrets: string[];
-  private stopping = false;
 
   constructor(
     @Inject(TALKTO_RESOLVED_OPTIONS) private readonly options: ResolvedTalktoOptions,
@@ -46,17 +44,8 @@ export class ResultCallbackSender {
     private readonly messages: MessageLog,
     private readonly dispatcher: TalktoDispatcher,
     private readonly retryPolicy: RetryPolicy,
-    private readonly delivery: SendPipeline,
   ) {
     this.secrets = collectSecrets(options);
-  }
-
-  /**
-   * Called as the workers stop, before they wait for running jobs: a running job then starts no
-   * callback send, the queue takes it (another instance, or the sweeper after a restart).
-   */
-  queueFromNowOn(): void {
-    this.stopping = true;
   }
 
   /**
@@ -109,43 +98,27 @@ export class ResultCallbackSender {
   }
 
   /**
-   * The `result_callback_queued` event for the callback row `callbackFor` describes, which the
-   * process pipeline records in the outcome's write when that write creates the row: the row is
-   * then sent or queued at once (`deliver`), so the note comes before any dispatch (BEHAVIOR §10.1
-   * step 4) and costs no statement of its own.
-   */
-  queuedNote(original: TalktoMessageEntity, status: string, callback: CreateOutgoingInput): RecordEventInput {
-    return this.noteOf(original, 'result_callback_queued', this.queuedMeta(status, callback));
-  }
-
-  /**
-   * Sends the callback row committed with the outcome: `createdId` when the outcome's write created
-   * it (its queued event written with it), else the row of an earlier report of the same status,
-   * read first as it may be handled already. Never throws: the row exists, so if this fails or the
+   * Queues the callback row committed with the outcome, unless it is handled already (a report
+   * of the same status made before). Never throws: the row exists, so if this fails or the
    * process dies first, the sweeper dispatches it.
    */
-  async deliver(
-    original: TalktoMessageEntity,
-    status: string,
-    created: CreateOutgoingInput,
-    createdId: number | null,
-  ): Promise<void> {
+  async queue(original: TalktoMessageEntity, status: string, created: CreateOutgoingInput): Promise<void> {
     try {
-      let id = createdId;
-      if (id === null) {
-        const callback = await this.messages.findOutgoingByMessageId(created.messageId);
-        if (callback === null || ALREADY_HANDLED.includes(callback.overallStatus)) return;
-        id = callback.id;
-        // Recorded before the dispatch: a fast queue may deliver and apply the callback before a
-        // later write, and the trace would show it queued after it was applied.
-        await this.note(original, 'result_callback_queued', this.queuedMeta(status, created, id));
-      }
-      if (await this.sendHere(id)) return;
-      if (!(await this.dispatcher.dispatch('callback', id))) {
-        await this.note(original, 'result_callback_queue_failed', {
-          ...this.queuedMeta(status, created, id),
-          error: 'queue_failed',
-        });
+      const callback = await this.messages.findOutgoingByMessageId(created.messageId);
+      if (callback === null || ALREADY_HANDLED.includes(callback.overallStatus)) return;
+      const meta = {
+        callback_message_id: callback.messageId,
+        callback_message_db_id: callback.id,
+        target: callback.targetService,
+        command: callback.command,
+        callback_status: status,
+        durable: true,
+      };
+      // Recorded before the dispatch (BEHAVIOR §10.1 step 4): a fast queue may deliver and apply the
+      // callback before a later write, and the trace would show it queued after it was applied.
+      await this.note(original, 'result_callback_queued', meta);
+      if (!(await this.dispatcher.dispatch('callback', callback.id))) {
+        await this.note(original, 'result_callback_queue_failed', { ...meta, error: 'queue_failed' });
       }
     } catch (error) {
       this.logger.error(
@@ -154,40 +127,6 @@ export class ResultCallbackSender {
           this.secrets,
         )}`,
       );
-    }
-  }
-
-  /** The callback's ids (its row id when known: not in the write that creates it), target, command. */
-  private queuedMeta(status: string, callback: CreateOutgoingInput, id?: number): Record<string, unknown> {
-    return {
-      callback_message_id: callback.messageId,
-      ...(id === undefined ? {} : { callback_message_db_id: id }),
-      target: callback.target,
-      command: callback.command,
-      callback_status: status,
-      durable: true,
-    };
-  }
-
-  /**
-   * Sends the callback within the handler's job, which saves a job and its Redis round trips per
-   * command. The send claims the row as a `callback` job would, so a job queued for it meanwhile
-   * (the sweeper's) does nothing, and a failed send is scheduled by the send pipeline's retry
-   * path. False when the queue must take it: the app is stopping, or the send broke off unrecorded.
-   */
-  private async sendHere(id: number): Promise<boolean> {
-    if (this.stopping) return false;
-    try {
-      await this.delivery.run(id);
-      return true;
-    } catch (error) {
-      this.logger.warn(
-        `Result callback #${id} could not be sent from the handler's job; queueing it: ${redactSecrets(
-          (error as Error).message,
-          this.secrets,
-        )}`,
-      );
-      return false;
     }
   }
 

@@ -37,8 +37,6 @@ class OutcomeNotRecorded extends Error {}
 interface Recorded {
   result: TalktoResult;
   callback: CreateOutgoingInput | null;
-  /** The callback row's id when the outcome's write created it (see `markProcessed`). */
-  callbackId: number | null;
 }
 
 /** The stored row as the handler sees it. */
@@ -135,11 +133,9 @@ export class ProcessPipeline {
     await this.report(message, await this.record(message, claim, result));
   }
 
-  /** After the outcome committed: its result callback, committed with it, is sent. */
+  /** After the outcome committed: its result callback, committed with it, goes to the queue. */
   private async report(message: TalktoMessageEntity, recorded: Recorded | null): Promise<void> {
-    if (recorded?.callback) {
-      await this.callbacks.deliver(message, recorded.result.status, recorded.callback, recorded.callbackId);
-    }
+    if (recorded?.callback) await this.callbacks.queue(message, recorded.result.status, recorded.callback);
   }
 
   /**
@@ -212,13 +208,8 @@ export class ProcessPipeline {
     const outcome = this.withRetryPolicy(message, toOutcome(result), now);
     const note = this.callbacks.noteInstead(message);
     const callback = note === null ? this.callbacks.callbackFor(message, result) : null;
-    const followUp = {
-      notes: note === null ? [] : [note],
-      callback,
-      callbackQueued: callback ? this.callbacks.queuedNote(message, result.status, callback) : undefined,
-    };
-    const written = await this.inbox.markProcessed(claim, outcome, now, manager, followUp);
-    if (written === false) {
+    const followUp = { notes: note === null ? [] : [note], callback };
+    if (!(await this.inbox.markProcessed(claim, outcome, now, manager, followUp))) {
       return null;
     }
     if (outcome.kind === 'failed_retryable' && outcome.nextRetryAt !== null) {
@@ -241,6 +232,6 @@ export class ProcessPipeline {
     if (outcome.kind === 'failed_final') {
       this.failures.processFailed(message, outcome.errorClass, outcome.deadLetter);
     }
-    return { result, callback, callbackId: written.callbackId };
+    return { result, callback };
   }
 }

@@ -25,10 +25,9 @@ export const TalktoRoute = Reflector.createDecorator<TalktoRouteKind>();
 /**
  * The checks behind `TalktoSignatureGuard`, by route. The receive route verifies (§8.1 steps 1–3)
  * and leaves the nonce to its insert: a known message id (step 4) must still answer as a duplicate
- * before the nonce is looked at. The callback route verifies (§11.4 steps 0–4) and leaves the
- * nonce to the callback's own write (`CallbackReceiveService.settle`). A host route verifies as a
- * command, with its own sources and commands, and consumes the nonce: it stores no message, so a
- * reused nonce is a replay.
+ * before the nonce is looked at. The callback route verifies and consumes the nonce (§11.4 steps
+ * 0–5). A host route verifies as a command, with its own sources and commands, and consumes the
+ * nonce: it stores no message, so a reused nonce is a replay.
  */
 @Injectable()
 export class SignedRequestVerifier {
@@ -49,7 +48,8 @@ export class SignedRequestVerifier {
     route: TalktoSignedRouteOptions,
   ): Promise<VerifiedRequest | { rejected: TalktoHttpAnswer }> {
     if (kind === 'callback') {
-      const verified: VerifiedCallback | { rejected: TalktoHttpAnswer } = this.callbacks.verify(request);
+      const verified: VerifiedCallback | { rejected: TalktoHttpAnswer } =
+        await this.callbacks.verify(request);
       return 'rejected' in verified ? verified : { ...verified, headers: request.headers };
     }
     if (kind === 'receive') {

@@ -3,7 +3,6 @@ import type { CallbackIds } from '../callbacks/callback-answers.js';
 import { TalktoUsageError } from '../errors/talkto-usage.error.js';
 import type { VerifiedEnvelope } from '../protocol/envelope.verifier.js';
 import type { TalktoHeaders } from '../protocol/talkto.headers.js';
-import type { ConsumeNonceInput } from '../persistence/nonce.store.js';
 
 /** What `TalktoSignatureGuard` established about one request. */
 export interface VerifiedRequest {
@@ -11,8 +10,6 @@ export interface VerifiedRequest {
   headers: TalktoHeaders;
   /** The callback's ids, on the callback route. */
   ids: CallbackIds;
-  /** The callback's nonce, recorded by the callback route with its write. */
-  nonce?: ConsumeNonceInput | null;
 }
 
 /** Keyed by the framework's request object, which it neither extends nor outlives. */

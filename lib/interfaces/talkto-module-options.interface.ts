@@ -155,7 +155,7 @@ export interface TalktoCallbackOptions {
 export interface TalktoWorkerOptions {
   /** Parallel send jobs per process (default 4). */
   sendConcurrency?: number;
-  /** Parallel handler runs per process, each with the send of its result callback (default 4). */
+  /** Parallel handler runs per process (default 4). */
   processConcurrency?: number;
   /** How long a claim on a message is held before another worker may recover it, in seconds (default 300). */
   leaseSeconds?: number;

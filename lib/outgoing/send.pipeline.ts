@@ -16,7 +16,6 @@ import { buildOutgoingRequest, type OutgoingRequest } from '../protocol/outgoing
 import { payloadHash } from '../protocol/payload-hash.js';
 import { formatTalktoTimestamp } from '../protocol/talkto.timestamp.js';
 import { type TalktoMetricEvent, TalktoMetrics } from '../metrics/talkto-metrics.port.js';
-import { queueFor } from '../queue/dispatch-target.util.js';
 import { TalktoDispatcher } from '../queue/talkto.dispatcher.js';
 import { RetryPolicy, retryEventMeta } from '../retry/retry.policy.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
@@ -321,7 +320,7 @@ export class SendPipeline {
     this.count(message, 'retried', 'scheduled');
     if (scheduled) {
       // Fast path only: if this delayed job is lost, the sweeper finds the due row.
-      await this.dispatcher.dispatch(queueFor(message, this.options), message.id, {
+      await this.dispatcher.dispatch('send', message.id, {
         delayMs: nextRetryAt.getTime() - now.getTime(),
       });
     }

@@ -107,7 +107,6 @@ export async function claimRow(
       heldStatus: spec.heldStatus,
       messageId: message.messageId,
       service: localServiceOf(message),
-      held: message,
     },
   };
 }

@@ -7,7 +7,6 @@ import type {
   InsertIncomingResult,
   MessageClaim,
   ProcessedFollowUp,
-  ProcessedRecord,
   ProcessOutcome,
 } from './message-ledger.interfaces.js';
 import type { ConsumeNonceInput } from './nonce.store.js';
@@ -138,17 +137,16 @@ export class InboxLedger {
 
   /**
    * Applies a handler's outcome to a claimed incoming message (BEHAVIOR §5.4), with what follows
-   * it (`ProcessedFollowUp`: notes, the result callback row and its queued event) in the same
-   * write, so only when the outcome is. False when the claim was lost; else the id of the callback
-   * row the write created, so its sender needs no read (null: none created, or one was there).
+   * it (`ProcessedFollowUp`: notes, the result callback row) in the same write, so only when the
+   * outcome is.
    */
   markProcessed(
     claim: MessageClaim,
     outcome: ProcessOutcome,
     now = new Date(),
     manager?: EntityManager,
-    { notes = [], callback, callbackQueued }: ProcessedFollowUp = {},
-  ): Promise<ProcessedRecord | false> {
+    { notes = [], callback }: ProcessedFollowUp = {},
+  ): Promise<boolean> {
     switch (outcome.kind) {
       case 'succeeded':
       case 'skipped': {
@@ -182,7 +180,6 @@ export class InboxLedger {
           manager,
           notes,
           callback,
-          callbackQueued,
         });
       }
       case 'failed_retryable':
@@ -195,7 +192,6 @@ export class InboxLedger {
             manager,
             notes,
             callback,
-            callbackQueued,
           });
         }
         // Incoming retries disabled: the row rests in failed_retryable with nothing scheduled.
@@ -211,7 +207,6 @@ export class InboxLedger {
           manager,
           notes,
           callback,
-          callbackQueued,
         });
       case 'failed_final':
         return this.core.markFinalFailure(claim, {
@@ -222,7 +217,6 @@ export class InboxLedger {
           manager,
           notes,
           callback,
-          callbackQueued,
         });
     }
   }

@@ -13,7 +13,6 @@ import type {
   FinalFailureInput,
   MessageClaim,
   ProcessedFollowUp,
-  ProcessedRecord,
   RecordEventInput,
   RetryableFailureInput,
 } from './message-ledger.interfaces.js';
@@ -28,10 +27,9 @@ import {
   withoutNulls,
 } from './message-row.util.js';
 import {
-  type ChainStep,
   findRow,
   INCREMENT,
-  KnownRowCache,
+  InsertedRowCache,
   RowChain,
   type RowChanges,
   runChained,
@@ -52,10 +50,7 @@ export const UNLOCKED = { lockedAt: null, lockedBy: null, lockedUntil: null } as
  */
 export class LedgerCore {
   readonly nonces: NonceStore;
-  /** Rows just inserted, until their first claim. */
-  private readonly inserted = new KnownRowCache<number>((row) => row.id);
-  /** Outgoing rows just marked sent, until their result callback (`ResultCallbackLedger`). */
-  readonly sent = new KnownRowCache<string>((row) => row.messageId);
+  private readonly inserted = new InsertedRowCache();
 
   constructor(readonly dataSource: DataSource) {
     this.nonces = new NonceStore(dataSource);
@@ -113,22 +108,11 @@ export class LedgerCore {
     });
   }
 
-  /**
-   * After an outcome that leaves an outgoing row waiting for its result: the row as `changes`
-   * left it, for the result callback that follows (`ResultCallbackLedger.findOriginal`).
-   */
-  rememberSent(claim: MessageClaim, changes: Partial<TalktoMessageEntity>, now: Date): void {
-    if (claim.held === undefined) return;
-    this.sent.remember(
-      Object.assign(new TalktoMessageEntity(), claim.held, changes, UNLOCKED, { updatedAt: now }),
-    );
-  }
-
   /** A failure with budget left: the stage column becomes `failed`, a retry is scheduled (§6.2). */
   markRetryableFailure(
     claim: MessageClaim,
     input: RetryableFailureInput & { manager?: EntityManager } & ProcessedFollowUp,
-  ): Promise<ProcessedRecord | false> {
+  ): Promise<boolean> {
     const now = input.now ?? new Date();
     return this.finish(claim, now, {
       changes: {
@@ -157,7 +141,6 @@ export class LedgerCore {
       manager: input.manager,
       notes: input.notes,
       callback: input.callback,
-      callbackQueued: input.callbackQueued,
     });
   }
 
@@ -165,7 +148,7 @@ export class LedgerCore {
   markFinalFailure(
     claim: MessageClaim,
     input: FinalFailureInput & { manager?: EntityManager } & ProcessedFollowUp,
-  ): Promise<ProcessedRecord | false> {
+  ): Promise<boolean> {
     const now = input.now ?? new Date();
     return this.finish(claim, now, {
       changes: {
@@ -199,14 +182,10 @@ export class LedgerCore {
       manager: input.manager,
       notes: input.notes,
       callback: input.callback,
-      callbackQueued: input.callbackQueued,
     });
   }
 
-  /**
-   * Ends a claim: the update applies only while `claim` still holds the row. False when it no
-   * longer did; else what the write created (`ProcessedRecord`).
-   */
+  /** Ends a claim: the update applies only while `claim` still holds the row. */
   finish(
     claim: MessageClaim,
     now: Date,
@@ -229,14 +208,11 @@ export class LedgerCore {
       late?: LateSendAnswer;
       /** A result callback row created with the outcome (see `ProcessedFollowUp`). */
       callback?: CreateOutgoingInput | null;
-      /** Recorded only when `callback`'s row is created here (see `ProcessedFollowUp`). */
-      callbackQueued?: RecordEventInput;
     },
-  ): Promise<ProcessedRecord | false> {
+  ): Promise<boolean> {
     const newStatus = spec.changes.overallStatus;
     const notes = (spec.notes ?? []).map((note) => ({ ...note, now }));
-    const queued = spec.callbackQueued && { ...spec.callbackQueued, now };
-    const work = async (tx: EntityManager): Promise<ProcessedRecord | false> => {
+    const work = async (tx: EntityManager): Promise<boolean> => {
       // The ids an event needs come with the claim; the status is the one this update writes.
       const current =
         claim.messageId === undefined || claim.service === undefined
@@ -295,13 +271,11 @@ export class LedgerCore {
           closed,
         );
       }
-      let callback: { step: ChainStep; values: Partial<TalktoMessageEntity> } | undefined;
       if (spec.callback) {
         // Commits with the outcome, so no crash can leave a recorded outcome without its report.
         const input = spec.callback;
         const created = newOutgoing(input, outgoingFingerprint(input), OUTGOING_START, now);
-        const step = chain.insertUnlessPresent(TalktoMessageEntity, created.values, ended);
-        callback = { step, values: created.values };
+        const callback = chain.insertUnlessPresent(TalktoMessageEntity, created.values, ['messageId'], ended);
         const event = eventRow({
           talktoMessageId: null,
           messageId: input.messageId,
@@ -311,34 +285,23 @@ export class LedgerCore {
           meta: created.meta,
           now,
         });
-        chain.insert(TalktoEventEntity, { ...event, talktoMessageId: step });
+        chain.insert(TalktoEventEntity, { ...event, talktoMessageId: callback });
       }
       if (!spec.deadLetter) {
         notes.forEach((note) => chain.insert(TalktoEventEntity, eventRow(note), ended));
-        // Only for a row created here: a present one may be handled already (`deliver` decides).
-        if (callback && queued) chain.insert(TalktoEventEntity, eventRow(queued), callback.step);
       }
-      const written = await chain.run(tx);
-      if (!written.wrote(ended)) {
+      if (!(await chain.run(tx)).wrote(ended)) {
         if (spec.late && claim.heldStatus === S.sending)
           await recordLateSendAnswer(tx, claim, now, spec.late);
         return false;
-      }
-      const callbackId = (callback && written.id(callback.step)) ?? null;
-      if (callback && callbackId !== null) {
-        // Its claim, which follows at once, then finds it without a read.
-        this.inserted.remember(
-          Object.assign(messageRow(this.dataSource, callback.values), { id: callbackId }),
-        );
       }
       if (spec.deadLetter) {
         // A dead letter copies the whole row as it is now.
         const message = await findRow(tx, TalktoMessageEntity, { id: claim.id });
         await this.deadLetterIn(tx, message!, spec.deadLetter);
         for (const note of notes) await insertEvent(tx, note);
-        if (callbackId !== null && queued) await insertEvent(tx, queued);
       }
-      return { callbackId };
+      return true;
     };
     // A dead letter reads and writes after the chain, so it needs a transaction on every engine.
     return spec.deadLetter

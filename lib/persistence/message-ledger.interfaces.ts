@@ -64,8 +64,6 @@ export interface MessageClaim {
   /** The claimed row's message id and the service whose log it is (set by the ledger's claims). */
   messageId?: string;
   service?: string;
-  /** The row as the claim left it (set by the ledger's claims). */
-  held?: TalktoMessageEntity;
 }
 
 export interface ClaimedMessage {
@@ -131,10 +129,6 @@ export interface CallbackDeliveredInput {
 export interface ApplyCallbackInput {
   /** The original as the caller read it; if it has changed since, it is read again. */
   original: TalktoMessageEntity;
-  /** `original` is what this process last wrote (`findOriginal`), not a read. */
-  guess?: boolean;
-  /** The callback's nonce, recorded with the first write (PROTOCOL §11.4 step 5). */
-  nonce?: ConsumeNonceInput | null;
   callbackMessageId: string;
   status: string;
   source: string;
@@ -146,8 +140,7 @@ export interface ApplyCallbackInput {
 }
 
 export interface ApplyCallbackResult {
-  /** `replay`: the nonce was used before, and nothing was written. */
-  application: 'applied' | 'duplicate' | 'stale_ignored' | 'replay';
+  application: 'applied' | 'duplicate' | 'stale_ignored';
   /** The original as it stands after this callback. */
   original: TalktoMessageEntity;
 }
@@ -193,16 +186,6 @@ export interface ProcessedFollowUp {
    * created with the outcome, unless the row for this (original, status) exists already.
    */
   callback?: CreateOutgoingInput | null;
-  /**
-   * The event saying the callback row is queued (BEHAVIOR §10.1 step 4), recorded on the original
-   * in the same write, and only when that write creates the row.
-   */
-  callbackQueued?: RecordEventInput;
-}
-
-/** An outcome recorded: the id of the result callback row it created, null when it created none. */
-export interface ProcessedRecord {
-  callbackId: number | null;
 }
 
 export interface RecordAttemptInput {

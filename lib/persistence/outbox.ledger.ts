@@ -99,7 +99,7 @@ export class OutboxLedger {
   }
 
   /** Records a 2xx answer to a send (BEHAVIOR §4.5). False when the claim was lost. */
-  async markSent(claim: MessageClaim, response: SentResponse): Promise<boolean> {
+  markSent(claim: MessageClaim, response: SentResponse): Promise<boolean> {
     const now = response.now ?? new Date();
     const newStatus = response.received ? S.destinationReceived : S.sent;
     const transport = {
@@ -118,37 +118,34 @@ export class OutboxLedger {
         destination_status: limitText(response.destinationStatus, STATUS_TEXT_LIMIT),
       },
     };
-    const changes = {
-      ...transport,
-      ...(response.received
-        ? { destinationActionStatus: limitText(response.destinationStatus, STATUS_TEXT_LIMIT) }
-        : {}),
-      overallStatus: newStatus,
-    };
-    const recorded = await this.core.finish(claim, now, {
-      changes,
+    return this.core.finish(claim, now, {
+      changes: {
+        ...transport,
+        ...(response.received
+          ? { destinationActionStatus: limitText(response.destinationStatus, STATUS_TEXT_LIMIT) }
+          : {}),
+        overallStatus: newStatus,
+      },
       attempt,
       events: [{ eventType: 'message_sent', newStatus, meta: { http_status: response.httpStatus } }],
       succeeded: true,
       late: { transport, attempt, eventMeta: { http_status: response.httpStatus } },
     });
-    if (recorded) this.core.rememberSent(claim, changes, now);
-    return recorded !== false;
   }
 
   /** A failed send with budget left (see `LedgerCore.markRetryableFailure`). */
-  async markRetryableFailure(
+  markRetryableFailure(
     claim: MessageClaim,
     input: RetryableFailureInput & { manager?: EntityManager; notes?: RecordEventInput[] },
   ): Promise<boolean> {
-    return (await this.core.markRetryableFailure(claim, input)) !== false;
+    return this.core.markRetryableFailure(claim, input);
   }
 
   /** A failed send without retry (see `LedgerCore.markFinalFailure`). */
-  async markFinalFailure(
+  markFinalFailure(
     claim: MessageClaim,
     input: FinalFailureInput & { manager?: EntityManager; notes?: RecordEventInput[] },
   ): Promise<boolean> {
-    return (await this.core.markFinalFailure(claim, input)) !== false;
+    return this.core.markFinalFailure(claim, input);
   }
 }

@@ -2,7 +2,6 @@ import type { EntityManager } from 'typeorm';
 import { TalktoLedgerConflictError } from '../errors/talkto-ledger-conflict.error.js';
 import { TalktoEventEntity } from './entities/event.entity.js';
 import { TalktoMessageEntity } from './entities/message.entity.js';
-import { TalktoNonceEntity } from './entities/nonce.entity.js';
 import { eventRow } from './message-history.writer.js';
 import { callbackStatusPair, decideCallbackApplication } from './callback-application.rule.js';
 import type {
@@ -13,8 +12,7 @@ import type {
 } from './message-ledger.interfaces.js';
 import { MessageStatus as S } from './message.statuses.js';
 import type { LedgerCore } from './ledger.core.js';
-import { type ConsumeNonceInput, nonceRow } from './nonce.store.js';
-import { findRow, isUniqueViolation, RowChain, runChained } from './statements/index.js';
+import { findRow, RowChain, runChained } from './statements/index.js';
 import { limitText } from './text-limit.util.js';
 
 /**
@@ -25,65 +23,35 @@ export class ResultCallbackLedger {
   constructor(private readonly core: LedgerCore) {}
 
   /**
-   * The outgoing message a result callback reports on: as this process marked it sent when it
-   * did (`guess`: no read, see `KnownRowCache`), else as read now; null when there is none.
-   */
-  async findOriginal(messageId: string): Promise<{ row: TalktoMessageEntity; guess: boolean } | null> {
-    const known = this.core.sent.take(messageId);
-    if (known !== undefined) return { row: known, guess: true };
-    const row = await findRow(this.core.dataSource.manager, TalktoMessageEntity, {
-      messageId,
-      direction: 'outgoing',
-    });
-    return row === null ? null : { row, guess: false };
-  }
-
-  /**
-   * Applies a verified result callback to the original outgoing message (PROTOCOL §11.6), and
-   * records the callback's nonce with its first write (a used one: `replay`, nothing written). It
+   * Applies a verified result callback to the original outgoing message (PROTOCOL §11.6). It
    * decides from the original as the caller has just read it: a duplicate or stale report is
-   * recorded as judged from that row (read first when the caller only guessed it); a status change
-   * restates the row (statuses and `updated_at`) and, when the row has changed since, it reads it
-   * again and decides again.
+   * recorded as judged from that row; a status change restates the row (statuses and `updated_at`)
+   * and, when the row has changed since, it reads it again and decides again.
    */
   async applyCallback(input: ApplyCallbackInput): Promise<ApplyCallbackResult> {
     const now = input.now ?? new Date();
-    let current: TalktoMessageEntity | null = input.original;
-    let nonce = input.nonce ?? null;
-    const reread = (id: number) => findRow(this.core.dataSource.manager, TalktoMessageEntity, { id });
-    if (input.guess && decideCallbackApplication(current, input.status) !== 'applied') {
-      current = await reread(current.id);
-      if (!current) throw new TalktoLedgerConflictError(input.original.id);
-    }
+    let current = input.original;
     for (let round = 0; ; round++) {
-      const seen: TalktoMessageEntity = current;
-      const first = nonce;
-      let outcome: ApplyCallbackResult | null;
-      try {
-        outcome = await runChained(this.core.dataSource, undefined, (tx) =>
-          applyCallbackTo(tx, seen, input, now, first),
-        );
-      } catch (error) {
-        // Nothing else the chain writes is unique: the nonce was used before.
-        if (first !== null && isUniqueViolation(error)) return { application: 'replay', original: seen };
-        throw error;
-      }
-      nonce = null;
+      const seen = current;
+      const outcome = await runChained(this.core.dataSource, undefined, (tx) =>
+        applyCallbackTo(tx, seen, input, now),
+      );
       if (outcome !== null) {
         return outcome;
       }
       if (round >= 10) {
-        throw new TalktoLedgerConflictError(seen.id);
+        throw new TalktoLedgerConflictError(current.id);
       }
-      current = await reread(seen.id);
-      if (!current) throw new TalktoLedgerConflictError(seen.id);
+      const reread = await findRow(this.core.dataSource.manager, TalktoMessageEntity, { id: current.id });
+      if (!reread) throw new TalktoLedgerConflictError(current.id);
+      current = reread;
     }
   }
 
   /** A result callback the peer accepted: the callback row is done (BEHAVIOR §3.3, §4.5). */
-  async markCallbackDelivered(claim: MessageClaim, input: CallbackDeliveredInput): Promise<boolean> {
+  markCallbackDelivered(claim: MessageClaim, input: CallbackDeliveredInput): Promise<boolean> {
     const now = input.now ?? new Date();
-    const recorded = await this.core.finish(claim, now, {
+    return this.core.finish(claim, now, {
       changes: {
         transportStatus: S.sent,
         sentAt: now,
@@ -119,7 +87,6 @@ export class ResultCallbackLedger {
       ],
       succeeded: true,
     });
-    return recorded !== false;
   }
 }
 
@@ -132,7 +99,6 @@ async function applyCallbackTo(
   current: TalktoMessageEntity,
   input: ApplyCallbackInput,
   now: Date,
-  nonce: ConsumeNonceInput | null,
 ): Promise<ApplyCallbackResult | null> {
   const application = decideCallbackApplication(current, input.status);
   const wanted = callbackStatusPair(input.status);
@@ -154,7 +120,6 @@ async function applyCallbackTo(
     command: input.command,
   };
   const chain = new RowChain();
-  if (nonce !== null) chain.insert(TalktoNonceEntity, nonceRow(nonce));
   if (application !== 'applied') {
     chain.insert(TalktoEventEntity, event('result_callback_received', received));
     chain.insert(

@@ -6,7 +6,6 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { ResolvedTalktoOptions } from '../config/resolved-options.interface.js';
-import { ResultCallbackSender } from '../callbacks/result-callback.sender.js';
 import { ProcessPipeline } from '../incoming/process.pipeline.js';
 import { SendPipeline } from '../outgoing/send.pipeline.js';
 import { TALKTO_RESOLVED_OPTIONS } from '../talkto.constants.js';
@@ -24,7 +23,6 @@ export class TalktoWorkers
     @Inject(TALKTO_QUEUE_DRIVER) private readonly driver: TalktoQueueDriver,
     private readonly sendPipeline: SendPipeline,
     private readonly processPipeline: ProcessPipeline,
-    private readonly callbacks: ResultCallbackSender,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -37,7 +35,6 @@ export class TalktoWorkers
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.callbacks.queueFromNowOn();
     await this.driver.stop();
   }
 

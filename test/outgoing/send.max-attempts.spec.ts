@@ -105,7 +105,7 @@ describe.each(DATABASE_KINDS)('stored max_attempts of new outgoing rows on %s', 
     const sender = context.module.get(ResultCallbackSender);
     const report = sender.callbackFor(original, TalktoResult.succeeded())!;
     await context.module.get(OutboxLedger).createOutgoing(report);
-    await sender.deliver(original, 'succeeded', report, null);
+    await sender.queue(original, 'succeeded', report);
     await drain();
 
     const callback = await reload(callbackMessageId(original.messageId, 'succeeded'));

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
-import { TalktoNonceEntity } from '../../lib/persistence/entities/nonce.entity.js';
 import { type Ledgers, ledgersFor } from '../support/ledgers.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { outgoingInput } from './ledger-fixtures.js';
@@ -136,101 +135,5 @@ describe.each(DATABASE_KINDS)('The ledger: result callbacks on %s', (kind) => {
       overallStatus: 'completed',
       destinationActionStatus: 'succeeded',
     });
-  });
-
-  /** An outgoing message claimed and sent by this process: `findOriginal` then knows it. */
-  const sendOne = async () => {
-    const created = await ledger.outbox.createOutgoing(outgoingInput({ now: T0 }));
-    const claimed = await ledger.outbox.claimForSend(created.id, 'w-1', 60_000, T0);
-    const sentAt = new Date(T0.getTime() + 5);
-    const response = {
-      httpStatus: 202,
-      body: '{}',
-      received: true,
-      destinationStatus: 'queued',
-      now: sentAt,
-    };
-    expect(await ledger.outbox.markSent(claimed!.claim, response)).toBe(true);
-    return created;
-  };
-  const nonceOf = (hash: string) => ({
-    nonceHash: hash,
-    source: 'billing',
-    target: 'orders',
-    messageId: 'cb',
-    signedTimestamp: null,
-    now: T0,
-    retentionDays: 7,
-  });
-
-  it('knows a row it marked sent as the database has it, and reads any other', async () => {
-    const sent = await sendOne();
-    const found = await ledger.callbacks.findOriginal(sent.messageId);
-    expect(found?.guess).toBe(true);
-    expect({ ...found!.row }).toEqual({ ...(await reload(sent.id)) });
-    // Handed out once: the next lookup reads.
-    expect((await ledger.callbacks.findOriginal(sent.messageId))?.guess).toBe(false);
-    expect(await ledger.callbacks.findOriginal('never-sent')).toBeNull();
-  });
-
-  it('applies a callback to a guessed original that changed meanwhile by reading it again', async () => {
-    const sent = await sendOne();
-    const guessed = (await ledger.callbacks.findOriginal(sent.messageId))!.row;
-    await db.dataSource.manager.update(
-      TalktoMessageEntity,
-      { id: sent.id },
-      {
-        overallStatus: 'completed',
-        destinationActionStatus: 'succeeded',
-        updatedAt: new Date(T0.getTime() + 9),
-      },
-    );
-    // Judged from the guess it would apply; from the row as it is, it is a duplicate.
-    const result = await ledger.callbacks.applyCallback({
-      original: guessed,
-      guess: true,
-      callbackMessageId: 'cb-succeeded',
-      status: 'succeeded',
-      source: 'billing',
-      command: 'talkto.result',
-      errorMessage: null,
-      result: {},
-      meta: {},
-      now: T0,
-    });
-    expect(result.application).toBe('duplicate');
-    expect((await eventTypes(sent.id)).slice(-1)).toEqual(['result_callback_duplicate']);
-  });
-
-  it("records the callback's nonce with its application, and writes nothing for a used one", async () => {
-    const sent = await sendOne();
-    const input = {
-      callbackMessageId: 'cb-succeeded',
-      status: 'succeeded',
-      source: 'billing',
-      command: 'talkto.result',
-      errorMessage: null,
-      result: {},
-      meta: {},
-      now: T0,
-    };
-    const hash = `n${sent.id}`.padEnd(64, '0');
-    const found = (await ledger.callbacks.findOriginal(sent.messageId))!;
-    const applied = await ledger.callbacks.applyCallback({
-      ...input,
-      original: found.row,
-      guess: true,
-      nonce: nonceOf(hash),
-    });
-    expect(applied.application).toBe('applied');
-    expect(await db.dataSource.manager.countBy(TalktoNonceEntity, { nonceHash: hash })).toBe(1);
-    const events = await eventTypes(sent.id);
-    const replayed = await ledger.callbacks.applyCallback({
-      ...input,
-      original: await reload(sent.id),
-      nonce: nonceOf(hash),
-    });
-    expect(replayed.application).toBe('replay');
-    expect(await eventTypes(sent.id)).toEqual(events);
   });
 });

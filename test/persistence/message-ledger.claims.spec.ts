@@ -214,7 +214,7 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
         { kind: 'succeeded', result: { invoice: 7 } },
         later(50),
       ),
-    ).toEqual({ callbackId: null });
+    ).toBe(true);
     const row = await reload(message.id);
     expect(row).toMatchObject({
       overallStatus: 'succeeded',
@@ -261,7 +261,7 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
   ])('applies a %j handler outcome', async (outcome, overall, destination, lastEvent, deadLetters) => {
     const message = await newIncoming();
     const claimed = await ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
-    expect(await ledger.inbox.markProcessed(claimed!.claim, outcome, later(5))).toEqual({ callbackId: null });
+    expect(await ledger.inbox.markProcessed(claimed!.claim, outcome, later(5))).toBe(true);
     const row = await reload(message.id);
     expect(row).toMatchObject({
       overallStatus: overall,
@@ -311,7 +311,7 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
         await ledger.inbox.markProcessed(claimed!.claim, outcome, later(5), undefined, {
           notes: [note(message)],
         }),
-      ).toEqual({ callbackId: null });
+      ).toBe(true);
       const events = await eventsOf(message.id);
       expect(events.map((event) => event.eventType)).toEqual([
         'message_received',
@@ -351,29 +351,18 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
       db.dataSource.manager.findOneBy(TalktoMessageEntity, {
         messageId: `cb-${original.messageId}-${status}`,
       });
-    const queued = (original: { id: number; messageId: string }) => ({
-      talktoMessageId: original.id,
-      messageId: original.messageId,
-      serviceName: 'billing',
-      eventType: 'result_callback_queued',
-      meta: { callback_message_id: `cb-${original.messageId}-succeeded`, durable: true },
-    });
 
     it.each([
       { kind: 'succeeded' as const },
       { kind: 'failed_retryable' as const, error: 'busy', nextRetryAt: later(30_000) },
       { kind: 'failed_final' as const, error: 'bad', deadLetter: true },
-    ])('creates the callback row and its queued event in the same write as a %j outcome', async (outcome) => {
+    ])('creates the callback row in the same write as a %j outcome', async (outcome) => {
       const message = await newIncoming();
       const claimed = await ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
-      const followUp = { callback: callbackFor(message), callbackQueued: queued(message) };
-      const written = await ledger.inbox.markProcessed(
-        claimed!.claim,
-        outcome,
-        later(5),
-        undefined,
-        followUp,
-      );
+      const callback = callbackFor(message);
+      expect(
+        await ledger.inbox.markProcessed(claimed!.claim, outcome, later(5), undefined, { callback }),
+      ).toBe(true);
       const row = await callbackRow(message);
       expect(row).toMatchObject({
         direction: 'outgoing',
@@ -382,41 +371,25 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
         transportStatus: 'pending',
         parentMessageId: message.messageId,
       });
-      expect(written).toEqual({ callbackId: row!.id });
       expect(await eventTypes(row!.id)).toEqual(['message_created']);
-      // The operator's history: the outcome (and its dead letter), then the callback queued.
-      const events = await eventTypes(message.id);
-      expect(events.at(-1)).toBe('result_callback_queued');
-      expect(events.filter((type) => type === 'result_callback_queued')).toHaveLength(1);
-      if (outcome.kind === 'failed_final') expect(events.at(-2)).toBe('dead_lettered');
-      const event = await db.dataSource.manager.findOneByOrFail(TalktoEventEntity, {
-        talktoMessageId: message.id,
-        eventType: 'result_callback_queued',
-      });
-      expect(event.meta).toMatchObject({ callback_message_id: row!.messageId, durable: true });
-      expect(event.createdAt?.toISOString()).toBe(later(5).toISOString());
     });
 
     it('creates none when the outcome is not recorded', async () => {
       const message = await newIncoming();
       const claimed = await ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
       const impostor = { ...claimed!.claim, workerId: 'processor-2' };
-      const followUp = { callback: callbackFor(message), callbackQueued: queued(message) };
+      const followUp = { callback: callbackFor(message) };
       expect(
         await ledger.inbox.markProcessed(impostor, { kind: 'succeeded' }, later(5), undefined, followUp),
       ).toBe(false);
       expect(await callbackRow(message)).toBeNull();
-      expect(await eventTypes(message.id)).toEqual(['message_received', 'destination_processing_started']);
     });
 
-    it('keeps the row of an earlier report of the same status, queued by its sender only if not handled', async () => {
+    it('keeps the row of an earlier report of the same status and still records the outcome', async () => {
       const message = await newIncoming();
       const earlier = await ledger.outbox.createOutgoing(callbackFor(message));
       const claimed = await ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
-      const followUp = {
-        callback: { ...callbackFor(message), payload: '{"later":true}' },
-        callbackQueued: queued(message),
-      };
+      const followUp = { callback: { ...callbackFor(message), payload: '{"later":true}' } };
       expect(
         await ledger.inbox.markProcessed(
           claimed!.claim,
@@ -425,9 +398,8 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
           undefined,
           followUp,
         ),
-      ).toEqual({ callbackId: null });
+      ).toBe(true);
       expect((await reload(message.id)).overallStatus).toBe('succeeded');
-      expect(await eventTypes(message.id)).not.toContain('result_callback_queued');
       expect(await callbackRow(message)).toMatchObject({ id: earlier.id, payload: earlier.payload });
       expect(await eventTypes(earlier.id)).toEqual(['message_created']);
     });
@@ -445,8 +417,8 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
           }),
         ),
       );
+      expect(recorded).toEqual(messages.map(() => true));
       const rows = await Promise.all(messages.map((message) => callbackRow(message)));
-      expect(recorded).toEqual(rows.map((row, i) => ({ callbackId: i === 3 ? null : row!.id })));
       expect(rows.map((row) => row?.parentMessageId)).toEqual(messages.map((message) => message.messageId));
       expect(rows[3]!.id).toBe(earlier.id);
     });

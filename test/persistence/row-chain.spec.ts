@@ -116,30 +116,4 @@ describe.each(DATABASE_KINDS)('RowChain on %s', (kind) => {
       messageId: 'chain-1',
     });
   });
-
-  it('writes nothing of an insert unless present, nor what waits for it, when a unique value exists', async () => {
-    const both = (messageId: string, nonceHash: string) => {
-      const chain = new RowChain();
-      const used = chain.insert(TalktoNonceEntity, nonce(nonceHash));
-      const stored = chain.insertUnlessPresent(TalktoMessageEntity, message(messageId));
-      const event = chain.insert(TalktoEventEntity, {
-        talktoMessageId: stored,
-        serviceName: 'b',
-        eventType: 'x',
-      });
-      return { chain, used, stored, event };
-    };
-    const first = both('chain-3', 'c'.repeat(64));
-    const wrote = await run(first.chain);
-    expect(wrote.id(first.stored)).toBe((await messageNamed('chain-3')).id);
-
-    const again = both('chain-3', 'd'.repeat(64));
-    const skipped = await run(again.chain);
-    expect([skipped.id(again.stored), skipped.id(again.event)]).toEqual([null, null]);
-    // The rest of the chain stands: a refused insert undoes only itself.
-    expect(skipped.id(again.used)).toEqual(expect.any(Number));
-    expect(await db.dataSource.manager.countBy(TalktoNonceEntity, { nonceHash: 'd'.repeat(64) })).toBe(1);
-    expect(await db.dataSource.manager.countBy(TalktoMessageEntity, { messageId: 'chain-3' })).toBe(1);
-    expect(await db.dataSource.manager.countBy(TalktoEventEntity, { serviceName: 'b' })).toBe(1);
-  });
 });

@@ -4,7 +4,7 @@
  * ledger files say what to write; nothing outside this folder imports its files directly.
  */
 export { ChainResult, ChainStep } from './chain-result.js';
-export { KnownRowCache } from './known-row.cache.js';
+export { InsertedRowCache } from './inserted-row.cache.js';
 export { RowChain, runChained } from './row-chain.js';
 export {
   findRow,

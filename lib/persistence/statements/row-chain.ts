@@ -4,12 +4,12 @@ import {
   type RowChanges,
   type RowCondition,
   StatementWriter,
+  findRow,
   insertRow,
   updateRows,
 } from './row-statements.js';
 import { runLedgerQuery } from './ledger-query.js';
 import { runInTransaction } from './run-in-transaction.util.js';
-import { isUniqueViolation } from './unique-violation.util.js';
 import { ChainResult, ChainStep } from './chain-result.js';
 import { PostgresChainBatcher } from './postgres-chain-batcher.js';
 
@@ -19,8 +19,8 @@ type Step =
       target: EntityTarget<ObjectLiteral>;
       values: Record<string, unknown>;
       when?: ChainStep;
-      /** When a row with one of its unique values exists already, the step writes nothing. */
-      unlessPresent?: true;
+      /** Properties whose values name the row: when one exists already, the step writes nothing. */
+      unlessPresent?: string[];
     }
   | {
       kind: 'update';
@@ -51,16 +51,17 @@ export class RowChain {
   }
 
   /**
-   * An insert that writes nothing (and so runs no step waiting for it) when it would break a
-   * unique index: a row with one of its unique values exists already.
+   * An insert that writes nothing (and so runs no step waiting for it) when a row with the same
+   * values of the `key` properties, or any other unique value, exists already.
    */
   insertUnlessPresent<T extends ObjectLiteral>(
     target: EntityTarget<T>,
     values: { [K in keyof T]?: T[K] | ChainStep },
+    key: Array<keyof T & string>,
     when?: ChainStep,
   ): ChainStep {
     const step = { kind: 'insert', target, values: values as Record<string, unknown>, when } as const;
-    this.steps.push({ ...step, unlessPresent: true });
+    this.steps.push({ ...step, unlessPresent: key });
     return new ChainStep(this.steps.length - 1);
   }
 
@@ -106,13 +107,13 @@ export class RowChain {
         if (resolved === values) resolved = { ...values };
         resolved[name] = outcomes[value.index];
       }
-      if (!runs) {
+      if (!runs || (step.kind === 'insert' && (await isPresent(manager, step, resolved)))) {
         outcomes.push(null);
         continue;
       }
       outcomes.push(
         step.kind === 'insert'
-          ? await insertUnlessPresent(manager, step, resolved)
+          ? await insertRow(manager, step.target, resolved)
           : await updateRows(manager, step.target, resolved, step.where),
       );
     }
@@ -213,22 +214,15 @@ function onConflict(step: Extract<Step, { kind: 'insert' }>): string {
   return step.unlessPresent === undefined ? '' : ' ON CONFLICT DO NOTHING';
 }
 
-/**
- * Elsewhere the chain runs inside a transaction, where a refused insert undoes only itself (SQLite
- * and InnoDB roll back the statement, not the transaction): a present row is, as on PostgreSQL,
- * any unique conflict, found by trying instead of by a read first.
- */
-async function insertUnlessPresent(
+/** Elsewhere the chain runs inside a transaction, so the row is looked for first. */
+async function isPresent(
   manager: EntityManager,
   step: Extract<Step, { kind: 'insert' }>,
   values: Record<string, unknown>,
-): Promise<number | null> {
-  try {
-    return await insertRow(manager, step.target, values);
-  } catch (error) {
-    if (step.unlessPresent === undefined || !isUniqueViolation(error)) throw error;
-    return null;
-  }
+): Promise<boolean> {
+  if (step.unlessPresent === undefined) return false;
+  const equal = Object.fromEntries(step.unlessPresent.map((property) => [property, values[property]]));
+  return (await findRow(manager, step.target, equal)) !== null;
 }
 
 function quoteLiteral(text: string): string {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
-import { KnownRowCache } from '../../lib/persistence/statements/known-row.cache.js';
+import { InsertedRowCache } from '../../lib/persistence/statements/inserted-row.cache.js';
 
 const row = (id: number, payload: string | null = '{}') =>
   Object.assign(new TalktoMessageEntity(), { id, messageId: `m-${id}`, payload });
 
-describe('KnownRowCache', () => {
+describe('InsertedRowCache', () => {
   it('hands a row out once, as a copy the inserter cannot change afterwards', () => {
-    const cache = new KnownRowCache<number>((kept) => kept.id);
+    const cache = new InsertedRowCache();
     const inserted = row(1);
     cache.remember(inserted);
     inserted.lastError = 'changed by the caller';
@@ -18,7 +18,7 @@ describe('KnownRowCache', () => {
   });
 
   it('lets the oldest rows go beyond 1024 rows', () => {
-    const cache = new KnownRowCache<number>((kept) => kept.id);
+    const cache = new InsertedRowCache();
     for (let id = 1; id <= 1025; id++) cache.remember(row(id));
     expect(cache.take(1)).toBeUndefined();
     expect(cache.take(2)?.id).toBe(2);
@@ -26,7 +26,7 @@ describe('KnownRowCache', () => {
   });
 
   it('lets the oldest rows go when the payloads kept pass 4 Mi characters', () => {
-    const cache = new KnownRowCache<number>((kept) => kept.id);
+    const cache = new InsertedRowCache();
     const large = 'x'.repeat(1.5 * 1024 * 1024);
     cache.remember(row(1, large));
     cache.remember(row(2, null));
