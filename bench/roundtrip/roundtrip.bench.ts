@@ -23,6 +23,7 @@ import { startRabbitmqPair } from './rabbitmq-pair.app.js';
 import {
   BENCH_PAYLOAD as PAYLOAD,
   deleteRedisKeys,
+  formatCpu,
   measure,
   pool as poolOf,
   post,
@@ -261,8 +262,14 @@ const rate = (values: number[]) => {
   const { median, min, max } = spread(values);
   return [median.toFixed(0), `${min.toFixed(0)}–${max.toFixed(0)}`];
 };
-const cpu = (values: number[]) => spread(values).median.toFixed(2);
-const HEADER = ['measurement', 'median msg/s', 'min–max msg/s', 'Node CPU ms/msg', 'Talkto ÷ this'];
+const cpu = formatCpu;
+const HEADER = [
+  'measurement',
+  'median msg/s',
+  'min–max msg/s',
+  'CPU ms/msg: Node + database + broker',
+  'Talkto ÷ this',
+];
 
 const summary: string[] = [];
 let missed = false;
@@ -277,24 +284,24 @@ for (const setup of ALL_SETUPS.filter((item) => SETUPS.includes(item.key))) {
     measured,
     ratio: ratio(result.talkto, measured),
   }));
-  // Node CPU is this process only (every app of the bench runs in it); database and broker CPU are not in it.
+  // Node CPU is this process (every app of the bench runs in it); the servers' is read from /proc.
   printTable(HEADER, [
     [
       CALLBACKS ? 'Talkto send() → result applied' : 'Talkto send() → handler done',
       ...rate(result.talkto.rates),
-      cpu(result.talkto.cpuMs),
+      cpu(result.talkto),
       '',
     ],
     [
       CALLBACKS ? 'naive HMAC + fetch + INSERT, signed result POSTed back' : 'naive HMAC + fetch + INSERT',
       ...rate(result.naive.rates),
-      cpu(result.naive.cpuMs),
+      cpu(result.naive),
       formatRatio(roundTrip),
     ],
     ...toPairs.map(({ key, measured, ratio: toPair }) => [
       BROKER_PAIRS[key].name,
       ...rate(measured.rates),
-      cpu(measured.cpuMs),
+      cpu(measured),
       formatRatio(toPair),
     ]),
   ]);
@@ -310,22 +317,17 @@ for (const setup of ALL_SETUPS.filter((item) => SETUPS.includes(item.key))) {
     const receiveBusy = ratio(result.receiveBusy, result.bare);
     console.log('');
     printTable(HEADER, [
-      [
-        'Talkto receive route alone (pre-signed)',
-        ...rate(result.receive.rates),
-        cpu(result.receive.cpuMs),
-        '',
-      ],
+      ['Talkto receive route alone (pre-signed)', ...rate(result.receive.rates), cpu(result.receive), ''],
       [
         '  … with its handlers running alongside',
         ...rate(result.receiveBusy.rates),
-        cpu(result.receiveBusy.cpuMs),
+        cpu(result.receiveBusy),
         '',
       ],
       [
         'bare Nest POST (parse JSON, 200)',
         ...rate(result.bare.rates),
-        cpu(result.bare.cpuMs),
+        cpu(result.bare),
         `${formatRatio(receive)}; alongside ${formatRatio(receiveBusy)}`,
       ],
     ]);

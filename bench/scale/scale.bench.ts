@@ -6,7 +6,7 @@
  * Run: npm run bench:scale  (PARTS=fill,rss; ROWS, COUNT, ROUNDS, CONCURRENCY for the round trip;
  * RSS_COUNT, RSS_STEP for the RSS part; HEAP_SNAPSHOTS=dir writes the receiver's heap at each sample)
  */
-import { deleteRedisKeys, measure, series, type Series } from '../roundtrip/roundtrip-run.util.js';
+import { deleteRedisKeys, formatCpu, measure, series, type Series } from '../roundtrip/roundtrip-run.util.js';
 import { formatRatio, printTable, spread } from '../support/bench-stats.util.js';
 import { mb, measureReceiverRss } from './receiver-rss.js';
 import {
@@ -88,15 +88,10 @@ if (PARTS.includes('fill')) {
         `\nPostgreSQL + Bull, result callbacks ${callbacks ? 'on' : 'off'}: ${COUNT} messages × ${ROUNDS} rounds, ${CONCURRENCY} in flight`,
       );
       printTable(
-        ['tables', 'median msg/s', 'min–max msg/s', 'Node CPU ms/msg', 'full ÷ empty'],
+        ['tables', 'median msg/s', 'min–max msg/s', 'CPU ms/msg: Node + database + broker', 'full ÷ empty'],
         [
-          ['empty', ...rate(atEmpty.rates), spread(atEmpty.cpuMs).median.toFixed(2), ''],
-          [
-            `${ROWS} messages`,
-            ...rate(atFull.rates),
-            spread(atFull.cpuMs).median.toFixed(2),
-            formatRatio(ratios),
-          ],
+          ['empty', ...rate(atEmpty.rates), formatCpu(atEmpty), ''],
+          [`${ROWS} messages`, ...rate(atFull.rates), formatCpu(atFull), formatRatio(ratios)],
         ],
       );
       missed ||= spread(ratios).median < FILL_TARGET;

@@ -1,0 +1,44 @@
+/**
+ * CPU time of the servers a bench talks to (database and broker processes on this machine), read
+ * from /proc, so a bench can print the whole cost of a message beside Node's own. Whole processes:
+ * work of anything else using the same servers meanwhile counts too, so take it on a quiet machine.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Process names (`comm`) of the servers, by what the bench calls them. */
+const SERVERS: Record<string, string[]> = {
+  database: ['postgres', 'mariadbd', 'mysqld'],
+  broker: ['redis-server', 'beam.smp'],
+};
+
+/** Clock ticks per second of `utime`/`stime` in /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const TICK_MS = 10;
+
+export type ServerCpu = Record<keyof typeof SERVERS, number>;
+
+/** CPU ms used so far by the database and broker processes, or undefined where /proc is missing. */
+export function serverCpuMs(): ServerCpu | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  const used: ServerCpu = { database: 0, broker: 0 };
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    // `comm` is in parentheses and may hold spaces; the fields after it are space-separated.
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const kind = Object.keys(SERVERS).find((key) => SERVERS[key]!.includes(comm));
+    if (kind === undefined) continue;
+    const fields = stat.slice(close + 2).split(' ');
+    used[kind] += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  }
+  return used;
+}
