@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -14,6 +14,7 @@ import { HttpTalktoTransport } from '../../lib/outgoing/http.transport.js';
 import { InProcessQueueDriver } from '../../lib/queue/in-process.driver.js';
 import { TALKTO_QUEUE_DRIVER } from '../../lib/queue/queue.constants.js';
 import { type ReliabilityContext, startReliabilityContext } from '../retry/reliability-context.js';
+import { waitFor } from '../support/wait-for.js';
 
 interface Seen {
   method: string;
@@ -27,7 +28,7 @@ interface Seen {
 /** A real HTTP peer on 127.0.0.1; `answer` decides each response (or never responds). */
 async function startPeer(
   answer: (seen: Seen, response: ServerResponse) => void,
-): Promise<{ url: string; seen: Seen[]; server: Server }> {
+): Promise<{ url: string; seen: Seen[]; server: Server; connections: Socket[] }> {
   const seen: Seen[] = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -44,8 +45,10 @@ async function startPeer(
       answer(entry, response);
     });
   });
+  const connections: Socket[] = [];
+  server.on('connection', (socket) => connections.push(socket));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server, connections };
 }
 
 function stopPeer(server: Server): Promise<void> {
@@ -62,6 +65,7 @@ const accept = (_: Seen, response: ServerResponse): void => {
 
 describe('HttpTalktoTransport', () => {
   const transport = new HttpTalktoTransport();
+  afterAll(() => transport.onApplicationShutdown());
   const servers: Server[] = [];
   const peer = async (answer: Parameters<typeof startPeer>[0]) => {
     const started = await startPeer(answer);
@@ -266,6 +270,32 @@ describe('HttpTalktoTransport', () => {
     expect(silent.seen).toHaveLength(1);
   });
 
+  it('rejects a refused connection with a TypeError that names the cause', async () => {
+    const closed = await peer(accept);
+    await stopPeer(closed.server);
+    const failure = transport.post(closed.url, [], body, 5_000);
+    await expect(failure).rejects.toMatchObject({ name: 'TypeError' });
+    await expect(failure).rejects.toThrow(/^fetch failed: connect ECONNREFUSED/);
+  });
+
+  it('rejects, without sending again, a POST the peer drops on a kept-alive connection', async () => {
+    const receiver = await peer((seen, response) => {
+      if (seen.body === 'dropped') return response.socket!.destroy();
+      accept(seen, response);
+    });
+    await transport.post(receiver.url, [], 'first', 5_000);
+    await expect(transport.post(receiver.url, [], 'dropped', 5_000)).rejects.toThrow(/^fetch failed: /);
+    expect((await transport.post(receiver.url, [], 'third', 5_000)).status).toBe(202);
+    expect(receiver.seen.map((seen) => seen.body)).toEqual(['first', 'dropped', 'third']);
+    expect(receiver.connections).toHaveLength(2);
+  });
+
+  it('reuses one connection for posts in a row', async () => {
+    const receiver = await peer(accept);
+    for (let index = 0; index < 3; index++) await transport.post(receiver.url, [], body, 5_000);
+    expect(receiver.connections).toHaveLength(1);
+  });
+
   it('does not fail when the peer closes the kept-alive connection right behind its answer', async () => {
     const receiver = await peer((_, response) => {
       response.end('{"accepted":true}', () => response.socket?.end());
@@ -313,6 +343,7 @@ describe('HttpTalktoTransport over https', () => {
       name: 'TypeError',
       cause: expect.objectContaining({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
     });
+    transport.onApplicationShutdown();
   });
 });
 
@@ -353,5 +384,28 @@ describe('a send to a peer that does not answer in time', () => {
     expect(attempts.map((attempt) => [attempt.status, attempt.errorClass])).toEqual([
       ['failed_retryable', 'TimeoutError'],
     ]);
+  });
+});
+
+describe('the http transport of an app that closes', () => {
+  it('closes its kept-alive connections at shutdown', async () => {
+    const started = await startPeer((_, response) => {
+      // The peer would keep the connection a minute: only the shutdown can close it this soon.
+      response.writeHead(202, { 'content-type': 'application/json', 'keep-alive': 'timeout=60' });
+      response.end('{"accepted":true}');
+    });
+    const context = await startReliabilityContext('sqlite', {
+      outgoing: { ledger: { baseUrl: started.url, secret: 'ledger-secret' } },
+    });
+    try {
+      await context.module.get(TalktoClient).send('ledger', 'entry.create', { n: 1 });
+      await (context.module.get(TALKTO_QUEUE_DRIVER) as InProcessQueueDriver).drain();
+      expect(started.seen).toHaveLength(1);
+      expect(started.connections.map((socket) => socket.destroyed)).toEqual([false]);
+    } finally {
+      await context.close();
+    }
+    await waitFor(() => started.connections[0]!.destroyed, 'the kept-alive connection to close', 2_000);
+    await stopPeer(started.server);
   });
 });
