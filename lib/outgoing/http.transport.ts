@@ -146,5 +146,6 @@ function retryAfter(raw: string[]): string | null {
 const TIMEOUT_MESSAGE = 'The operation was aborted due to timeout';
 
 // undici's defaults: idle sockets close after 4 s (or 1 s before the peer's keep-alive hint);
-// unlike undici, the sockets per peer are bounded, and further requests wait their turn.
+// unlike undici, the sockets per peer are bounded, and further requests wait their turn (the agent
+// hands them a freed socket without marking it reused, so they skip the wait above).
 const AGENT_OPTIONS = { keepAlive: true, maxSockets: 64, timeout: 4_000 };

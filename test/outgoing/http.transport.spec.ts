@@ -307,6 +307,16 @@ describe('HttpTalktoTransport', () => {
       Array.from({ length: 20 }, (_, index) => `post ${index}`),
     );
   });
+
+  it('does not fail either when more posts are in flight than it keeps connections to one peer', async () => {
+    const receiver = await peer((_, response) => {
+      response.end('{"accepted":true}', () => response.socket?.end());
+    });
+    const bodies = Array.from({ length: 100 }, (_, index) => `post ${index}`);
+    const answers = await Promise.all(bodies.map((text) => transport.post(receiver.url, [], text, 10_000)));
+    expect(answers.map((answer) => answer.status)).toEqual(bodies.map(() => 200));
+    expect(receiver.seen.map((seen) => seen.body).sort()).toEqual([...bodies].sort());
+  });
 });
 
 describe('HttpTalktoTransport over https', () => {
