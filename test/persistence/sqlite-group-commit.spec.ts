@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { DataSource, EntitySubscriberInterface, TransactionCommitEvent } from 'typeorm';
+import type {
+  DataSource,
+  EntitySubscriberInterface,
+  TransactionCommitEvent,
+  TransactionStartEvent,
+} from 'typeorm';
+import { AfterCommitSubscriber } from '../../lib/persistence/after-commit.subscriber.js';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { insertEvent } from '../../lib/persistence/message-history.writer.js';
 import {
@@ -8,11 +14,15 @@ import {
 } from '../../lib/persistence/statements/run-in-transaction.util.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
 
-/** Counts outermost commits (a released savepoint leaves the transaction active). */
+/** Counts outermost commits (a released savepoint leaves the transaction active) and savepoints. */
 class CommitCounter implements EntitySubscriberInterface {
   commits = 0;
+  savepoints = 0;
   afterTransactionCommit(event: TransactionCommitEvent): void {
     if (!event.queryRunner.isTransactionActive) this.commits++;
+  }
+  afterTransactionStart(event: TransactionStartEvent): void {
+    if ((event.queryRunner as { transactionDepth?: number }).transactionDepth! > 1) this.savepoints++;
   }
 }
 
@@ -55,6 +65,71 @@ describe('SQLite group commit', () => {
     );
     expect(counter.commits).toBe(1);
     expect(await storedIds('a-')).toHaveLength(10);
+  });
+
+  it('takes no savepoint per unit while no unit fails', async () => {
+    counter.savepoints = 0;
+    await Promise.all(
+      ['s-1', 's-2', 's-3'].map((id) =>
+        runInTransaction(db.dataSource, undefined, (tx) => insertEvent(tx, event(id))),
+      ),
+    );
+    expect(counter.savepoints).toBe(0);
+    expect(await storedIds('s-')).toEqual(['s-1', 's-2', 's-3']);
+  });
+
+  it('rolls back a failing unit that was alone in its transaction', async () => {
+    const failing = runInTransaction(db.dataSource, undefined, async (tx) => {
+      await insertEvent(tx, event('e-1'));
+      throw new Error('unit e-1 fails');
+    });
+    await expect(failing).rejects.toEqual(new Error('unit e-1 fails'));
+    expect(await storedIds('e-')).toEqual([]);
+  });
+
+  it('rolls back failing exclusive work and never runs it twice', async () => {
+    let runs = 0;
+    const results = await Promise.allSettled([
+      runInTransaction(db.dataSource, undefined, (tx) => insertEvent(tx, event('f-1'))),
+      runInTransaction(
+        db.dataSource,
+        undefined,
+        async (tx) => {
+          runs++;
+          await insertEvent(tx, event('f-2'));
+          throw new Error('exclusive f-2 fails');
+        },
+        { exclusive: true },
+      ),
+      runInTransaction(db.dataSource, undefined, (tx) => insertEvent(tx, event('f-3'))),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(runs).toBe(1);
+    expect(await storedIds('f-')).toEqual(['f-1', 'f-3']);
+  });
+
+  it('runs after-commit work of a unit once when a failing unit made its batch run again', async () => {
+    const afterCommit = new AfterCommitSubscriber(db.dataSource);
+    afterCommit.onModuleInit();
+    const actions: string[] = [];
+    try {
+      const results = await Promise.allSettled(
+        ['g-1', 'g-2'].map((id) =>
+          runInTransaction(db.dataSource, undefined, async (tx) => {
+            await insertEvent(tx, event(id));
+            if (id === 'g-2') throw new Error('unit g-2 fails');
+            await afterCommit.runAfterCommit(tx, async () => {
+              actions.push(id);
+            });
+          }),
+        ),
+      );
+      expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected']);
+      expect(actions).toEqual(['g-1']);
+      expect(await storedIds('g-')).toEqual(['g-1']);
+    } finally {
+      afterCommit.onModuleDestroy();
+    }
   });
 
   it('rolls back a failing unit alone and fails only its caller', async () => {

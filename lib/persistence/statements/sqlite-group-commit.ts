@@ -18,9 +18,18 @@ const committers = new WeakMap<DataSource, SqliteGroupCommit>();
 /**
  * The write queue of a better-sqlite3 DataSource. Its one connection can hold one transaction,
  * so writes take turns; and since each commit writes every touched page to the WAL, the turns
- * that are waiting share one transaction: each runs in its own savepoint (a failure rolls back
- * that unit only) and all of them commit together. A unit's promise settles after that commit,
- * so nobody acts on a write that could still be lost; if the commit fails, every unit fails.
+ * that are waiting share one transaction, and all of them commit together. A unit's promise
+ * settles after that commit, so nobody acts on a write that could still be lost; if the commit
+ * fails, every unit fails.
+ *
+ * A failing unit fails alone: its writes are rolled back, the others' are kept. Units first run
+ * without savepoints, because a savepoint makes SQLite copy every page a unit touches into its
+ * sub-journal first (for a received message ~15 pages, more than the 64 KiB it keeps in memory, so
+ * it spills to a temporary file: ~20 more writes per message). When a unit fails, the whole
+ * transaction is rolled back and its units run again, each in its own savepoint, so a unit's work
+ * must have no effect outside the transaction (ledger work: statements and their answers).
+ * Exclusive work (a handler, a host's transaction) runs alone and never twice: its failure rolls
+ * back the transaction that holds it alone.
  */
 export class SqliteGroupCommit {
   private readonly waiting: Unit[] = [];
@@ -38,7 +47,7 @@ export class SqliteGroupCommit {
   }
 
   /**
-   * Runs `work` in a savepoint of the next shared transaction; settles once that commits.
+   * Runs `work` in the next shared transaction; settles once that commits.
    * `exclusive` work gets a transaction of its own: work whose length is not ours to know (a
    * handler's own code, an operator's bulk change) must not hold back the commit of others.
    */
@@ -65,7 +74,9 @@ export class SqliteGroupCommit {
   private async commitBatch(): Promise<void> {
     const runner = this.dataSource.createQueryRunner();
     const units: Unit[] = [];
-    const outcomes: Outcome[] = [];
+    let outcomes: Outcome[] = [];
+    /** After a failure: each unit in a savepoint of its own. */
+    let isolated = false;
     try {
       await runner.startTransaction();
     } catch (error) {
@@ -82,10 +93,31 @@ export class SqliteGroupCommit {
       if (this.waiting[0]!.exclusive && units.length > 0) break;
       const unit = this.waiting.shift()!;
       units.push(unit);
+      if (isolated) {
+        outcomes.push(await outcomeOf(() => runner.manager.transaction(unit.work)));
+        continue;
+      }
+      const outcome = await outcomeOf(() => unit.work(runner.manager));
+      if (outcome.ok) {
+        outcomes.push(outcome);
+        continue;
+      }
+      // Without a savepoint, the failed unit's writes go only with the whole transaction's.
       try {
-        outcomes.push({ ok: true, value: await runner.manager.transaction(unit.work) });
+        await runner.rollbackTransaction();
+        if (units.length === 1) {
+          unit.reject(outcome.error);
+          return;
+        }
+        await runner.startTransaction();
       } catch (error) {
-        outcomes.push({ ok: false, error });
+        units.forEach((taken) => taken.reject(error));
+        return;
+      }
+      isolated = true;
+      outcomes = [];
+      for (const taken of units) {
+        outcomes.push(await outcomeOf(() => runner.manager.transaction(taken.work)));
       }
     }
     try {
@@ -103,5 +135,13 @@ export class SqliteGroupCommit {
       if (outcome.ok) unit.resolve(outcome.value);
       else unit.reject(outcome.error);
     });
+  }
+}
+
+async function outcomeOf(work: () => Promise<unknown>): Promise<Outcome> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    return { ok: false, error };
   }
 }
