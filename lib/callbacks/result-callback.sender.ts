@@ -98,18 +98,27 @@ export class ResultCallbackSender {
   }
 
   /**
-   * Queues the callback row committed with the outcome, unless it is handled already (a report
-   * of the same status made before). Never throws: the row exists, so if this fails or the
-   * process dies first, the sweeper dispatches it.
+   * Queues the callback row committed with the outcome: `createdId` when the outcome's write
+   * created it, else the row of an earlier report of the same status, read first as it may be
+   * handled already. Never throws: the row exists, so if this fails or the process dies first,
+   * the sweeper dispatches it.
    */
-  async queue(original: TalktoMessageEntity, status: string, created: CreateOutgoingInput): Promise<void> {
+  async queue(
+    original: TalktoMessageEntity,
+    status: string,
+    created: CreateOutgoingInput,
+    createdId: number | null = null,
+  ): Promise<void> {
     try {
-      const callback = await this.messages.findOutgoingByMessageId(created.messageId);
-      if (callback === null || ALREADY_HANDLED.includes(callback.overallStatus)) return;
+      const callback =
+        createdId === null
+          ? await this.unhandledEarlierRow(created.messageId)
+          : { id: createdId, target: created.target, command: created.command };
+      if (callback === null) return;
       const meta = {
-        callback_message_id: callback.messageId,
+        callback_message_id: created.messageId,
         callback_message_db_id: callback.id,
-        target: callback.targetService,
+        target: callback.target,
         command: callback.command,
         callback_status: status,
         durable: true,
@@ -128,6 +137,15 @@ export class ResultCallbackSender {
         )}`,
       );
     }
+  }
+
+  /** The row of an earlier report of the same status, unless it is (being) delivered already. */
+  private async unhandledEarlierRow(
+    messageId: string,
+  ): Promise<{ id: number; target: string; command: string } | null> {
+    const earlier = await this.messages.findOutgoingByMessageId(messageId);
+    if (earlier === null || ALREADY_HANDLED.includes(earlier.overallStatus)) return null;
+    return { id: earlier.id, target: earlier.targetService, command: earlier.command };
   }
 
   /** The wire report; unexpected exceptions are described without leaking secrets (BEHAVIOR §5.5). */

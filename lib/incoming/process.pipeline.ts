@@ -37,6 +37,8 @@ class OutcomeNotRecorded extends Error {}
 interface Recorded {
   result: TalktoResult;
   callback: CreateOutgoingInput | null;
+  /** The callback row's id when the outcome's write created it (see `markProcessed`). */
+  callbackId: number | null;
 }
 
 /** The stored row as the handler sees it. */
@@ -135,7 +137,9 @@ export class ProcessPipeline {
 
   /** After the outcome committed: its result callback, committed with it, goes to the queue. */
   private async report(message: TalktoMessageEntity, recorded: Recorded | null): Promise<void> {
-    if (recorded?.callback) await this.callbacks.queue(message, recorded.result.status, recorded.callback);
+    if (recorded?.callback) {
+      await this.callbacks.queue(message, recorded.result.status, recorded.callback, recorded.callbackId);
+    }
   }
 
   /**
@@ -209,7 +213,8 @@ export class ProcessPipeline {
     const note = this.callbacks.noteInstead(message);
     const callback = note === null ? this.callbacks.callbackFor(message, result) : null;
     const followUp = { notes: note === null ? [] : [note], callback };
-    if (!(await this.inbox.markProcessed(claim, outcome, now, manager, followUp))) {
+    const written = await this.inbox.markProcessed(claim, outcome, now, manager, followUp);
+    if (written === false) {
       return null;
     }
     if (outcome.kind === 'failed_retryable' && outcome.nextRetryAt !== null) {
@@ -232,6 +237,6 @@ export class ProcessPipeline {
     if (outcome.kind === 'failed_final') {
       this.failures.processFailed(message, outcome.errorClass, outcome.deadLetter);
     }
-    return { result, callback };
+    return { result, callback, callbackId: written.callbackId };
   }
 }

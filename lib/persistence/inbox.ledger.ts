@@ -7,6 +7,7 @@ import type {
   InsertIncomingResult,
   MessageClaim,
   ProcessedFollowUp,
+  ProcessedRecord,
   ProcessOutcome,
 } from './message-ledger.interfaces.js';
 import type { ConsumeNonceInput } from './nonce.store.js';
@@ -138,7 +139,7 @@ export class InboxLedger {
   /**
    * Applies a handler's outcome to a claimed incoming message (BEHAVIOR §5.4), with what follows
    * it (`ProcessedFollowUp`: notes, the result callback row) in the same write, so only when the
-   * outcome is.
+   * outcome is. False when the claim was lost.
    */
   markProcessed(
     claim: MessageClaim,
@@ -146,7 +147,7 @@ export class InboxLedger {
     now = new Date(),
     manager?: EntityManager,
     { notes = [], callback }: ProcessedFollowUp = {},
-  ): Promise<boolean> {
+  ): Promise<ProcessedRecord | false> {
     switch (outcome.kind) {
       case 'succeeded':
       case 'skipped': {

@@ -13,6 +13,7 @@ import type {
   FinalFailureInput,
   MessageClaim,
   ProcessedFollowUp,
+  ProcessedRecord,
   RecordEventInput,
   RetryableFailureInput,
 } from './message-ledger.interfaces.js';
@@ -27,6 +28,7 @@ import {
   withoutNulls,
 } from './message-row.util.js';
 import {
+  type ChainStep,
   findRow,
   INCREMENT,
   InsertedRowCache,
@@ -39,6 +41,9 @@ import { limitText } from './text-limit.util.js';
 import { type LateSendAnswer, recordLateSendAnswer } from './late-send-answer.js';
 
 export const UNLOCKED = { lockedAt: null, lockedBy: null, lockedUntil: null } as const;
+
+/** Whether `finish` (or an outcome built on it) wrote its outcome. */
+export const wasRecorded = (record: ProcessedRecord | false): boolean => record !== false;
 
 /**
  * What every lifecycle of the ledger shares (outbox, inbox, result callbacks, recovery): storing a
@@ -112,7 +117,7 @@ export class LedgerCore {
   markRetryableFailure(
     claim: MessageClaim,
     input: RetryableFailureInput & { manager?: EntityManager } & ProcessedFollowUp,
-  ): Promise<boolean> {
+  ): Promise<ProcessedRecord | false> {
     const now = input.now ?? new Date();
     return this.finish(claim, now, {
       changes: {
@@ -148,7 +153,7 @@ export class LedgerCore {
   markFinalFailure(
     claim: MessageClaim,
     input: FinalFailureInput & { manager?: EntityManager } & ProcessedFollowUp,
-  ): Promise<boolean> {
+  ): Promise<ProcessedRecord | false> {
     const now = input.now ?? new Date();
     return this.finish(claim, now, {
       changes: {
@@ -185,7 +190,10 @@ export class LedgerCore {
     });
   }
 
-  /** Ends a claim: the update applies only while `claim` still holds the row. */
+  /**
+   * Ends a claim: the update applies only while `claim` still holds the row. False when it no
+   * longer did; else what the write created (`ProcessedRecord`).
+   */
   finish(
     claim: MessageClaim,
     now: Date,
@@ -209,10 +217,10 @@ export class LedgerCore {
       /** A result callback row created with the outcome (see `ProcessedFollowUp`). */
       callback?: CreateOutgoingInput | null;
     },
-  ): Promise<boolean> {
+  ): Promise<ProcessedRecord | false> {
     const newStatus = spec.changes.overallStatus;
     const notes = (spec.notes ?? []).map((note) => ({ ...note, now }));
-    const work = async (tx: EntityManager): Promise<boolean> => {
+    const work = async (tx: EntityManager): Promise<ProcessedRecord | false> => {
       // The ids an event needs come with the claim; the status is the one this update writes.
       const current =
         claim.messageId === undefined || claim.service === undefined
@@ -271,11 +279,13 @@ export class LedgerCore {
           closed,
         );
       }
+      let callback: { step: ChainStep; values: Partial<TalktoMessageEntity> } | undefined;
       if (spec.callback) {
         // Commits with the outcome, so no crash can leave a recorded outcome without its report.
         const input = spec.callback;
         const created = newOutgoing(input, outgoingFingerprint(input), OUTGOING_START, now);
-        const callback = chain.insertUnlessPresent(TalktoMessageEntity, created.values, ['messageId'], ended);
+        const step = chain.insertUnlessPresent(TalktoMessageEntity, created.values, ['messageId'], ended);
+        callback = { step, values: created.values };
         const event = eventRow({
           talktoMessageId: null,
           messageId: input.messageId,
@@ -285,15 +295,23 @@ export class LedgerCore {
           meta: created.meta,
           now,
         });
-        chain.insert(TalktoEventEntity, { ...event, talktoMessageId: callback });
+        chain.insert(TalktoEventEntity, { ...event, talktoMessageId: step });
       }
       if (!spec.deadLetter) {
         notes.forEach((note) => chain.insert(TalktoEventEntity, eventRow(note), ended));
       }
-      if (!(await chain.run(tx)).wrote(ended)) {
+      const written = await chain.run(tx);
+      if (!written.wrote(ended)) {
         if (spec.late && claim.heldStatus === S.sending)
           await recordLateSendAnswer(tx, claim, now, spec.late);
         return false;
+      }
+      const callbackId = callback === undefined ? null : written.id(callback.step);
+      if (callback !== undefined && callbackId !== null) {
+        // The callback row's claim follows at once: it then finds the row without a read.
+        this.inserted.remember(
+          Object.assign(messageRow(this.dataSource, callback.values), { id: callbackId }),
+        );
       }
       if (spec.deadLetter) {
         // A dead letter copies the whole row as it is now.
@@ -301,7 +319,7 @@ export class LedgerCore {
         await this.deadLetterIn(tx, message!, spec.deadLetter);
         for (const note of notes) await insertEvent(tx, note);
       }
-      return true;
+      return { callbackId };
     };
     // A dead letter reads and writes after the chain, so it needs a transaction on every engine.
     return spec.deadLetter

@@ -188,6 +188,12 @@ export interface ProcessedFollowUp {
   callback?: CreateOutgoingInput | null;
 }
 
+/** What an outcome's write created with it. */
+export interface ProcessedRecord {
+  /** The id of the result callback row (`ProcessedFollowUp.callback`) when this write created it. */
+  callbackId: number | null;
+}
+
 export interface RecordAttemptInput {
   talktoMessageId: number | null;
   messageId: string | null;

@@ -11,7 +11,7 @@ import type {
 } from './message-ledger.interfaces.js';
 import { MessageStatus as S, NOT_SENDABLE } from './message.statuses.js';
 import { retryableAndDue, statusList } from './claim-row.util.js';
-import type { LedgerCore } from './ledger.core.js';
+import { type LedgerCore, wasRecorded } from './ledger.core.js';
 import { newOutgoing, OUTGOING_START, outgoingFingerprint } from './message-row.util.js';
 import { findRow, isUniqueViolation } from './statements/index.js';
 import { limitText, STATUS_TEXT_LIMIT } from './text-limit.util.js';
@@ -118,7 +118,7 @@ export class OutboxLedger {
         destination_status: limitText(response.destinationStatus, STATUS_TEXT_LIMIT),
       },
     };
-    return this.core.finish(claim, now, {
+    const finished = this.core.finish(claim, now, {
       changes: {
         ...transport,
         ...(response.received
@@ -131,6 +131,7 @@ export class OutboxLedger {
       succeeded: true,
       late: { transport, attempt, eventMeta: { http_status: response.httpStatus } },
     });
+    return finished.then(wasRecorded);
   }
 
   /** A failed send with budget left (see `LedgerCore.markRetryableFailure`). */
@@ -138,7 +139,7 @@ export class OutboxLedger {
     claim: MessageClaim,
     input: RetryableFailureInput & { manager?: EntityManager; notes?: RecordEventInput[] },
   ): Promise<boolean> {
-    return this.core.markRetryableFailure(claim, input);
+    return this.core.markRetryableFailure(claim, input).then(wasRecorded);
   }
 
   /** A failed send without retry (see `LedgerCore.markFinalFailure`). */
@@ -146,6 +147,6 @@ export class OutboxLedger {
     claim: MessageClaim,
     input: FinalFailureInput & { manager?: EntityManager; notes?: RecordEventInput[] },
   ): Promise<boolean> {
-    return this.core.markFinalFailure(claim, input);
+    return this.core.markFinalFailure(claim, input).then(wasRecorded);
   }
 }

@@ -11,7 +11,7 @@ import type {
   MessageClaim,
 } from './message-ledger.interfaces.js';
 import { MessageStatus as S } from './message.statuses.js';
-import type { LedgerCore } from './ledger.core.js';
+import { type LedgerCore, wasRecorded } from './ledger.core.js';
 import { findRow, RowChain, runChained } from './statements/index.js';
 import { limitText } from './text-limit.util.js';
 
@@ -51,7 +51,7 @@ export class ResultCallbackLedger {
   /** A result callback the peer accepted: the callback row is done (BEHAVIOR §3.3, §4.5). */
   markCallbackDelivered(claim: MessageClaim, input: CallbackDeliveredInput): Promise<boolean> {
     const now = input.now ?? new Date();
-    return this.core.finish(claim, now, {
+    const finished = this.core.finish(claim, now, {
       changes: {
         transportStatus: S.sent,
         sentAt: now,
@@ -87,6 +87,7 @@ export class ResultCallbackLedger {
       ],
       succeeded: true,
     });
+    return finished.then(wasRecorded);
   }
 }
 

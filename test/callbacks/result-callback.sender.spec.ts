@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { ResultCallbackSender } from '../../lib/callbacks/result-callback.sender.js';
 import { TalktoResult } from '../../lib/incoming/handler-result.js';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
@@ -57,6 +57,28 @@ describe('ResultCallbackSender', () => {
     await context.module.get(OutboxLedger).createOutgoing(callback);
     await sender.queue(original, 'succeeded', callback);
     expect(await queuedEvents(original.messageId)).toHaveLength(1);
+  });
+
+  it('queues the row the outcome’s write created without reading it, and records that it did', async () => {
+    const original = await succeeded();
+    const callback = sender.callbackFor(original, TalktoResult.succeeded())!;
+    const row = await context.module.get(OutboxLedger).createOutgoing(callback);
+    const logged = jest.spyOn(context.dataSource.logger, 'logQuery');
+    try {
+      await sender.queue(original, 'succeeded', callback, row.id);
+      const reads = logged.mock.calls.filter(([sql]) => /^\s*SELECT\b.*talkto_messages/is.test(sql));
+      expect(reads).toEqual([]);
+    } finally {
+      logged.mockRestore();
+    }
+    expect(await queuedEvents(original.messageId)).toEqual([
+      expect.objectContaining({
+        meta: expect.objectContaining({
+          callback_message_id: callback.messageId,
+          callback_message_db_id: row.id,
+        }),
+      }),
+    ]);
   });
 
   it('queues nothing when the callback row does not exist', async () => {

@@ -214,7 +214,7 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
         { kind: 'succeeded', result: { invoice: 7 } },
         later(50),
       ),
-    ).toBe(true);
+    ).toEqual({ callbackId: null });
     const row = await reload(message.id);
     expect(row).toMatchObject({
       overallStatus: 'succeeded',
@@ -261,7 +261,7 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
   ])('applies a %j handler outcome', async (outcome, overall, destination, lastEvent, deadLetters) => {
     const message = await newIncoming();
     const claimed = await ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
-    expect(await ledger.inbox.markProcessed(claimed!.claim, outcome, later(5))).toBe(true);
+    expect(await ledger.inbox.markProcessed(claimed!.claim, outcome, later(5))).toEqual({ callbackId: null });
     const row = await reload(message.id);
     expect(row).toMatchObject({
       overallStatus: overall,
@@ -311,7 +311,7 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
         await ledger.inbox.markProcessed(claimed!.claim, outcome, later(5), undefined, {
           notes: [note(message)],
         }),
-      ).toBe(true);
+      ).toEqual({ callbackId: null });
       const events = await eventsOf(message.id);
       expect(events.map((event) => event.eventType)).toEqual([
         'message_received',
@@ -360,10 +360,11 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
       const message = await newIncoming();
       const claimed = await ledger.inbox.claimForProcessing(message.id, 'processor-1', LEASE_MS, T0);
       const callback = callbackFor(message);
-      expect(
-        await ledger.inbox.markProcessed(claimed!.claim, outcome, later(5), undefined, { callback }),
-      ).toBe(true);
+      const written = await ledger.inbox.markProcessed(claimed!.claim, outcome, later(5), undefined, {
+        callback,
+      });
       const row = await callbackRow(message);
+      expect(written).toEqual({ callbackId: row!.id });
       expect(row).toMatchObject({
         direction: 'outgoing',
         command: 'talkto.result',
@@ -398,7 +399,7 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
           undefined,
           followUp,
         ),
-      ).toBe(true);
+      ).toEqual({ callbackId: null });
       expect((await reload(message.id)).overallStatus).toBe('succeeded');
       expect(await callbackRow(message)).toMatchObject({ id: earlier.id, payload: earlier.payload });
       expect(await eventTypes(earlier.id)).toEqual(['message_created']);
@@ -417,8 +418,8 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
           }),
         ),
       );
-      expect(recorded).toEqual(messages.map(() => true));
       const rows = await Promise.all(messages.map((message) => callbackRow(message)));
+      expect(recorded).toEqual(rows.map((row, i) => ({ callbackId: i === 3 ? null : row!.id })));
       expect(rows.map((row) => row?.parentMessageId)).toEqual(messages.map((message) => message.messageId));
       expect(rows[3]!.id).toBe(earlier.id);
     });
@@ -460,6 +461,31 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
       expect(reads).toEqual([]);
       expect(claimed!.message).toEqual(await reload(message.id));
       expect(claimed!.message).toMatchObject({ overallStatus: 'processing', processingStartedAt: later(5) });
+    });
+
+    it('claims the result callback row an outcome created without reading it back', async () => {
+      const message = await newIncoming();
+      const claimed = await ledger.inbox.claimForProcessing(message.id, 'worker-1', LEASE_MS, later(5));
+      const callback = outgoingInput({
+        messageId: nextMessageId('cb'),
+        parentMessageId: message.messageId,
+        source: 'billing',
+        target: 'orders',
+        command: 'talkto.result',
+        now: later(6),
+      });
+      await ledger.inbox.markProcessed(claimed!.claim, { kind: 'succeeded' }, later(6), undefined, {
+        callback,
+      });
+      const row = await db.dataSource.manager.findOneByOrFail(TalktoMessageEntity, {
+        messageId: callback.messageId,
+      });
+      const { claimed: sending, reads } = await withMessageReads(() =>
+        ledger.outbox.claimForSend(row.id, 'sender-1', LEASE_MS, later(7)),
+      );
+      expect(reads).toEqual([]);
+      expect(sending!.message).toEqual(await reload(row.id));
+      expect(sending!.message).toMatchObject({ overallStatus: 'sending', attempts: 1, lockedBy: 'sender-1' });
     });
 
     it('reads the row again when something changed it after the insert', async () => {
