@@ -1,8 +1,9 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { TalktoMessageEntity } from './entities/message.entity.js';
-import { insertEvent } from './message-history.writer.js';
+import { eventRow, insertEvent } from './message-history.writer.js';
+import { TalktoEventEntity } from './entities/event.entity.js';
 import type { RecordEventInput } from './message-ledger.interfaces.js';
-import { findRow, runStandaloneWrite } from './statements/index.js';
+import { findRow, insertStandalone } from './statements/index.js';
 
 /** Reads of message rows, and events recorded beside them; nothing here changes a status. */
 export class MessageLog {
@@ -25,9 +26,10 @@ export class MessageLog {
     return this.dataSource.manager.existsBy(TalktoMessageEntity, { messageId });
   }
 
+  /** In `manager`'s transaction when given; else alone (on PostgreSQL, batched with its like). */
   recordEvent(input: RecordEventInput, manager?: EntityManager): Promise<number> {
     return manager
       ? insertEvent(manager, input)
-      : runStandaloneWrite(this.dataSource, (own) => insertEvent(own, input));
+      : insertStandalone(this.dataSource, TalktoEventEntity, eventRow(input));
   }
 }

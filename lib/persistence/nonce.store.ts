@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { TalktoNonceEntity } from './entities/nonce.entity.js';
-import { insertRow, isUniqueViolation, runStandaloneWrite } from './statements/index.js';
+import { insertStandalone, isUniqueViolation } from './statements/index.js';
 
 export interface ConsumeNonceInput {
   /** sha256 of `v2|source|target|nonce`; the raw nonce never reaches this store. */
@@ -43,9 +43,7 @@ export class NonceStore {
   /** True when the nonce is new and now recorded; false when it was used before. */
   async consume(input: ConsumeNonceInput): Promise<boolean> {
     try {
-      await runStandaloneWrite(this.dataSource, (manager) =>
-        insertRow(manager, TalktoNonceEntity, nonceRow(input)),
-      );
+      await insertStandalone(this.dataSource, TalktoNonceEntity, nonceRow(input));
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;

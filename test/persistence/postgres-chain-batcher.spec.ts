@@ -5,6 +5,8 @@ import { TalktoAttemptEntity } from '../../lib/persistence/entities/attempt.enti
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { TalktoNonceEntity } from '../../lib/persistence/entities/nonce.entity.js';
+import { MessageLog } from '../../lib/persistence/message.log.js';
+import { NonceStore } from '../../lib/persistence/nonce.store.js';
 import { PostgresChainBatcher } from '../../lib/persistence/statements/postgres-chain-batcher.js';
 import { type ChainResult } from '../../lib/persistence/statements/chain-result.js';
 import { RowChain } from '../../lib/persistence/statements/row-chain.js';
@@ -239,6 +241,66 @@ describe('PostgresChainBatcher', () => {
       if (holder.isTransactionActive) await holder.rollbackTransaction();
       await holder.release();
     }
+  });
+
+  describe('writes that need no transaction', () => {
+    const nonce = (name: string, messageId: string) => ({
+      nonceHash: name.padEnd(64, '0'),
+      source: 'orders',
+      target: 'billing',
+      messageId,
+      signedTimestamp: null,
+      now: at,
+      retentionDays: 7,
+    });
+
+    it('records concurrent nonces and events on their own in one statement of each shape', async () => {
+      const nonces = new NonceStore(db.dataSource);
+      const log = new MessageLog(db.dataSource);
+      const [consumed, ids] = await Promise.all([
+        Promise.all(Array.from({ length: 6 }, (_, i) => nonces.consume(nonce(`alone-${i}`, `alone-${i}`)))),
+        Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            log.recordEvent({
+              talktoMessageId: null,
+              messageId: `alone-${i}`,
+              serviceName: 'billing',
+              eventType: 'noted_alone',
+              meta: { i },
+              now: at,
+            }),
+          ),
+        ),
+      ]);
+
+      expect(consumed).toEqual(Array.from({ length: 6 }, () => true));
+      // The first nonce runs at once; the other nonces and the events wait for it, one batch each.
+      expect(seen).toEqual({ alone: 1, batches: 2, chainsInBatches: 11 });
+      for (const [i, id] of ids.entries()) {
+        expect(await db.dataSource.manager.findOneByOrFail(TalktoEventEntity, { id })).toMatchObject({
+          messageId: `alone-${i}`,
+          eventType: 'noted_alone',
+          meta: { i },
+        });
+      }
+      const used = await db.dataSource.manager.findOneByOrFail(TalktoNonceEntity, {
+        nonceHash: nonce('alone-3', '').nonceHash,
+      });
+      expect(used).toMatchObject({ messageId: 'alone-3', sourceService: 'orders', targetService: 'billing' });
+    });
+
+    it('refuses a reused nonce that waited in a batch and records the others', async () => {
+      const nonces = new NonceStore(db.dataSource);
+      const names = ['reuse-a', 'reuse-b', 'reuse-a', 'reuse-c'];
+      const consumed = await Promise.all(names.map((name, i) => nonces.consume(nonce(name, `reuse-${i}`))));
+
+      expect(consumed).toEqual([true, true, false, true]);
+      for (const name of ['reuse-a', 'reuse-b', 'reuse-c']) {
+        expect(
+          await db.dataSource.manager.countBy(TalktoNonceEntity, { nonceHash: nonce(name, '').nonceHash }),
+        ).toBe(1);
+      }
+    });
   });
 
   it('runs chains inside a transaction on that transaction, never batched', async () => {

@@ -5,7 +5,7 @@
  */
 export { ChainResult, ChainStep } from './chain-result.js';
 export { InsertedRowCache } from './inserted-row.cache.js';
-export { RowChain, runChained } from './row-chain.js';
+export { insertStandalone, RowChain, runChained } from './row-chain.js';
 export {
   findRow,
   INCREMENT,

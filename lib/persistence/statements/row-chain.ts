@@ -9,7 +9,7 @@ import {
   updateRows,
 } from './row-statements.js';
 import { runLedgerQuery } from './ledger-query.js';
-import { runInTransaction } from './run-in-transaction.util.js';
+import { runInTransaction, runStandaloneWrite } from './run-in-transaction.util.js';
 import { ChainResult, ChainStep } from './chain-result.js';
 import { PostgresChainBatcher } from './postgres-chain-batcher.js';
 
@@ -243,6 +243,24 @@ export function runChained<T>(
     return work(dataSource.manager);
   }
   return runInTransaction(dataSource, manager, work);
+}
+
+/**
+ * Inserts one row that needs no transaction (an event, a nonce) and returns its id. On PostgreSQL
+ * it is a chain of one insert, so concurrent inserts of one shape share a statement
+ * (`PostgresChainBatcher`); elsewhere it is the one INSERT (`runStandaloneWrite`).
+ */
+export async function insertStandalone<T extends ObjectLiteral>(
+  dataSource: DataSource,
+  target: EntityTarget<T>,
+  values: { [K in keyof T]?: T[K] },
+): Promise<number> {
+  if (dataSource.options.type !== 'postgres') {
+    return runStandaloneWrite(dataSource, (manager) => insertRow(manager, target, values));
+  }
+  const chain = new RowChain();
+  const inserted = chain.insert(target, values);
+  return (await chain.run(dataSource.manager)).id(inserted)!;
 }
 
 function isStep(value: unknown): value is ChainStep {
