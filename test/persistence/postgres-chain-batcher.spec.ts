@@ -10,7 +10,7 @@ import { NonceStore } from '../../lib/persistence/nonce.store.js';
 import { PostgresChainBatcher } from '../../lib/persistence/statements/postgres-chain-batcher.js';
 import { type ChainResult } from '../../lib/persistence/statements/chain-result.js';
 import { RowChain } from '../../lib/persistence/statements/row-chain.js';
-import { INCREMENT } from '../../lib/persistence/statements/row-statements.js';
+import { findRow, INCREMENT } from '../../lib/persistence/statements/row-statements.js';
 import { isUniqueViolation } from '../../lib/persistence/statements/unique-violation.util.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
 
@@ -240,6 +240,35 @@ describe('PostgresChainBatcher', () => {
     } finally {
       if (holder.isTransactionActive) await holder.rollbackTransaction();
       await holder.release();
+    }
+  });
+
+  it('looks up concurrent rows of one shape in one statement, each finding its own row or none', async () => {
+    const stored = await Promise.all(
+      ['lookup-0', 'lookup-1', 'lookup-2'].map(async (messageId) => {
+        const { chain, stored } = receive(messageId, `{"for":"${messageId}"}`);
+        return (await run(chain)).id(stored)!;
+      }),
+    );
+    const reads: unknown[][] = [];
+    const logQuery = db.dataSource.logger.logQuery.bind(db.dataSource.logger);
+    db.dataSource.logger.logQuery = (query, parameters) => {
+      if (query.startsWith('SELECT')) reads.push((parameters ?? []) as unknown[]);
+      logQuery(query, parameters);
+    };
+    const wanted = ['lookup-1', 'lookup-missing', 'lookup-0', 'lookup-2', 'lookup-1'];
+    const found = await Promise.all(
+      wanted.map((messageId) =>
+        findRow(db.dataSource.manager, TalktoMessageEntity, { messageId, direction: 'incoming' }),
+      ),
+    );
+
+    // The first runs at once, the four that waited for it in one statement.
+    expect(reads.map((parameters) => parameters.length)).toEqual([2, 2]);
+    expect(reads[1]![0]).toEqual(wanted.slice(1));
+    expect(found.map((row) => row?.id ?? null)).toEqual([stored[1], null, stored[0], stored[2], stored[1]]);
+    for (const row of found.filter((row) => row !== null)) {
+      expect(row).toEqual(await db.dataSource.manager.findOneByOrFail(TalktoMessageEntity, { id: row.id }));
     }
   });
 

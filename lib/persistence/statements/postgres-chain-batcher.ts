@@ -1,13 +1,13 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { runLedgerQuery, sqlStateOf } from './ledger-query.js';
-import type { ChainResult } from './chain-result.js';
 
-/** What the batcher needs of a chain (`RowChain`). */
-export interface BatchableChain {
+/** What the batcher needs of a chain (`RowChain`) or a row lookup (`RowLookup`): its answer is `R`. */
+export interface BatchableChain<R = unknown> {
   /** The statement for many chains of this shape, or undefined when there is none. */
   batchStatement(manager: EntityManager): string | undefined;
-  resultOf(row: Record<string, unknown> | undefined): ChainResult;
+  /** This chain's answer from its row of either statement (undefined: the statement returned none). */
+  resultOf(row: Record<string, unknown> | undefined): R;
 }
 
 /**
@@ -37,7 +37,7 @@ const CHAIN_OR_MOMENT_ERRORS = new Set(['23505', '23503', '40P01', '40001', '570
 interface Waiting {
   chain: BatchableChain;
   parameters: unknown[];
-  resolve: (result: ChainResult) => void;
+  resolve: (result: unknown) => void;
   reject: (error: unknown) => void;
 }
 
@@ -52,7 +52,8 @@ interface Shape {
 const batchers = new WeakMap<DataSource, PostgresChainBatcher>();
 
 /**
- * Chains outside any transaction on a PostgreSQL DataSource take turns, gathered by shape. A
+ * Chains outside any transaction on a PostgreSQL DataSource take turns, gathered by shape (so do
+ * row lookups outside a transaction, `RowLookup`: many lookups of one shape are one SELECT). A
  * chain runs at once when no other chain statement is running; otherwise it waits, and when the
  * running statement ends, the shape whose chain has waited longest goes next: all its waiting
  * chains in one statement (`RowChain.batchStatement`), each still all or nothing (a conditional
@@ -83,13 +84,13 @@ export class PostgresChainBatcher {
   }
 
   /** Runs `chain`, whose one statement is `text` with `parameters`. */
-  run(chain: BatchableChain, text: string, parameters: unknown[]): Promise<ChainResult> {
+  run<R>(chain: BatchableChain<R>, text: string, parameters: unknown[]): Promise<R> {
     const shape = this.shapeOf(text);
     if (shape === undefined) {
       return this.runAlone(chain, text, parameters);
     }
-    return new Promise((resolve, reject) => {
-      shape.waiting.push({ chain, parameters, resolve, reject });
+    return new Promise<R>((resolve, reject) => {
+      shape.waiting.push({ chain, parameters, resolve: resolve as (result: unknown) => void, reject });
       if (shape.waiting.length === 1) this.queue.push(shape);
       this.startNext();
     });
@@ -161,7 +162,7 @@ export class PostgresChainBatcher {
     return outcomes.some((outcome) => outcome.status === 'rejected');
   }
 
-  private async runAlone(chain: BatchableChain, text: string, parameters: unknown[]): Promise<ChainResult> {
+  private async runAlone<R>(chain: BatchableChain<R>, text: string, parameters: unknown[]): Promise<R> {
     const { records } = await runLedgerQuery(this.dataSource.manager, text, parameters);
     return chain.resultOf(records[0]);
   }

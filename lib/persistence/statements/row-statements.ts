@@ -2,6 +2,7 @@ import type { EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { runLedgerQuery } from './ledger-query.js';
+import { PostgresChainBatcher } from './postgres-chain-batcher.js';
 
 /**
  * The ledger's per-message statements, written as SQL with bound parameters. Every step of a
@@ -78,28 +79,73 @@ export async function updateRows<T extends ObjectLiteral>(
   return result.affected ?? 0;
 }
 
-/** The first row matching `equal`, hydrated as TypeORM hydrates it, or null. */
+/**
+ * The first row matching `equal`, hydrated as TypeORM hydrates it, or null. Outside a transaction
+ * on PostgreSQL, concurrent lookups of one shape share a statement (`RowLookup`).
+ */
 export async function findRow<T extends ObjectLiteral>(
   manager: EntityManager,
   target: EntityTarget<T>,
   equal: Record<string, unknown>,
 ): Promise<T | null> {
-  const metadata = manager.connection.getMetadata(target);
-  const sql = new StatementWriter(manager, metadata);
-  const columns = metadata.columns.map((column) => sql.column(column.propertyName)).join(', ');
-  const { records } = await runLedgerQuery(
-    manager,
-    `SELECT ${columns} FROM ${sql.table} WHERE ${sql.where({ equal })} LIMIT 1`,
-    sql.parameters,
-  );
-  const raw = records[0];
-  if (raw === undefined) return null;
-  const driver = manager.connection.driver;
-  const entity = metadata.create() as Record<string, unknown>;
-  for (const column of metadata.columns) {
-    entity[column.propertyName] = driver.prepareHydratedValue(raw[column.databaseName], column);
+  const lookup = new RowLookup<T>(manager, manager.connection.getMetadata(target), equal);
+  const { text, parameters } = lookup.statement();
+  if (manager.queryRunner === undefined && manager.connection.options.type === 'postgres') {
+    return PostgresChainBatcher.of(manager.connection).run(lookup, text, parameters);
   }
-  return entity as T;
+  return lookup.resultOf((await runLedgerQuery(manager, text, parameters)).records[0]);
+}
+
+/** One `findRow`: its statement, its statement for many lookups of its shape, its answer. */
+class RowLookup<T> {
+  constructor(
+    private readonly manager: EntityManager,
+    private readonly metadata: EntityMetadata,
+    private readonly equal: Record<string, unknown>,
+  ) {}
+
+  statement(): { text: string; parameters: unknown[] } {
+    const sql = new StatementWriter(this.manager, this.metadata);
+    const text = `SELECT ${this.columns(sql)} FROM ${sql.table} WHERE ${sql.where({ equal: this.equal })} LIMIT 1`;
+    return { text, parameters: sql.parameters };
+  }
+
+  /**
+   * Parameter n is the array of every lookup's value n, unnested into `b` with one row `k` per
+   * lookup; each finds its row as `statement` does (LATERAL … LIMIT 1), or a row of nulls.
+   */
+  batchStatement(): string | undefined {
+    const driver = this.manager.connection.driver;
+    const types: string[] = [];
+    const sql = new StatementWriter(this.manager, this.metadata, [], (index, column) => {
+      types[index] = `${driver.normalizeType(column)}[]`;
+      return `b.v${index + 1}`;
+    });
+    const found = `SELECT ${this.columns(sql)} FROM ${sql.table} WHERE ${sql.where({ equal: this.equal })} LIMIT 1`;
+    if (types.length === 0) return undefined;
+    const unnest = types.map((type, i) => `$${i + 1}::${type}`).join(', ');
+    const values = types.map((_, i) => `v${i + 1}`).join(', ');
+    return (
+      `SELECT r.* FROM unnest(${unnest}) WITH ORDINALITY AS b(${values}, k)` +
+      ` LEFT JOIN LATERAL (${found}) r ON true ORDER BY b.k`
+    );
+  }
+
+  /** The row as TypeORM hydrates it; null when there was none (a batch answers nulls, id too). */
+  resultOf(raw: Record<string, unknown> | undefined): T | null {
+    const id = this.metadata.primaryColumns[0]!.databaseName;
+    if (raw === undefined || raw[id] === null) return null;
+    const driver = this.manager.connection.driver;
+    const entity = this.metadata.create() as Record<string, unknown>;
+    for (const column of this.metadata.columns) {
+      entity[column.propertyName] = driver.prepareHydratedValue(raw[column.databaseName], column);
+    }
+    return entity as T;
+  }
+
+  private columns(sql: StatementWriter): string {
+    return this.metadata.columns.map((column) => sql.column(column.propertyName)).join(', ');
+  }
 }
 
 /** Writes where value `index` (0-based) of a statement goes, for a value of `column`. */
