@@ -155,7 +155,6 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
     if (CALLBACKS && setup.database === 'postgres') {
       for (const key of PAIRS) {
         const pair = BROKER_PAIRS[key];
-        if (pair === undefined) throw new Error(`PAIRS: unknown pair "${key}" (bullmq, rabbitmq)`);
         brokerPairs.set(key, await pair.start());
       }
     }
@@ -262,6 +261,20 @@ const rate = (values: number[]) => {
   const { median, min, max } = spread(values);
   return [median.toFixed(0), `${min.toFixed(0)}–${max.toFixed(0)}`];
 };
+// Unknown names fail here, before the first setup has spent a minute measuring.
+const unknownSetups = SETUPS.filter((key) => !ALL_SETUPS.some((setup) => setup.key === key));
+if (unknownSetups.length > 0) {
+  throw new Error(
+    `SETUPS: unknown setup "${unknownSetups.join('", "')}" (${ALL_SETUPS.map((setup) => setup.key).join(', ')})`,
+  );
+}
+const unknownPairs = PAIRS.filter((key) => BROKER_PAIRS[key] === undefined);
+if (unknownPairs.length > 0) {
+  throw new Error(
+    `PAIRS: unknown pair "${unknownPairs.join('", "')}" (${Object.keys(BROKER_PAIRS).join(', ')})`,
+  );
+}
+
 const cpu = formatCpu;
 const HEADER = [
   'measurement',
