@@ -1,7 +1,9 @@
 /**
  * CPU time of the servers a bench talks to (database and broker processes on this machine), read
- * from /proc, so a bench can print the whole cost of a message beside Node's own. Whole processes:
- * work of anything else using the same servers meanwhile counts too, so take it on a quiet machine.
+ * from /proc, so a bench can print the whole cost of a message beside Node's own. PostgreSQL counts
+ * the processes serving this process's databases (backends and autovacuum name the database in their
+ * title) and the server's writers, which flush everyone's WAL and pages; other users' backends stay
+ * out. MariaDB, Redis and RabbitMQ are single processes and count whole: take those on a quiet machine.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -37,8 +39,24 @@ export function serverCpuMs(): ServerCpu | undefined {
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     const kind = Object.keys(SERVERS).find((key) => SERVERS[key]!.includes(comm));
     if (kind === undefined) continue;
+    if (comm === 'postgres' && !worksForThisProcess(pid)) continue;
     const fields = stat.slice(close + 2).split(' ');
     used[kind] += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
   }
   return used;
+}
+
+/** Names of the databases this process created start so (test/support/databases.ts). */
+const OWN_DATABASE_PREFIX = `talkto_test_${process.pid}_`;
+const SHARED_WRITERS = /: (walwriter|checkpointer|background writer)\s*$/;
+
+/** Titles read `postgres: 15/main: <user> <database> <client> <state>`, or the writer's name. */
+function worksForThisProcess(pid: string): boolean {
+  let title: string;
+  try {
+    title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return false;
+  }
+  return title.includes(OWN_DATABASE_PREFIX) || SHARED_WRITERS.test(title);
 }
