@@ -8,7 +8,7 @@ import { freezePayload } from '../../lib/protocol/json/payload-freezer.js';
 import { buildOutgoingRequest } from '../../lib/protocol/outgoing-request.builder.js';
 import { formatTalktoTimestamp } from '../../lib/protocol/talkto.timestamp.js';
 import { spread } from '../support/bench-stats.util.js';
-import { serverCpuMs } from '../support/server-cpu.util.js';
+import { serverCpuSince, serverCpuSnapshot } from '../support/server-cpu.util.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 export const BENCH_SECRET = 'inventory-to-website-secret-0123456789';
@@ -129,16 +129,17 @@ export async function measure(
   count: number,
   run: (count: number) => Promise<number>,
 ): Promise<void> {
-  const serversBefore = serverCpuMs();
+  const serversBefore = serverCpuSnapshot();
   const before = process.cpuUsage();
   const rate = await run(count);
   const used = process.cpuUsage(before);
-  const serversAfter = serverCpuMs();
+  const serversAfter = serverCpuSnapshot();
   sink.rates.push(rate);
   sink.cpuMs.push((used.user + used.system) / 1000 / count);
   if (serversBefore && serversAfter) {
-    sink.databaseCpuMs.push((serversAfter.database - serversBefore.database) / count);
-    sink.brokerCpuMs.push((serversAfter.broker - serversBefore.broker) / count);
+    const servers = serverCpuSince(serversBefore, serversAfter);
+    sink.databaseCpuMs.push(servers.database / count);
+    sink.brokerCpuMs.push(servers.broker / count);
   }
 }
 

@@ -18,15 +18,18 @@ const TICK_MS = 10;
 
 export type ServerCpu = Record<keyof typeof SERVERS, number>;
 
-/** CPU ms used so far by the database and broker processes, or undefined where /proc is missing. */
-export function serverCpuMs(): ServerCpu | undefined {
+/** CPU ms used so far by each database and broker process, by pid. */
+export type ServerCpuSnapshot = Map<string, { kind: keyof typeof SERVERS; ms: number }>;
+
+/** A snapshot of the servers' processes, or undefined where /proc is missing. */
+export function serverCpuSnapshot(): ServerCpuSnapshot | undefined {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
     return undefined;
   }
-  const used: ServerCpu = { database: 0, broker: 0 };
+  const snapshot: ServerCpuSnapshot = new Map();
   for (const pid of pids) {
     let stat: string;
     try {
@@ -41,7 +44,19 @@ export function serverCpuMs(): ServerCpu | undefined {
     if (kind === undefined) continue;
     if (comm === 'postgres' && !worksForThisProcess(pid)) continue;
     const fields = stat.slice(close + 2).split(' ');
-    used[kind] += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    snapshot.set(pid, { kind, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS });
+  }
+  return snapshot;
+}
+
+/**
+ * CPU ms the servers used since `before`, per process: one that started meanwhile counts whole, one
+ * that ended meanwhile (a closed connection's backend) is not seen, so no figure goes negative.
+ */
+export function serverCpuSince(before: ServerCpuSnapshot, after: ServerCpuSnapshot): ServerCpu {
+  const used: ServerCpu = { database: 0, broker: 0 };
+  for (const [pid, { kind, ms }] of after) {
+    used[kind] += ms - (before.get(pid)?.ms ?? 0);
   }
   return used;
 }
