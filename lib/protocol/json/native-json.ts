@@ -23,15 +23,13 @@ export interface NativeTexts {
 const INELIGIBLE = Symbol('ineligible');
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
-/** `JSON.stringify` leaves U+2028/U+2029 raw and writes an unpaired surrogate as a lowercase escape. */
-const UNSAFE_OUTPUT = /[\u2028\u2029]|\\ud[89a-f]/;
 /**
- * One scan for two things: a digit followed by a fraction or exponent (in a number literal PHP
- * reads as a float, or inside a string), and raw line separators or escapes a writer and a reader
- * may disagree on (surrogates, U+2028/U+2029), which rule the text out. Led by the digit, not by
- * the `:`/`,` before every value, the scan stops at far fewer places.
+ * Escapes a writer and a reader may disagree on (unpaired surrogates, U+2028/U+2029); only
+ * searched for when the text has a `\u` at all.
  */
-const FLOAT_OR_UNSAFE = /[0-9][.eE]|[\u2028\u2029]|\\u(?:[dD][89a-fA-F]|202[89])/g;
+const UNSAFE_ESCAPE = /\\u(?:[dD][89a-fA-F]|202[89])/;
+/** A digit followed by an exponent mark, in a number literal or anywhere else. */
+const DIGIT_EXPONENT = /[0-9][eE]/g;
 /** Characters whose UTF-16 order differs from their UTF-8 byte order. */
 const HIGH_UNIT = /[\ud800-\uffff]/;
 
@@ -86,33 +84,56 @@ export function readNativeJson(text: string): PhpArraySource | undefined {
 }
 
 /**
- * Float-looking literals in the text, or -1 when it holds something that rules it out. A literal
- * is digits (after an optional `-` and whitespace) right after `:`, `,` or `[`; inside a string
- * the same characters count too, which can only send the document to the exact path.
+ * Float-looking literals in the text, or -1 when it holds something that rules it out: a `.` or
+ * an exponent mark right after the digits of a literal (after an optional `-` and whitespace,
+ * right after `:`, `,` or `[`), counted once per literal. Inside a string the same characters
+ * count too, which can only send the document to the exact path. The cheap substring searches
+ * run first; the regular expression only looks for exponents, which are rare in bodies.
  */
 function countFloatLiterals(text: string): number {
-  FLOAT_OR_UNSAFE.lastIndex = 0;
+  if (hasUnsafeText(text)) {
+    return -1;
+  }
   let count = 0;
-  for (let match = FLOAT_OR_UNSAFE.exec(text); match !== null; match = FLOAT_OR_UNSAFE.exec(text)) {
-    let at = match.index;
-    let unit = text.charCodeAt(at);
-    if (unit < 0x30 || unit > 0x39) {
-      return -1;
+  for (let dot = text.indexOf('.'); dot >= 0; dot = text.indexOf('.', dot + 1)) {
+    if (isDigit(text.charCodeAt(dot - 1)) && startsLiteral(text, dot - 1)) {
+      count++;
     }
-    do {
-      unit = text.charCodeAt(--at);
-    } while (unit >= 0x30 && unit <= 0x39);
-    if (unit === 0x2d) {
-      unit = text.charCodeAt(--at);
-    }
-    while (unit === 0x20 || unit === 0x09 || unit === 0x0a || unit === 0x0d) {
-      unit = text.charCodeAt(--at);
-    }
-    if (unit === 0x3a || unit === 0x2c || unit === 0x5b) {
+  }
+  DIGIT_EXPONENT.lastIndex = 0;
+  for (let match = DIGIT_EXPONENT.exec(text); match !== null; match = DIGIT_EXPONENT.exec(text)) {
+    // `1.5e3` was counted at its `.`; only a literal without a fraction counts here.
+    if (startsLiteral(text, match.index)) {
       count++;
     }
   }
   return count;
+}
+
+/** Raw line separators, or escapes of them or of surrogates, anywhere in the text. */
+function hasUnsafeText(text: string): boolean {
+  return (
+    text.includes('\u2028') || text.includes('\u2029') || (text.includes('\\u') && UNSAFE_ESCAPE.test(text))
+  );
+}
+
+function isDigit(unit: number): boolean {
+  return unit >= 0x30 && unit <= 0x39;
+}
+
+/** True when the digits ending at `at` are a whole literal's integer part, after `:`, `,` or `[`. */
+function startsLiteral(text: string, at: number): boolean {
+  let unit: number;
+  do {
+    unit = text.charCodeAt(--at);
+  } while (isDigit(unit));
+  if (unit === 0x2d) {
+    unit = text.charCodeAt(--at);
+  }
+  while (unit === 0x20 || unit === 0x09 || unit === 0x0a || unit === 0x0d) {
+    unit = text.charCodeAt(--at);
+  }
+  return unit === 0x3a || unit === 0x2c || unit === 0x5b;
 }
 
 /**
@@ -131,7 +152,15 @@ export function nativeTextsOf(value: object): NativeTexts | undefined {
   } catch {
     return undefined; // a throwing getter: the freezer reports it with its path
   }
-  return UNSAFE_OUTPUT.test(body) ? undefined : { body, canonical: JSON.stringify(sorted) };
+  return hasUnsafeOutput(body) ? undefined : { body, canonical: JSON.stringify(sorted) };
+}
+
+/**
+ * `JSON.stringify` leaves U+2028/U+2029 raw and writes an unpaired surrogate as a lowercase
+ * `\ud8xx`..`\udfxx` escape; any `\ud` (an escaped backslash before "ud" too) declines.
+ */
+function hasUnsafeOutput(body: string): boolean {
+  return body.includes('\u2028') || body.includes('\u2029') || body.includes('\\ud');
 }
 
 function sortedCopy(value: unknown, depth: number, state: CopyState): unknown {

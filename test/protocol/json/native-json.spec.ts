@@ -124,6 +124,11 @@ describe('readNativeJson', () => {
     ['an empty object', '{"a":{}}'],
     ['an escaped line separator', '{"a":"\\u2028"}'],
     ['a raw line separator', '{"a":"\u2028"}'],
+    ['a raw paragraph separator', '{"a":"\u2029"}'],
+    ['an escaped paragraph separator', '{"a":"\\u2029"}'],
+    ['an unpaired low surrogate escape in capitals', '{"a":"\\uDFFF"}'],
+    ['an exponent literal after a fraction elsewhere', '{"a":[1.5,1e2]}'],
+    ['an exponent literal with a capital mark after a minus', '{"a":-3E0}'],
     ['an unpaired surrogate escape', '{"a":"\\ud800"}'],
     ['an overflowing number', '{"a":1e400}'],
     ['a float PHP writes in exponent form', '{"a":0.00001}'],
@@ -195,7 +200,9 @@ describe('nativeTextsOf', () => {
     ['an object whose only property is undefined', { e: { u: undefined } }],
     ['an integer-like key', { o: { 1: 'x' } }],
     ['a line separator', { s: 'a\u2028b' }],
+    ['a paragraph separator', { s: 'a\u2029b' }],
     ['an unpaired surrogate', { s: 'a\ud800b' }],
+    ['an unpaired low surrogate in a key', { 'k\udfff': 1 }],
     ['a Map', { m: new Map() }],
   ])('declines %s', (_label, value) => {
     expect(nativeTextsOf(value)).toBeUndefined();
