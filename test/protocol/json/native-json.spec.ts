@@ -213,6 +213,21 @@ describe('nativeTextsOf', () => {
     expect(nativeTextsOf(value)).toEqual({ body: '{"a":1,"b":"x"}', canonical: '{"a":1,"b":"x"}' });
   });
 
+  it('writes keys with escapes, a host -0 and a skipped first property as the exact encoder does', () => {
+    const records = [
+      { skip: undefined, 'q"uote': -0, 'tab\there': 'x\u0001', 'back\\slash': [0.5, true, null] },
+      { skip: undefined, 'q"uote': 2, 'tab\there': '', 'back\\slash': [] },
+    ];
+    // The second record reuses the key order cached for the first.
+    for (const value of [...records, { list: records }]) {
+      const oracle = exactly(JSON.stringify(value));
+      expect(nativeTextsOf(value)).toEqual({ body: oracle.body, canonical: oracle.canonical });
+    }
+    expect(nativeTextsOf(records[0])?.canonical).toBe(
+      '{"back\\\\slash":[0.5,true,null],"q\\"uote":0,"tab\\there":"x\\u0001"}',
+    );
+  });
+
   it('sorts keys by UTF-8 bytes, not UTF-16 units', () => {
     expect(nativeTextsOf({ '😀': 1, '\ue000': 2 })?.canonical).toBe('{"\ue000":2,"😀":1}');
   });
