@@ -115,7 +115,8 @@ export class TalktoClient {
     const message = await this.createRow(
       {
         ...input,
-        payload: frozen.value === null ? null : frozen.json,
+        // Only a null value is written `null`; reading `frozen.value` would decode the payload again.
+        payload: frozen.json === 'null' ? null : frozen.json,
         payloadHash: frozen.hash,
         ...extras,
       },

@@ -79,14 +79,21 @@ export function freezePayload(input: unknown): FrozenPayload {
 
 /** The texts are a fixed point of decode + encode, so the value is only decoded if asked for. */
 function frozenFromTexts(texts: NativeTexts): FrozenPayload {
-  let value: PhpValue | undefined;
-  return {
-    json: texts.body,
-    hash: sha256Hex(texts.canonical),
-    get value() {
-      return (value ??= decodeTalktoJson(texts.body));
-    },
-  };
+  return new LazilyDecodedPayload(texts.body, sha256Hex(texts.canonical));
+}
+
+/** A class rather than an object literal with a getter: V8 builds an accessor literal slowly. */
+class LazilyDecodedPayload implements FrozenPayload {
+  private decoded: PhpValue | undefined;
+
+  constructor(
+    readonly json: string,
+    readonly hash: string,
+  ) {}
+
+  get value(): PhpValue {
+    return (this.decoded ??= decodeTalktoJson(this.json));
+  }
 }
 
 /** Deepest array nesting of a tree (a scalar is 0). */

@@ -38,6 +38,13 @@ describe('freezePayload top level', () => {
     }
   });
 
+  it('writes the body text null exactly when the frozen value is null (the client relies on it)', () => {
+    for (const input of [null, undefined, 'null', { a: null }, [null], {}, [], { toJSON: () => null }]) {
+      const frozen = freezePayload(input);
+      expect(frozen.json === 'null').toBe(frozen.value === null);
+    }
+  });
+
   it.each([
     ['hello', '{"value":"hello"}'],
     [42, '{"value":42}'],
