@@ -101,9 +101,10 @@ function countFloatLiterals(text: string): number {
     }
   }
   DIGIT_EXPONENT.lastIndex = 0;
-  for (let match = DIGIT_EXPONENT.exec(text); match !== null; match = DIGIT_EXPONENT.exec(text)) {
+  // `test` moves `lastIndex` past the two matched characters without building a match array.
+  while (DIGIT_EXPONENT.test(text)) {
     // `1.5e3` was counted at its `.`; only a literal without a fraction counts here.
-    if (startsLiteral(text, match.index)) {
+    if (startsLiteral(text, DIGIT_EXPONENT.lastIndex - 2)) {
       count++;
     }
   }
