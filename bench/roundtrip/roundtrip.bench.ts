@@ -8,7 +8,8 @@
  *
  * Run: npm run bench:roundtrip  (COUNT, CONCURRENCY, ROUNDS and SETUPS=sqlite,postgres override;
  * SETUPS=postgres-in-process measures PostgreSQL without Bull, to tell the queue's share;
- * SETUPS=postgres-bullmq the same on BullMQ; PAIRS=bullmq,rabbitmq picks the broker pairs, PAIRS= none)
+ * SETUPS=postgres-bullmq the same on BullMQ; PAIRS=bullmq,rabbitmq picks the broker pairs, PAIRS= none;
+ * MEASURE=route measures the receive route alone and the bare POST, nothing else)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TalktoModuleOptions } from '../../lib/index.js';
@@ -58,6 +59,9 @@ const BROKER_PAIRS: Record<string, { name: string; start: () => Promise<Baseline
     start: () => startRabbitmqPair(AMQP_URL, CONCURRENCY),
   },
 };
+/** `route`: only the receive route alone against the bare POST (no round trip, pairs or handlers). */
+const ROUTE_ONLY = process.env.MEASURE === 'route';
+if (ROUTE_ONLY && CALLBACKS) throw new Error('MEASURE=route measures no callbacks: drop CALLBACKS=1');
 /** Issue 20: the receive route alone at ≥ 0.8× of a bare Nest POST. */
 const RECEIVE_TARGET = 0.8;
 
@@ -138,19 +142,21 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
     const settings = { callbacks: CALLBACKS, concurrency: CONCURRENCY };
     const receiver = () =>
       receiverOptions(settings, queueOption(setup, prefixes), `http://127.0.0.1:${senderPort}`);
-    website = await startBenchTalktoApp(setup.database, receiverPort, receiver(), RECEIVER_PROVIDERS);
     // The receive route alone: the same receiver with its workers and sweeper asleep (the
     // documented switch for processes that only take requests), so no handler work competes.
     routeOnly = await withBackgroundWorkOff(() =>
       startBenchTalktoApp(setup.database, routePort, receiver(), RECEIVER_PROVIDERS),
     );
-    inventory = await startBenchSender(
-      settings,
-      setup.database,
-      senderPort,
-      queueOption(setup, prefixes),
-      website.url,
-    );
+    if (!ROUTE_ONLY) {
+      website = await startBenchTalktoApp(setup.database, receiverPort, receiver(), RECEIVER_PROVIDERS);
+      inventory = await startBenchSender(
+        settings,
+        setup.database,
+        senderPort,
+        queueOption(setup, prefixes),
+        website.url,
+      );
+    }
     naive = await startNaivePair(setup.database, naivePort, CALLBACKS ? naiveResultPort : undefined);
     if (CALLBACKS && setup.database === 'postgres') {
       for (const key of PAIRS) {
@@ -158,12 +164,12 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
         brokerPairs.set(key, await pair.start());
       }
     }
-    const counter = website.app.get(CompletionCounter);
-    const receiveUrl = `${website.url}/api/talkto/receive`;
     const routeOnlyUrl = `${routeOnly.url}/api/talkto/receive`;
     const naivePair = naive;
+    const roundTripApps = website && inventory ? { receiver: website, sender: inventory } : null;
 
-    const talktoRun = talktoRoundTrip(settings, inventory, website);
+    const talktoRun = (count: number) =>
+      talktoRoundTrip(settings, roundTripApps!.sender, roundTripApps!.receiver)(count);
     // With results on, the naive round trip also ends when the result is stored on its sender.
     const naiveRun = async (count: number) => {
       const done = naivePair.results?.expect(count);
@@ -187,7 +193,8 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
     };
     const receiveBusyRun = async (count: number) => {
       const requests = presigned(count);
-      const done = counter.expect(count);
+      const done = roundTripApps!.receiver.app.get(CompletionCounter).expect(count);
+      const receiveUrl = `${roundTripApps!.receiver.url}/api/talkto/receive`;
       const rate = count / (await pool(count, (i) => post(receiveUrl, requests[i], 202)));
       await withDeadline(done, `${count} handler runs`); // let the queued handler work finish before the next measurement
       return rate;
@@ -199,14 +206,16 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
 
     // Warm-up: JIT, connection pools, prepared statements.
     const warm = Math.max(30, Math.floor(COUNT / 5));
-    await talktoRun(warm);
-    await naiveRun(warm);
+    if (!ROUTE_ONLY) {
+      await talktoRun(warm);
+      await naiveRun(warm);
+    }
     for (const pair of brokerPairs.values()) {
       await pairRun(pair)(warm);
     }
     if (!CALLBACKS) {
       await receiveRun(warm);
-      await receiveBusyRun(warm);
+      if (!ROUTE_ONLY) await receiveBusyRun(warm);
       await bareRun(warm);
     }
 
@@ -229,13 +238,19 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
           pairRun(pair),
         ]),
       ];
-      const receivePairs: Array<[Series, (count: number) => Promise<number>]> = [
-        [result.receive, receiveRun],
-        [result.receiveBusy, receiveBusyRun],
-        [result.bare, bareRun],
-      ];
+      const receivePairs: Array<[Series, (count: number) => Promise<number>]> = ROUTE_ONLY
+        ? [
+            [result.receive, receiveRun],
+            [result.bare, bareRun],
+          ]
+        : [
+            [result.receive, receiveRun],
+            [result.receiveBusy, receiveBusyRun],
+            [result.bare, bareRun],
+          ];
       // Pre-signed requests have no original on the sender for their callbacks to land on.
-      for (const group of CALLBACKS ? [pairs] : [pairs, receivePairs]) {
+      const groups = ROUTE_ONLY ? [receivePairs] : CALLBACKS ? [pairs] : [pairs, receivePairs];
+      for (const group of groups) {
         const ordered = round % 2 === 0 ? group : [...group].reverse();
         for (const [sink, run] of ordered) {
           await measure(sink, COUNT, run);
@@ -298,6 +313,56 @@ for (const setup of ALL_SETUPS.filter((item) => SETUPS.includes(item.key))) {
     ratio: ratio(result.talkto, measured),
   }));
   // Node CPU is this process (every app of the bench runs in it); the servers' is read from /proc.
+  if (!ROUTE_ONLY) printRoundTrip(result, roundTrip, toPairs);
+  const pairSummary = toPairs
+    .map(({ key, ratio: toPair }) => `, ${formatRatio(toPair)} of the ${key} pair`)
+    .join('');
+  if (CALLBACKS) {
+    summary.push(
+      `${setup.key}: round trip with result callbacks ${formatRatio(roundTrip)} of naive${pairSummary}`,
+    );
+  } else {
+    const receive = ratio(result.receive, result.bare);
+    const receiveBusy = ratio(result.receiveBusy, result.bare);
+    console.log('');
+    printTable(HEADER, [
+      ['Talkto receive route alone (pre-signed)', ...rate(result.receive.rates), cpu(result.receive), ''],
+      ...(ROUTE_ONLY
+        ? []
+        : [
+            [
+              '  … with its handlers running alongside',
+              ...rate(result.receiveBusy.rates),
+              cpu(result.receiveBusy),
+              '',
+            ],
+          ]),
+      [
+        'bare Nest POST (parse JSON, 200)',
+        ...rate(result.bare.rates),
+        cpu(result.bare),
+        ROUTE_ONLY ? formatRatio(receive) : `${formatRatio(receive)}; alongside ${formatRatio(receiveBusy)}`,
+      ],
+    ]);
+    missed ||= setup.target && spread(receive).median < RECEIVE_TARGET;
+    summary.push(
+      ROUTE_ONLY
+        ? `${setup.key}: receive route ${formatRatio(receive)} of bare`
+        : `${setup.key}: round trip ${formatRatio(roundTrip)} of naive, receive route ${formatRatio(receive)} of bare (${formatRatio(receiveBusy)} with handlers alongside)`,
+    );
+  }
+  missed ||= !ROUTE_ONLY && setup.target && spread(roundTrip).median < 1 / 3;
+}
+console.log(
+  `\nSUMMARY roundtrip (ratio = our msg/s / baseline msg/s, targets ≥ 0.33× round trip and ≥ ${RECEIVE_TARGET}× receive, ${missed ? 'MISSED' : 'met'}; issue 20 aims at ≥ 0.5× the BullMQ pair with callbacks): ${summary.join('; ')}`,
+);
+process.exit(0);
+
+function printRoundTrip(
+  result: SetupResult,
+  roundTrip: number[],
+  toPairs: Array<{ key: string; measured: Series; ratio: number[] }>,
+): void {
   printTable(HEADER, [
     [
       CALLBACKS ? 'Talkto send() → result applied' : 'Talkto send() → handler done',
@@ -318,40 +383,4 @@ for (const setup of ALL_SETUPS.filter((item) => SETUPS.includes(item.key))) {
       formatRatio(toPair),
     ]),
   ]);
-  const pairSummary = toPairs
-    .map(({ key, ratio: toPair }) => `, ${formatRatio(toPair)} of the ${key} pair`)
-    .join('');
-  if (CALLBACKS) {
-    summary.push(
-      `${setup.key}: round trip with result callbacks ${formatRatio(roundTrip)} of naive${pairSummary}`,
-    );
-  } else {
-    const receive = ratio(result.receive, result.bare);
-    const receiveBusy = ratio(result.receiveBusy, result.bare);
-    console.log('');
-    printTable(HEADER, [
-      ['Talkto receive route alone (pre-signed)', ...rate(result.receive.rates), cpu(result.receive), ''],
-      [
-        '  … with its handlers running alongside',
-        ...rate(result.receiveBusy.rates),
-        cpu(result.receiveBusy),
-        '',
-      ],
-      [
-        'bare Nest POST (parse JSON, 200)',
-        ...rate(result.bare.rates),
-        cpu(result.bare),
-        `${formatRatio(receive)}; alongside ${formatRatio(receiveBusy)}`,
-      ],
-    ]);
-    missed ||= setup.target && spread(receive).median < RECEIVE_TARGET;
-    summary.push(
-      `${setup.key}: round trip ${formatRatio(roundTrip)} of naive, receive route ${formatRatio(receive)} of bare (${formatRatio(receiveBusy)} with handlers alongside)`,
-    );
-  }
-  missed ||= setup.target && spread(roundTrip).median < 1 / 3;
 }
-console.log(
-  `\nSUMMARY roundtrip (ratio = our msg/s / baseline msg/s, targets ≥ 0.33× round trip and ≥ ${RECEIVE_TARGET}× receive, ${missed ? 'MISSED' : 'met'}; issue 20 aims at ≥ 0.5× the BullMQ pair with callbacks): ${summary.join('; ')}`,
-);
-process.exit(0);
