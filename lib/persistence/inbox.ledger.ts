@@ -47,15 +47,15 @@ export class InboxLedger {
         (await this.afterNonce(nonce, await this.duplicateByKey(fingerprint)));
       if (duplicate) return duplicate;
     }
+    // Set on the envelope's columns rather than spread into a copy: one row object per message.
+    const values = identity(input, 'incoming', fingerprint, now);
+    values.destinationReceiveStatus = S.received;
+    values.destinationActionStatus = S.queued;
+    values.overallStatus = S.queued;
+    values.receivedAt = now;
     try {
       const message = await this.core.insertMessage(
-        {
-          ...identity(input, 'incoming', fingerprint, now),
-          destinationReceiveStatus: S.received,
-          destinationActionStatus: S.queued,
-          overallStatus: S.queued,
-          receivedAt: now,
-        },
+        values,
         'message_received',
         withoutNulls({
           source: input.source,

@@ -64,6 +64,27 @@ describe.each(DATABASE_KINDS)('insertRow on %s', (kind) => {
     expect(row.updatedAt?.toISOString()).toBe(at.toISOString());
   });
 
+  it('writes each row its own values and dates when rows name the same columns, or other ones', async () => {
+    const later = new Date('2026-03-01T10:00:01.999Z');
+    const rows = [
+      { messageId: 'same-1', eventType: 'a', createdAt: at, updatedAt: later },
+      { messageId: 'same-2', eventType: 'b', createdAt: later, updatedAt: at },
+      { messageId: 'same-3', createdAt: later, updatedAt: later, eventType: 'c' },
+      { messageId: 'same-4', eventType: 'd', createdAt: at, updatedAt: at },
+    ];
+    for (const values of rows) {
+      const id = await insertRow(
+        db.dataSource.manager,
+        TalktoEventEntity,
+        asRow<TalktoEventEntity>({ ...values, serviceName: 'orders' }),
+      );
+      const row = await db.dataSource.manager.findOneByOrFail(TalktoEventEntity, { id });
+      expect(row).toMatchObject({ messageId: values.messageId, eventType: values.eventType });
+      expect(row.createdAt?.toISOString()).toBe(values.createdAt.toISOString());
+      expect(row.updatedAt?.toISOString()).toBe(values.updatedAt.toISOString());
+    }
+  });
+
   it('passes values through only for columns whose values TypeORM writes unchanged', () => {
     const columns = TALKTO_ENTITIES.flatMap((entity) => db.dataSource.getMetadata(entity).columns);
     const passing = columns.filter(isPassThrough);

@@ -116,7 +116,9 @@ async function runDirectly(
   const logger = manager.connection.logger;
   logger.logQuery(sql, parameters, runner);
   try {
-    return await run(connection);
+    // better-sqlite3 answers at once: awaiting only a promise spares each statement a turn.
+    const answer = run(connection);
+    return answer instanceof Promise ? await answer : answer;
   } catch (error) {
     logger.logQueryError(error as Error, sql, undefined, runner);
     throw new QueryFailedError(sql, undefined, error as Error);

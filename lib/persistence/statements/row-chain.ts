@@ -100,14 +100,16 @@ export class RowChain {
       let runs = step.when === undefined || wrote(step.when);
       // Values naming earlier rows get those rows' ids; the rest are used as given.
       let resolved = values;
-      for (const name of Object.keys(values)) {
+      // `for…in` over the plain values object: no key array per step.
+      for (const name in values) {
         const value = values[name];
         if (!isStep(value)) continue;
         runs &&= wrote(value);
         if (resolved === values) resolved = { ...values };
         resolved[name] = outcomes[value.index];
       }
-      if (!runs || (step.kind === 'insert' && (await isPresent(manager, step, resolved)))) {
+      const key = step.kind === 'insert' ? step.unlessPresent : undefined;
+      if (!runs || (key !== undefined && (await isPresent(manager, step.target, key, resolved)))) {
         outcomes.push(null);
         continue;
       }
@@ -217,12 +219,12 @@ function onConflict(step: Extract<Step, { kind: 'insert' }>): string {
 /** Elsewhere the chain runs inside a transaction, so the row is looked for first. */
 async function isPresent(
   manager: EntityManager,
-  step: Extract<Step, { kind: 'insert' }>,
+  target: EntityTarget<ObjectLiteral>,
+  key: string[],
   values: Record<string, unknown>,
 ): Promise<boolean> {
-  if (step.unlessPresent === undefined) return false;
-  const equal = Object.fromEntries(step.unlessPresent.map((property) => [property, values[property]]));
-  return (await findRow(manager, step.target, equal)) !== null;
+  const equal = Object.fromEntries(key.map((property) => [property, values[property]]));
+  return (await findRow(manager, target, equal)) !== null;
 }
 
 function quoteLiteral(text: string): string {

@@ -175,8 +175,12 @@ export class StatementWriter {
   readonly bind: SqlBinder = (value, property) => {
     const driver = this.manager.connection.driver;
     const { metadata: column, passThrough } = this.columnOf(property);
-    const index =
-      this.parameters.push(passThrough ? value : driver.preparePersistentValue(value, column)) - 1;
+    const written = passThrough
+      ? value
+      : value instanceof Date
+        ? writtenDate(driver, value, column)
+        : driver.preparePersistentValue(value, column);
+    const index = this.parameters.push(written) - 1;
     return this.placeholder?.(index, column) ?? driver.createParameter(`p${index + 1}`, index);
   };
 
@@ -189,6 +193,9 @@ export class StatementWriter {
     from?: string,
     special?: (value: unknown) => string | undefined,
   ): string {
+    if (from === undefined && special === undefined && this.isFirstStatement()) {
+      return this.plainInsert(values);
+    }
     let columns = '';
     let written = '';
     for (const name of Object.keys(values)) {
@@ -201,6 +208,33 @@ export class StatementWriter {
     return from === undefined
       ? `INSERT INTO ${this.table} (${columns}) VALUES (${written})`
       : `INSERT INTO ${this.table} (${columns}) SELECT ${written} FROM ${from}`;
+  }
+
+  /**
+   * A plain insert's text depends only on the columns it names: written once per column list and
+   * found again by walking the names (no key is built), so each row's statement is the same string
+   * and the statement caches find it without hashing anew.
+   */
+  private plainInsert(values: Record<string, unknown>): string {
+    let shape: InsertShape | undefined = this.names.inserts;
+    for (const name of Object.keys(values)) {
+      const value = values[name];
+      if (value === undefined) continue;
+      this.bind(value, name);
+      if (shape !== undefined) shape = shape.next.get(name) ?? this.names.inserts.add(shape, name);
+    }
+    if (shape?.text !== undefined) return shape.text;
+    const names = Object.keys(values).filter((name) => values[name] !== undefined);
+    const placeholders = new StatementWriter(this.manager, this.metadata);
+    const written = names.map((name) => placeholders.bind(values[name], name)).join(', ');
+    const text = `INSERT INTO ${this.table} (${names.map((name) => this.column(name)).join(', ')}) VALUES (${written})`;
+    if (shape !== undefined) shape.text = text;
+    return text;
+  }
+
+  /** Placeholders number from the first; a writer sharing its parameters with others may not. */
+  private isFirstStatement(): boolean {
+    return this.placeholder === undefined && this.parameters.length === 0;
   }
 
   /**
@@ -257,10 +291,64 @@ export function isPassThrough(column: ColumnMetadata): boolean {
   return column.transformer === undefined && PASS_THROUGH_TYPES.has(column.type);
 }
 
+/** Per driver and column type: the last date written and the text TypeORM wrote for it. */
+const lastDates = new WeakMap<object, Map<unknown, { time: number; text: string }>>();
+
+/**
+ * A date as TypeORM writes it for the column. A message's step writes the same instant to several
+ * columns (created, updated, received, and its event's and nonce's), and SQLite's conversion to
+ * text costs about a microsecond and half a kilobyte each time: text already written for this
+ * instant and column type is used again. Only a text is kept (a `Date` answer could be changed by
+ * its holder), and only where the type alone decides it (no transformer, no UTC option).
+ */
+function writtenDate(
+  driver: EntityManager['connection']['driver'],
+  value: Date,
+  column: ColumnMetadata,
+): unknown {
+  if (column.transformer !== undefined || column.utc) return driver.preparePersistentValue(value, column);
+  let byType = lastDates.get(driver);
+  if (byType === undefined) {
+    byType = new Map();
+    lastDates.set(driver, byType);
+  }
+  const time = value.getTime();
+  const last = byType.get(column.type);
+  if (last !== undefined && last.time === time) return last.text;
+  const written: unknown = driver.preparePersistentValue(value, column);
+  if (typeof written === 'string') byType.set(column.type, { time, text: written });
+  return written;
+}
+
 /** An entity's table and columns as the driver quotes them, columns by property name. */
 interface EntityNames {
   table: string;
   columns: Map<string, KnownColumn>;
+  /** Plain insert statements by the list of columns they name (`StatementWriter.plainInsert`). */
+  inserts: InsertShapes;
+}
+
+/** A list of column names so far; `text` is the insert naming exactly these. */
+interface InsertShape {
+  next: Map<string, InsertShape>;
+  text?: string;
+}
+
+/** Column lists of plain inserts, one name per step; bounded, beyond it a statement is written anew. */
+class InsertShapes implements InsertShape {
+  /** The ledger writes a handful of lists per entity. */
+  private static readonly MAX_STEPS = 2000;
+  readonly next = new Map<string, InsertShape>();
+  private steps = 0;
+
+  /** `name` after `shape`, or undefined once the bound is reached. */
+  add(shape: InsertShape, name: string): InsertShape | undefined {
+    if (this.steps >= InsertShapes.MAX_STEPS) return undefined;
+    this.steps++;
+    const next: InsertShape = { next: new Map() };
+    shape.next.set(name, next);
+    return next;
+  }
 }
 
 /** Per entity (TypeORM's own lookup walks the column list each time). */
@@ -285,6 +373,7 @@ function namesOf(manager: EntityManager, metadata: EntityMetadata): EntityNames 
           },
         ]),
       ),
+      inserts: new InsertShapes(),
     };
     entityNames.set(metadata, names);
   }
