@@ -20,7 +20,33 @@ export function activeSecrets(secrets: ResolvedSecret[], nowMs: number): string[
     .map((secret) => secret.value);
 }
 
+/**
+ * Per source whose secrets have no validity window, its views by implicit command: they never
+ * change, so a request need not rebuild one (null: the source has a window, views are per instant).
+ */
+const timelessViews = new WeakMap<ResolvedIncomingSource, Map<string | null, VerifierSource> | null>();
+
 function verifierSource(
+  source: ResolvedIncomingSource,
+  nowMs: number,
+  implicitCommand: string | null,
+): VerifierSource {
+  let views = timelessViews.get(source);
+  if (views === undefined) {
+    const windowed = source.secrets.some((secret) => secret.notBefore !== null || secret.notAfter !== null);
+    views = windowed ? null : new Map();
+    timelessViews.set(source, views);
+  }
+  if (views === null) return sourceView(source, nowMs, implicitCommand);
+  let view = views.get(implicitCommand);
+  if (view === undefined) {
+    view = sourceView(source, nowMs, implicitCommand);
+    views.set(implicitCommand, view);
+  }
+  return view;
+}
+
+function sourceView(
   source: ResolvedIncomingSource,
   nowMs: number,
   implicitCommand: string | null,
