@@ -126,7 +126,8 @@ export class ResultCallbackSender {
       // Recorded before the dispatch (BEHAVIOR §10.1 step 4): a fast queue may deliver and apply the
       // callback before a later write, and the trace would show it queued after it was applied.
       await this.note(original, 'result_callback_queued', meta);
-      if (!(await this.dispatcher.dispatch('callback', callback.id))) {
+      // A row the outcome's write just created can have no job yet: Bull need not look for one.
+      if (!(await this.dispatcher.dispatch('callback', callback.id, { newRow: createdId !== null }))) {
         await this.note(original, 'result_callback_queue_failed', { ...meta, error: 'queue_failed' });
       }
     } catch (error) {

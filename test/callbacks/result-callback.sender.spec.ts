@@ -4,6 +4,7 @@ import { TalktoResult } from '../../lib/incoming/handler-result.js';
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { OutboxLedger } from '../../lib/persistence/outbox.ledger.js';
 import { callbackMessageId } from '../../lib/protocol/derived-ids.util.js';
+import { TalktoDispatcher } from '../../lib/queue/talkto.dispatcher.js';
 import { seedMessage } from '../operations/operations-fixtures.js';
 import { type ReliabilityContext, startReliabilityContext } from '../retry/reliability-context.js';
 
@@ -79,6 +80,36 @@ describe('ResultCallbackSender', () => {
         }),
       }),
     ]);
+  });
+
+  it('hands the row the outcome’s write created to the queue as new, so Bull looks for no job first', async () => {
+    const original = await succeeded();
+    const callback = sender.callbackFor(original, TalktoResult.succeeded())!;
+    const row = await context.module.get(OutboxLedger).createOutgoing(callback);
+    const dispatched = jest.spyOn(context.module.get(TalktoDispatcher), 'dispatch');
+    try {
+      await sender.queue(original, 'succeeded', callback, row.id);
+      expect(dispatched.mock.calls.filter(([queue]) => queue === 'callback')).toEqual([
+        ['callback', row.id, { newRow: true }],
+      ]);
+    } finally {
+      dispatched.mockRestore();
+    }
+  });
+
+  it('queues an earlier report’s row as one that may have a job already', async () => {
+    const original = await succeeded();
+    const callback = sender.callbackFor(original, TalktoResult.succeeded())!;
+    const row = await context.module.get(OutboxLedger).createOutgoing(callback);
+    const dispatched = jest.spyOn(context.module.get(TalktoDispatcher), 'dispatch');
+    try {
+      await sender.queue(original, 'succeeded', callback);
+      expect(dispatched.mock.calls.filter(([queue]) => queue === 'callback')).toEqual([
+        ['callback', row.id, { newRow: false }],
+      ]);
+    } finally {
+      dispatched.mockRestore();
+    }
   });
 
   it('queues nothing when the callback row does not exist', async () => {
