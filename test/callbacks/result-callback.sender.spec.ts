@@ -82,30 +82,18 @@ describe('ResultCallbackSender', () => {
     ]);
   });
 
-  it('hands the row the outcome’s write created to the queue as new, so Bull looks for no job first', async () => {
+  it.each([
+    { row: 'the row the outcome’s write created, as new (Bull looks for no job first)', created: true },
+    { row: 'an earlier report’s row as one that may have a job already', created: false },
+  ])('queues $row', async ({ created }) => {
     const original = await succeeded();
     const callback = sender.callbackFor(original, TalktoResult.succeeded())!;
     const row = await context.module.get(OutboxLedger).createOutgoing(callback);
     const dispatched = jest.spyOn(context.module.get(TalktoDispatcher), 'dispatch');
     try {
-      await sender.queue(original, 'succeeded', callback, row.id);
+      await sender.queue(original, 'succeeded', callback, created ? row.id : undefined);
       expect(dispatched.mock.calls.filter(([queue]) => queue === 'callback')).toEqual([
-        ['callback', row.id, { newRow: true }],
-      ]);
-    } finally {
-      dispatched.mockRestore();
-    }
-  });
-
-  it('queues an earlier report’s row as one that may have a job already', async () => {
-    const original = await succeeded();
-    const callback = sender.callbackFor(original, TalktoResult.succeeded())!;
-    const row = await context.module.get(OutboxLedger).createOutgoing(callback);
-    const dispatched = jest.spyOn(context.module.get(TalktoDispatcher), 'dispatch');
-    try {
-      await sender.queue(original, 'succeeded', callback);
-      expect(dispatched.mock.calls.filter(([queue]) => queue === 'callback')).toEqual([
-        ['callback', row.id, { newRow: false }],
+        ['callback', row.id, { newRow: created }],
       ]);
     } finally {
       dispatched.mockRestore();
