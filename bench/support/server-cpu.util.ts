@@ -61,8 +61,11 @@ export function serverCpuSince(before: ServerCpuSnapshot, after: ServerCpuSnapsh
   return used;
 }
 
-/** Names of the databases this process created start so (test/support/databases.ts). */
-const OWN_DATABASE_PREFIX = `talkto_test_${process.pid}_`;
+/**
+ * Names of the databases this process created: `talkto_test_<pid>_…` (test/support/databases.ts)
+ * and `scale_<role>_<pid>_…` (bench/scale/scale-database.util.ts).
+ */
+const OWN_DATABASE = new RegExp(`\\b(?:talkto_test|scale_[a-z_]+)_${process.pid}_`);
 const SHARED_WRITERS = /: (walwriter|checkpointer|background writer)\s*$/;
 
 /** Titles read `postgres: 15/main: <user> <database> <client> <state>`, or the writer's name. */
@@ -73,5 +76,5 @@ function worksForThisProcess(pid: string): boolean {
   } catch {
     return false;
   }
-  return title.includes(OWN_DATABASE_PREFIX) || SHARED_WRITERS.test(title);
+  return OWN_DATABASE.test(title) || SHARED_WRITERS.test(title);
 }
