@@ -193,8 +193,17 @@ export class StatementWriter {
     from?: string,
     special?: (value: unknown) => string | undefined,
   ): string {
-    if (from === undefined && special === undefined && this.isFirstStatement()) {
-      return this.plainInsert(values);
+    // A plain insert's text depends only on the columns it names; it is written once per list.
+    const shape =
+      from === undefined && special === undefined && this.isFirstStatement()
+        ? this.insertShape(values)
+        : undefined;
+    if (shape?.text !== undefined) {
+      for (const name of Object.keys(values)) {
+        const value = values[name];
+        if (value !== undefined) this.bind(value, name);
+      }
+      return shape.text;
     }
     let columns = '';
     let written = '';
@@ -205,31 +214,27 @@ export class StatementWriter {
       columns += separator + this.column(name);
       written += separator + (special?.(value) ?? this.bind(value, name));
     }
-    return from === undefined
-      ? `INSERT INTO ${this.table} (${columns}) VALUES (${written})`
-      : `INSERT INTO ${this.table} (${columns}) SELECT ${written} FROM ${from}`;
+    const text =
+      from === undefined
+        ? `INSERT INTO ${this.table} (${columns}) VALUES (${written})`
+        : `INSERT INTO ${this.table} (${columns}) SELECT ${written} FROM ${from}`;
+    if (shape !== undefined) shape.text = text;
+    return text;
   }
 
   /**
-   * A plain insert's text depends only on the columns it names: written once per column list and
-   * found again by walking the names (no key is built), so each row's statement is the same string
-   * and the statement caches find it without hashing anew.
+   * The column list `values` names, found by walking its names (no key is built), so each row's
+   * statement is the same string and the statement caches find it without hashing anew; undefined
+   * once the bound on lists is reached.
    */
-  private plainInsert(values: Record<string, unknown>): string {
+  private insertShape(values: Record<string, unknown>): InsertShape | undefined {
     let shape: InsertShape | undefined = this.names.inserts;
     for (const name of Object.keys(values)) {
-      const value = values[name];
-      if (value === undefined) continue;
-      this.bind(value, name);
-      if (shape !== undefined) shape = shape.next.get(name) ?? this.names.inserts.add(shape, name);
+      if (values[name] === undefined) continue;
+      shape = shape.next.get(name) ?? this.names.inserts.add(shape, name);
+      if (shape === undefined) return undefined;
     }
-    if (shape?.text !== undefined) return shape.text;
-    const names = Object.keys(values).filter((name) => values[name] !== undefined);
-    const placeholders = new StatementWriter(this.manager, this.metadata);
-    const written = names.map((name) => placeholders.bind(values[name], name)).join(', ');
-    const text = `INSERT INTO ${this.table} (${names.map((name) => this.column(name)).join(', ')}) VALUES (${written})`;
-    if (shape !== undefined) shape.text = text;
-    return text;
+    return shape;
   }
 
   /** Placeholders number from the first; a writer sharing its parameters with others may not. */
@@ -324,7 +329,7 @@ function writtenDate(
 interface EntityNames {
   table: string;
   columns: Map<string, KnownColumn>;
-  /** Plain insert statements by the list of columns they name (`StatementWriter.plainInsert`). */
+  /** Plain insert statements by the list of columns they name (`StatementWriter.insertShape`). */
   inserts: InsertShapes;
 }
 
