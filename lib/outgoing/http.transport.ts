@@ -1,6 +1,8 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent as HttpAgent, type ClientRequest, type IncomingMessage, request } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+// The event loop's own turns, not the global a host test's fake timers may replace.
+import { setImmediate } from 'node:timers';
 import { fetchRedirect, type FetchHop } from './fetch-redirect.rule.js';
 import { fetchRequestHeaders } from './fetch-request-headers.util.js';
 import { fetchResponseText } from './fetch-response-text.util.js';

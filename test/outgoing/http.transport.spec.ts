@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -293,6 +293,19 @@ describe('HttpTalktoTransport', () => {
   it('reuses one connection for posts in a row', async () => {
     const receiver = await peer(accept);
     for (let index = 0; index < 3; index++) await transport.post(receiver.url, [], body, 5_000);
+    expect(receiver.connections).toHaveLength(1);
+  });
+
+  it("posts on a kept-alive connection under a host test's fake timers", async () => {
+    const receiver = await peer(accept);
+    await transport.post(receiver.url, [], body, 5_000);
+    // The timers vitest fakes by default.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] });
+    try {
+      expect((await transport.post(receiver.url, [], body, 5_000)).status).toBe(202);
+    } finally {
+      jest.useRealTimers();
+    }
     expect(receiver.connections).toHaveLength(1);
   });
 

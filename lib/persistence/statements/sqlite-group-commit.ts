@@ -1,3 +1,5 @@
+// The event loop's own turn, not the global a host test's fake timers may replace.
+import { setImmediate } from 'node:timers';
 import type { DataSource, EntityManager } from 'typeorm';
 
 /** Units one commit may carry: bounds how long the first of them waits for its commit. */
