@@ -9,12 +9,14 @@
  * Run: npm run bench:roundtrip  (COUNT, CONCURRENCY, ROUNDS and SETUPS=sqlite,postgres override;
  * SETUPS=postgres-in-process measures PostgreSQL without Bull, to tell the queue's share;
  * SETUPS=postgres-bullmq the same on BullMQ; PAIRS=bullmq,rabbitmq picks the broker pairs, PAIRS= none;
- * MEASURE=route measures the receive route alone and the bare POST, nothing else)
+ * MEASURE=route measures the receive route alone and the bare POST, nothing else; PROFILE=<dir>
+ * writes a CPU profile of each of Talkto's measurements there)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TalktoModuleOptions } from '../../lib/index.js';
 import { freePort } from '../../test/support/free-port.js';
 import { SQLITE_WAL } from '../support/bench-database.util.js';
+import { profiled } from '../support/cpu-profile.util.js';
 import { formatRatio, printTable, spread } from '../support/bench-stats.util.js';
 import type { BaselinePair } from './baseline-pair.js';
 import { CompletionCounter } from './bench-handler.fixture.js';
@@ -219,6 +221,8 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
       await bareRun(warm);
     }
 
+    const profiledTalkto = profiled(`talkto-${setup.key}`, talktoRun);
+    const profiledReceive = profiled(`receive-${setup.key}`, receiveRun);
     const result: SetupResult = {
       setup,
       talkto: series(),
@@ -231,7 +235,7 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which side goes first so drift on the shared machine hits both alike.
       const pairs: Array<[Series, (count: number) => Promise<number>]> = [
-        [result.talkto, talktoRun],
+        [result.talkto, profiledTalkto],
         [result.naive, naiveRun],
         ...[...brokerPairs].map(([key, pair]): [Series, (count: number) => Promise<number>] => [
           result.pairs.get(key)!,
@@ -240,11 +244,11 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
       ];
       const receivePairs: Array<[Series, (count: number) => Promise<number>]> = ROUTE_ONLY
         ? [
-            [result.receive, receiveRun],
+            [result.receive, profiledReceive],
             [result.bare, bareRun],
           ]
         : [
-            [result.receive, receiveRun],
+            [result.receive, profiledReceive],
             [result.receiveBusy, receiveBusyRun],
             [result.bare, bareRun],
           ];
