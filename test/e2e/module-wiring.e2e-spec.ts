@@ -1,7 +1,7 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import {
   TALKTO_MIGRATIONS,
@@ -10,10 +10,10 @@ import {
   type TalktoModuleOptions,
 } from '../../lib/index.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
-import { createTestDatabase } from '../support/databases.js';
+import { createTestDatabase, sqliteTestFiles } from '../support/databases.js';
 import { freePort } from '../support/free-port.js';
 import { postInventoryCommand } from '../support/signed-request.js';
-import { startTalktoApp } from '../support/talkto-app.js';
+import { startTalktoApp, testTypeOrmModule } from '../support/talkto-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { ORDER_PROVIDERS } from './fixtures/order-handlers.js';
 
@@ -22,6 +22,15 @@ const WEBSITE: TalktoModuleOptions = {
   service: 'website',
   incoming: { inventory: { secret: SECRET, allowedCommands: { 'orders.reserve': {} } } },
 };
+
+// An app that fails to boot must not leave its database behind either.
+let filesBefore: string[];
+beforeAll(() => {
+  filesBefore = sqliteTestFiles();
+});
+afterAll(() => {
+  expect(sqliteTestFiles()).toEqual(filesBefore);
+});
 
 /** Boots an app over a fresh SQLite database and returns why it failed to, or null when it booted. */
 async function bootFailure(
@@ -34,14 +43,7 @@ async function bootFailure(
     imports: [
       ...(typeOrm === null
         ? []
-        : [
-            TypeOrmModule.forRoot({
-              ...database.options,
-              migrations: TALKTO_MIGRATIONS,
-              migrationsRun: true,
-              ...typeOrm,
-            } as Parameters<typeof TypeOrmModule.forRoot>[0]),
-          ]),
+        : [testTypeOrmModule(database, { migrations: TALKTO_MIGRATIONS, migrationsRun: true, ...typeOrm })]),
       ...talkto,
     ],
     providers: ORDER_PROVIDERS,

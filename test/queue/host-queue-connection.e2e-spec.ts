@@ -1,7 +1,6 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { type DynamicModule, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { BullModule as NestBullModule, InjectQueue as InjectBullQueue } from '@nestjs/bull';
 import { BullModule as NestBullMqModule, InjectQueue as InjectBullMqQueue } from '@nestjs/bullmq';
 import {
@@ -11,12 +10,21 @@ import {
   TalktoClient,
   TalktoModule,
 } from '../../lib/index.js';
-import { createTestDatabase } from '../support/databases.js';
+import { createTestDatabase, sqliteTestFiles } from '../support/databases.js';
 import { TalktoTransport } from '../../lib/outgoing/talkto.transport.js';
 import { freePort } from '../support/free-port.js';
-import { type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
+import { type RunningTalktoApp, startTalktoApp, testTypeOrmModule } from '../support/talkto-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { REDIS, countKeysWithPrefix, deleteKeysWithPrefix, uniquePrefix } from './queue-test.helpers.js';
+
+// An app that fails to boot must not leave its database behind either.
+let filesBefore: string[];
+beforeAll(() => {
+  filesBefore = sqliteTestFiles();
+});
+afterAll(() => {
+  expect(sqliteTestFiles()).toEqual(filesBefore);
+});
 
 /** What a host does with a queue it injected: pause it, count it, resume it. */
 interface HostQueue {
@@ -109,7 +117,7 @@ describe('the queue driver with forRootAsync', () => {
     const database = await createTestDatabase('sqlite');
     @Module({
       imports: [
-        TypeOrmModule.forRoot({ ...database.options, entities: TALKTO_ENTITIES, synchronize: false }),
+        testTypeOrmModule(database, { entities: TALKTO_ENTITIES, synchronize: false }),
         TalktoModule.forRootAsync({
           useFactory: () => ({
             service: 'shop',

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,11 +16,52 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/** A test database whose `drop` first closes the DataSources it opened. */
+export interface ManagedTestDatabase extends TestDatabase {
+  /**
+   * Opens a DataSource that `drop` closes, waiting for it if it is still opening: an app that
+   * failed to boot never closes its DataSource, and may open it after the test has moved on.
+   */
+  openDataSource(options: DataSourceOptions): Promise<DataSource>;
+}
+
+/** Where a database lives and how to remove it. */
+interface Storage {
+  options: DataSourceOptions;
+  remove(): Promise<void>;
+}
+
 const HOST = '127.0.0.1';
 
+const NAME_PREFIX = `talkto_test_${process.pid}_`;
+
 /** Creates a uniquely named empty database so parallel workers and suites never share tables. */
-export async function createTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
-  const name = `talkto_test_${process.pid}_${randomBytes(6).toString('hex')}`;
+export async function createTestDatabase(kind: DatabaseKind): Promise<ManagedTestDatabase> {
+  const name = `${NAME_PREFIX}${randomBytes(6).toString('hex')}`;
+  const storage = await createStorage(kind, name);
+  const opened: Array<Promise<DataSource>> = [];
+  return {
+    options: storage.options,
+    openDataSource: (options) => {
+      const dataSource = new DataSource(options).initialize();
+      opened.push(dataSource);
+      return dataSource;
+    },
+    drop: async () => {
+      for (const result of await Promise.allSettled(opened)) {
+        if (result.status === 'fulfilled' && result.value.isInitialized) await result.value.destroy();
+      }
+      await storage.remove();
+    },
+  };
+}
+
+/** This process's SQLite test database files in the temporary folder, to check none is left behind. */
+export function sqliteTestFiles(): string[] {
+  return readdirSync(tmpdir()).filter((file) => file.startsWith(NAME_PREFIX));
+}
+
+function createStorage(kind: DatabaseKind, name: string): Promise<Storage> | Storage {
   switch (kind) {
     case 'sqlite':
       return createSqlite(name);
@@ -30,34 +72,34 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
   }
 }
 
-function createSqlite(name: string): TestDatabase {
+function createSqlite(name: string): Storage {
   const file = join(tmpdir(), `${name}.sqlite`);
   return {
     options: { type: 'better-sqlite3', database: file },
-    drop: async () => {
+    remove: async () => {
       await Promise.all(['', '-wal', '-shm', '-journal'].map((suffix) => rm(file + suffix, { force: true })));
     },
   };
 }
 
-async function createPostgres(name: string): Promise<TestDatabase> {
+async function createPostgres(name: string): Promise<Storage> {
   const server = { type: 'postgres', host: HOST, port: 5432, username: 'postgres' } as const;
   await runAdminQuery({ ...server, database: 'test' }, `CREATE DATABASE "${name}"`);
   return {
     options: { ...server, database: name },
     // FORCE ends sessions a test forgot to close, so a failed suite cannot leave the database behind.
-    drop: () =>
+    remove: () =>
       runAdminQuery({ ...server, database: 'test' }, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
   };
 }
 
-async function createMariadb(name: string): Promise<TestDatabase> {
+async function createMariadb(name: string): Promise<Storage> {
   const server = { type: 'mariadb', host: HOST, port: 3306, username: 'root', password: '' } as const;
   await runAdminQuery(server, `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   return {
     // timezone 'Z' keeps DATETIME values in UTC whatever the machine's zone is.
     options: { ...server, database: name, timezone: 'Z' },
-    drop: () => runAdminQuery(server, `DROP DATABASE IF EXISTS \`${name}\``),
+    remove: () => runAdminQuery(server, `DROP DATABASE IF EXISTS \`${name}\``),
   };
 }
 

@@ -10,15 +10,15 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import {
   TALKTO_ENTITIES,
   TALKTO_MIGRATIONS,
   TalktoModule,
   type TalktoModuleOptions,
 } from '../../lib/index.js';
-import { createTestDatabase, type DatabaseKind } from './databases.js';
+import { createTestDatabase, type DatabaseKind, type ManagedTestDatabase } from './databases.js';
 
 export type HttpAdapterKind = 'express' | 'fastify';
 export type QueueKind = 'in-process' | 'bull' | 'bullmq';
@@ -58,6 +58,21 @@ export interface RunningTalktoApp {
   close(): Promise<void>;
 }
 
+/**
+ * The host's `TypeOrmModule` over a test database, with the DataSource opened by the database:
+ * its `drop` then closes it even when the app failed to boot before or while it opened.
+ */
+export function testTypeOrmModule(
+  database: ManagedTestDatabase,
+  { name, ...options }: { name?: string } & Record<string, unknown>,
+): DynamicModule {
+  return TypeOrmModule.forRootAsync({
+    name,
+    useFactory: () => ({ ...database.options, ...options }) as TypeOrmModuleOptions,
+    dataSourceFactory: (resolved) => database.openDataSource(resolved as DataSourceOptions),
+  });
+}
+
 /** Boots a real Nest app on 127.0.0.1 with its own fresh database, the Talkto tables migrated. */
 export async function startTalktoApp(spec: TalktoAppSpec): Promise<RunningTalktoApp> {
   const database = await createTestDatabase(spec.database);
@@ -72,8 +87,7 @@ export async function startTalktoApp(spec: TalktoAppSpec): Promise<RunningTalkto
 
   @Module({
     imports: [
-      TypeOrmModule.forRoot({
-        ...database.options,
+      testTypeOrmModule(database, {
         ...(spec.autoLoadEntities
           ? { autoLoadEntities: true, entities: spec.entities ?? [] }
           : { entities: [...TALKTO_ENTITIES, ...(spec.entities ?? [])] }),
@@ -81,7 +95,7 @@ export async function startTalktoApp(spec: TalktoAppSpec): Promise<RunningTalkto
         migrationsRun: true,
         synchronize: false,
         logging: false,
-      } as Parameters<typeof TypeOrmModule.forRoot>[0]),
+      }),
       spec.talktoModule ?? TalktoModule.forRoot({ queue, ...spec.talkto }),
       ...(spec.imports ?? []),
     ],
@@ -97,13 +111,20 @@ export async function startTalktoApp(spec: TalktoAppSpec): Promise<RunningTalkto
     // A boot error reaches the test as a rejection instead of ending the Jest worker.
     abortOnError: false,
   };
-  const app =
-    spec.adapter === 'fastify'
-      ? await NestFactory.create(TestAppModule, new FastifyAdapter(), appOptions)
-      : await NestFactory.create(TestAppModule, appOptions);
-  app.enableShutdownHooks();
-  spec.prepare?.(app);
-  await app.listen(spec.port, '127.0.0.1');
+  let app: INestApplication | undefined;
+  try {
+    app =
+      spec.adapter === 'fastify'
+        ? await NestFactory.create(TestAppModule, new FastifyAdapter(), appOptions)
+        : await NestFactory.create(TestAppModule, appOptions);
+    app.enableShutdownHooks();
+    spec.prepare?.(app);
+    await app.listen(spec.port, '127.0.0.1');
+  } catch (error) {
+    await app?.close();
+    await database.drop();
+    throw error;
+  }
   const dataSource = app.get(DataSource);
   return {
     app,
