@@ -3,7 +3,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { TalktoConfigurationError } from '../errors/talkto-configuration.error.js';
 import { TALKTO_DATA_SOURCE } from '../talkto.constants.js';
-import { assertTalktoEntitiesRegistered } from './entity-registration.js';
+import { assertTalktoEntitiesRegistered, nameTimestampTypes } from './entity-registration.js';
 import { InboxLedger } from './inbox.ledger.js';
 import { LedgerCore } from './ledger.core.js';
 import { MessageLog } from './message.log.js';
@@ -30,6 +30,7 @@ export function createStorageProviders(dataSource: DataSource | string | undefin
           provide: TALKTO_DATA_SOURCE,
           useFactory: () => {
             assertTalktoEntitiesRegistered(dataSource, 'the DataSource given as dataSource');
+            nameTimestampTypes(dataSource);
             return dataSource;
           },
         }
@@ -45,6 +46,7 @@ export function createStorageProviders(dataSource: DataSource | string | undefin
                 ? 'the default TypeORM connection'
                 : `the TypeORM connection '${dataSource}'`,
             );
+            nameTimestampTypes(found);
             return found;
           },
           inject: [{ token: getDataSourceToken(dataSource), optional: true }],
