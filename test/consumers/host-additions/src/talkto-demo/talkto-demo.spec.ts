@@ -10,6 +10,9 @@ import {
 } from 'nestjs-talkto';
 import { TalktoDemoModule } from './talkto-demo.module.js';
 
+/** vitest's global in the ESM starter; jest's own `jest` is declared by its types in the CommonJS one. */
+declare const vi: { useFakeTimers(): unknown; useRealTimers(): unknown } | undefined;
+
 describe('TalktoDemoModule under TalktoTestingModule', () => {
   let app: INestApplication;
   let talkto: TalktoTesting;
@@ -52,5 +55,24 @@ describe('TalktoDemoModule under TalktoTestingModule', () => {
     await talkto.drain();
     expect(await talkto.statusOf(answer.messageId)).toBe('succeeded');
     expect(talkto.sentTo(peer)[0].command).toBe('talkto.result');
+  });
+
+  it('sends and drains while the test fakes timers, Date included', async () => {
+    const peer = process.env.TALKTO_PEER as string;
+    talkto.reset();
+    // vitest's defaults; jest's less process.nextTick, on which node-postgres' pool hands out clients.
+    const timers = typeof jest === 'undefined' ? vi! : jest;
+    if (typeof jest === 'undefined') vi!.useFakeTimers();
+    else jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] });
+    try {
+      const sent = await app
+        .get(TalktoClient)
+        .send(peer, 'demo.ping', { sourceId: 's-3' }, { idempotencyKey: 'ping:s-3' });
+      await talkto.drain();
+      expect(talkto.sentTo(peer)[0].payload).toEqual({ sourceId: 's-3' });
+      expect(await talkto.statusOf(sent.messageId)).toBe('destination_received');
+    } finally {
+      timers.useRealTimers();
+    }
   });
 });
