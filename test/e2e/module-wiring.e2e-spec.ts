@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -10,7 +10,8 @@ import {
   type TalktoModuleOptions,
 } from '../../lib/index.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
-import { createTestDatabase, sqliteTestFiles } from '../support/databases.js';
+import { createTestDatabase } from '../support/databases.js';
+import { expectNoTestDatabaseLeftBehind } from '../support/no-test-database-left.js';
 import { freePort } from '../support/free-port.js';
 import { postInventoryCommand } from '../support/signed-request.js';
 import { startTalktoApp, testTypeOrmModule } from '../support/talkto-app.js';
@@ -23,14 +24,7 @@ const WEBSITE: TalktoModuleOptions = {
   incoming: { inventory: { secret: SECRET, allowedCommands: { 'orders.reserve': {} } } },
 };
 
-// An app that fails to boot must not leave its database behind either.
-let filesBefore: string[];
-beforeAll(() => {
-  filesBefore = sqliteTestFiles();
-});
-afterAll(() => {
-  expect(sqliteTestFiles()).toEqual(filesBefore);
-});
+expectNoTestDatabaseLeftBehind();
 
 /** Boots an app over a fresh SQLite database and returns why it failed to, or null when it booted. */
 async function bootFailure(

@@ -21,7 +21,7 @@ describe.each(['sqlite', 'postgres', 'mariadb'] as const)(
         port: await freePort(),
         talkto: {
           service: 'shop',
-          // Nothing listens there: the send job is never run while timers are fake.
+          // Nothing listens there; the test only reads the row send() stored.
           outgoing: {
             warehouse: { baseUrl: `http://127.0.0.1:${await freePort()}`, secret: 'x'.repeat(32) },
           },

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { type DynamicModule, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BullModule as NestBullModule, InjectQueue as InjectBullQueue } from '@nestjs/bull';
@@ -10,21 +10,15 @@ import {
   TalktoClient,
   TalktoModule,
 } from '../../lib/index.js';
-import { createTestDatabase, sqliteTestFiles } from '../support/databases.js';
+import { createTestDatabase } from '../support/databases.js';
+import { expectNoTestDatabaseLeftBehind } from '../support/no-test-database-left.js';
 import { TalktoTransport } from '../../lib/outgoing/talkto.transport.js';
 import { freePort } from '../support/free-port.js';
 import { type RunningTalktoApp, startTalktoApp, testTypeOrmModule } from '../support/talkto-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { REDIS, countKeysWithPrefix, deleteKeysWithPrefix, uniquePrefix } from './queue-test.helpers.js';
 
-// An app that fails to boot must not leave its database behind either.
-let filesBefore: string[];
-beforeAll(() => {
-  filesBefore = sqliteTestFiles();
-});
-afterAll(() => {
-  expect(sqliteTestFiles()).toEqual(filesBefore);
-});
+expectNoTestDatabaseLeftBehind();
 
 /** What a host does with a queue it injected: pause it, count it, resume it. */
 interface HostQueue {
