@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -15,6 +15,7 @@ import { InProcessQueueDriver } from '../../lib/queue/in-process.driver.js';
 import { TALKTO_QUEUE_DRIVER } from '../../lib/queue/queue.constants.js';
 import { type ReliabilityContext, startReliabilityContext } from '../retry/reliability-context.js';
 import { waitFor } from '../support/wait-for.js';
+import { underFakeTimers } from '../support/fake-timers.js';
 
 interface Seen {
   method: string;
@@ -299,13 +300,8 @@ describe('HttpTalktoTransport', () => {
   it("posts on a kept-alive connection under a host test's fake timers", async () => {
     const receiver = await peer(accept);
     await transport.post(receiver.url, [], body, 5_000);
-    // The timers vitest fakes by default.
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] });
-    try {
-      expect((await transport.post(receiver.url, [], body, 5_000)).status).toBe(202);
-    } finally {
-      jest.useRealTimers();
-    }
+    const answer = await underFakeTimers(() => transport.post(receiver.url, [], body, 5_000));
+    expect(answer.status).toBe(202);
     expect(receiver.connections).toHaveLength(1);
   });
 

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TalktoClient } from '../../lib/index.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { freePort } from '../support/free-port.js';
+import { underFakeTimers } from '../support/fake-timers.js';
 import { type RunningTalktoApp, startTalktoApp } from '../support/talkto-app.js';
 
 /**
@@ -34,22 +35,17 @@ describe.each(['sqlite', 'postgres', 'mariadb'] as const)(
     });
 
     it('stores a sent message and reads its instants back as dates', async () => {
-      jest.useFakeTimers({
-        doNotFake: ['nextTick', 'queueMicrotask'],
-        now: new Date('2031-05-04T03:02:01.500Z'),
-      });
-      try {
-        const { messageId } = await running.app
-          .get(TalktoClient)
-          .send('warehouse', 'stock.count', { sku: 'A-1' });
-        const row = await running.dataSource
-          .getRepository(TalktoMessageEntity)
-          .findOneByOrFail({ messageId });
-        expect(row.createdAt).toBeInstanceOf(Date);
-        expect(row.createdAt?.toISOString()).toBe('2031-05-04T03:02:01.500Z');
-      } finally {
-        jest.useRealTimers();
-      }
+      const row = await underFakeTimers(
+        async () => {
+          const { messageId } = await running.app
+            .get(TalktoClient)
+            .send('warehouse', 'stock.count', { sku: 'A-1' });
+          return running.dataSource.getRepository(TalktoMessageEntity).findOneByOrFail({ messageId });
+        },
+        { now: new Date('2031-05-04T03:02:01.500Z') },
+      );
+      expect(row.createdAt).toBeInstanceOf(Date);
+      expect(row.createdAt?.toISOString()).toBe('2031-05-04T03:02:01.500Z');
     });
   },
 );

@@ -12,6 +12,7 @@ import { type ChainResult } from '../../lib/persistence/statements/chain-result.
 import { RowChain } from '../../lib/persistence/statements/row-chain.js';
 import { findRow, INCREMENT } from '../../lib/persistence/statements/row-statements.js';
 import { isUniqueViolation } from '../../lib/persistence/statements/unique-violation.util.js';
+import { underFakeTimers } from '../support/fake-timers.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
 
 /** Counts the statements a DataSource runs: chains alone (`WITH s0`) and batches (`WITH b`). */
@@ -156,15 +157,9 @@ describe('PostgresChainBatcher', () => {
   });
 
   it("starts a statement under a host test's fake timers", async () => {
-    // The timers vitest fakes by default; not Date, which TypeORM's `type: Date` columns compare with.
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'Date'] });
-    try {
-      const { chain, stored } = receive('fake-timers');
-      const result = await run(chain);
-      expect(result.id(stored)).toEqual(expect.any(Number));
-    } finally {
-      jest.useRealTimers();
-    }
+    const { chain, stored } = receive('fake-timers');
+    const result = await underFakeTimers(() => run(chain), { keepDate: true });
+    expect(result.id(stored)).toEqual(expect.any(Number));
     expect(seen).toEqual({ alone: 1, batches: 0, chainsInBatches: 0 });
   });
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type {
   DataSource,
   EntitySubscriberInterface,
@@ -12,6 +12,7 @@ import {
   runInTransaction,
   runStandaloneWrite,
 } from '../../lib/persistence/statements/run-in-transaction.util.js';
+import { underFakeTimers } from '../support/fake-timers.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
 
 /** Counts outermost commits (a released savepoint leaves the transaction active) and savepoints. */
@@ -185,13 +186,10 @@ describe('SQLite group commit', () => {
   });
 
   it("commits under a host test's fake timers", async () => {
-    // The timers vitest fakes by default; not Date, which TypeORM's `type: Date` columns compare with.
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'Date'] });
-    try {
-      await runStandaloneWrite(db.dataSource, (manager) => insertEvent(manager, event('fake-1')));
-    } finally {
-      jest.useRealTimers();
-    }
+    await underFakeTimers(
+      () => runStandaloneWrite(db.dataSource, (manager) => insertEvent(manager, event('fake-1'))),
+      { keepDate: true },
+    );
     expect(await storedIds('fake-')).toEqual(['fake-1']);
   });
 });
