@@ -81,20 +81,22 @@ function casesFor(payload: Record<string, unknown>) {
     name: 'send: freezePayload + buildOutgoingRequest',
     run() {
       const frozen = freezePayload(payload);
-      const request = buildOutgoingRequest({
-        ...ENVELOPE,
-        payloadJson: frozen.json,
-        payloadHash: frozen.hash,
-        secret: SECRET,
-        signatureVersion: 'v2',
-      });
+      // Object.assign, not a leading spread: on Node 20 that spread alone costs ~5 µs here.
+      const request = buildOutgoingRequest(
+        Object.assign({}, ENVELOPE, {
+          payloadJson: frozen.json,
+          payloadHash: frozen.hash,
+          secret: SECRET,
+          signatureVersion: 'v2' as const,
+        }),
+      );
       sink += request.body.length;
     },
   };
   const sendBaseline: Case = {
     name: 'send baseline: JSON.stringify + HMAC',
     run() {
-      const body = JSON.stringify({ ...ENVELOPE, payload });
+      const body = JSON.stringify(Object.assign({}, ENVELOPE, { payload }));
       sink += hmacHex(body).length + body.length;
     },
   };

@@ -128,7 +128,11 @@ export class ResultCallbackSender {
       await this.note(original, 'result_callback_queued', meta);
       // A row the outcome's write just created can have no job yet: Bull need not look for one.
       if (!(await this.dispatcher.dispatch('callback', callback.id, { newRow: createdId !== null }))) {
-        await this.note(original, 'result_callback_queue_failed', { ...meta, error: 'queue_failed' });
+        await this.note(
+          original,
+          'result_callback_queue_failed',
+          Object.assign({}, meta, { error: 'queue_failed' }),
+        );
       }
     } catch (error) {
       this.logger.error(
@@ -164,8 +168,7 @@ export class ResultCallbackSender {
     const message = redactSecrets(result.errorMessage ?? '', this.secrets)
       .trim()
       .slice(0, MAX_EXCEPTION_MESSAGE);
-    return {
-      ...report,
+    return Object.assign({}, report, {
       errorMessage: message === '' ? DEFAULT_EXCEPTION_MESSAGE : message,
       meta: {
         unexpected_exception: true,
@@ -173,11 +176,13 @@ export class ResultCallbackSender {
         retryable: result.status === 'failed_retryable',
         source: 'handler_exception',
       },
-    };
+    });
   }
 
   private async note(message: TalktoMessageEntity, eventType: string, meta: Record<string, unknown>) {
-    await this.messages.recordEvent({ ...this.noteOf(message, eventType, meta), now: this.clock.now() });
+    await this.messages.recordEvent(
+      Object.assign({}, this.noteOf(message, eventType, meta), { now: this.clock.now() }),
+    );
   }
 
   private noteOf(

@@ -195,13 +195,13 @@ export class EntityEventStore {
       manager
         .createQueryBuilder()
         .update(TalktoEntityEventEntity)
-        .set({
-          ...changes,
-          ...(changes.lastError ? { lastError: limitText(changes.lastError) } : {}),
-          lockedBy: null,
-          lockedUntil: null,
-          updatedAt: now,
-        })
+        .set(
+          Object.assign({}, changes, changes.lastError ? { lastError: limitText(changes.lastError) } : {}, {
+            lockedBy: null,
+            lockedUntil: null,
+            updatedAt: now,
+          }),
+        )
         .where('id = :id AND locked_by = :workerId', { id, workerId })
         .execute(),
     );

@@ -55,7 +55,7 @@ export class EntityEventSubscriber implements EntitySubscriberInterface, OnModul
   }
 
   async afterUpdate(event: UpdateEvent<ObjectLiteral>): Promise<void> {
-    const entity = event.entity ? { ...(event.databaseEntity ?? {}), ...event.entity } : undefined;
+    const entity = event.entity ? Object.assign({}, event.databaseEntity ?? {}, event.entity) : undefined;
     if (!entity) return;
     const columns = event.updatedColumns.map((column) => column.propertyPath);
     if (columns.length === 0 && event.databaseEntity) return; // save() with nothing changed
@@ -65,7 +65,7 @@ export class EntityEventSubscriber implements EntitySubscriberInterface, OnModul
   async afterRemove(event: RemoveEvent<ObjectLiteral>): Promise<void> {
     const entity = event.databaseEntity ?? event.entity;
     const key = entity
-      ? { ...entity, ...asObject(event.entityId, event.metadata) }
+      ? Object.assign({}, entity, asObject(event.entityId, event.metadata))
       : asObject(event.entityId, event.metadata);
     await this.record(event.queryRunner, event.metadata, 'remove', key, [], null);
   }

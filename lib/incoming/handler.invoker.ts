@@ -72,7 +72,10 @@ export class HandlerInvoker {
       );
     }
     try {
-      const value = await handler.instance.handle(binding.payload, { ...message, payload: binding.payload });
+      const value = await handler.instance.handle(
+        binding.payload,
+        Object.assign({}, message, { payload: binding.payload }),
+      );
       return TalktoResult.from(value);
     } catch (error) {
       return this.fromException(error);

@@ -159,7 +159,7 @@ export class ProcessPipeline {
         this.dataSource,
         undefined,
         async (manager) => {
-          const result = await this.invoker.run(handler, { ...input, manager });
+          const result = await this.invoker.run(handler, Object.assign({}, input, { manager }));
           if (result.status === 'failed_retryable' || result.status === 'failed_final') {
             throw new HandlerFailed(result);
           }
@@ -182,11 +182,12 @@ export class ProcessPipeline {
    */
   private withRetryPolicy(message: TalktoMessageEntity, outcome: ProcessOutcome, now: Date): ProcessOutcome {
     const deadLetter = this.options.deadLetters.enabled && this.options.deadLetters.autoStore;
-    if (outcome.kind === 'failed_final') return { ...outcome, deadLetter };
+    if (outcome.kind === 'failed_final') return Object.assign({}, outcome, { deadLetter });
     if (outcome.kind !== 'failed_retryable') return outcome;
     const decision = this.retryPolicy.decisionFor(message, { now, afterFailure: true });
     const retryMeta = retryEventMeta(message, decision, now);
-    if (decision.nextRetryAt !== null) return { ...outcome, nextRetryAt: decision.nextRetryAt, retryMeta };
+    if (decision.nextRetryAt !== null)
+      return Object.assign({}, outcome, { nextRetryAt: decision.nextRetryAt, retryMeta });
     if (decision.reason !== 'max_attempts_exhausted') return outcome;
     return {
       kind: 'failed_final',
@@ -229,7 +230,7 @@ export class ProcessPipeline {
       this.metrics.count('failed', labels);
     }
     if (outcome.kind === 'failed_retryable' && outcome.nextRetryAt !== null) {
-      this.metrics.count('retried', { ...labels, status: 'scheduled' });
+      this.metrics.count('retried', Object.assign({}, labels, { status: 'scheduled' }));
     }
     if (outcome.kind === 'failed_final' && outcome.deadLetter) {
       this.metrics.count('dead_lettered', labels);

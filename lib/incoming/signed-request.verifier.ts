@@ -50,7 +50,7 @@ export class SignedRequestVerifier {
     if (kind === 'callback') {
       const verified: VerifiedCallback | { rejected: TalktoHttpAnswer } =
         await this.callbacks.verify(request);
-      return 'rejected' in verified ? verified : { ...verified, headers: request.headers };
+      return 'rejected' in verified ? verified : Object.assign({}, verified, { headers: request.headers });
     }
     if (kind === 'receive') {
       const verified = this.receiver.verify(request);
@@ -75,14 +75,12 @@ export class SignedRequestVerifier {
   private routeConfig(route: TalktoSignedRouteOptions, nowMs: number): VerifierConfig {
     const config = createVerifierConfig(this.options, nowMs);
     const { sources, commands } = route;
-    return {
-      ...config,
-      source: (name) => {
-        const source = sources === undefined || sources.includes(name) ? config.source(name) : undefined;
-        return source && commands
-          ? { ...source, isCommandAllowed: (command) => commands.includes(command) }
-          : source;
-      },
+    const source: VerifierConfig['source'] = (name) => {
+      const known = sources === undefined || sources.includes(name) ? config.source(name) : undefined;
+      return known && commands
+        ? Object.assign({}, known, { isCommandAllowed: (command: string) => commands.includes(command) })
+        : known;
     };
+    return Object.assign({}, config, { source });
   }
 }

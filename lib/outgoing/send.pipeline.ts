@@ -139,7 +139,7 @@ export class SendPipeline {
     }
     const outcome = interpretSendResponse(response);
     if (outcome.kind === 'success') {
-      await this.outbox.markSent(claim, { ...outcome.sent, now: this.clock.now() });
+      await this.outbox.markSent(claim, Object.assign({}, outcome.sent, { now: this.clock.now() }));
       this.count(message, 'sent', 'sent');
       return;
     }
@@ -155,18 +155,20 @@ export class SendPipeline {
       await this.retryOrFail(message, claim, failure);
     } else {
       const now = this.clock.now();
-      const failed = await this.outbox.markFinalFailure(claim, {
-        ...failure,
-        column: 'transport_status',
-        deadLetter: this.deadLetterOnFinal,
-        retryEvent: 'retry_not_scheduled',
-        retryMeta: retryEventMeta(
-          message,
-          this.retryPolicy.decisionFor(message, { now, httpStatus: response.status, afterFailure: true }),
-          now,
-        ),
-        now: this.clock.now(),
-      });
+      const failed = await this.outbox.markFinalFailure(
+        claim,
+        Object.assign({}, failure, {
+          column: 'transport_status' as const,
+          deadLetter: this.deadLetterOnFinal,
+          retryEvent: 'retry_not_scheduled',
+          retryMeta: retryEventMeta(
+            message,
+            this.retryPolicy.decisionFor(message, { now, httpStatus: response.status, afterFailure: true }),
+            now,
+          ),
+          now: this.clock.now(),
+        }),
+      );
       this.finallyFailed(message, failed, failure);
     }
   }
@@ -199,15 +201,17 @@ export class SendPipeline {
       httpStatus: response.status,
       responseBody: this.redactor.redactBody(response.body),
     };
-    const failed = await this.outbox.markFinalFailure(claim, {
-      ...failure,
-      error: `Result callback delivery rejected [${answer.code}].`,
-      column: 'transport_status',
-      deadLetter: true,
-      retryEvent: 'retry_not_scheduled',
-      destination: { receiveStatus: 'received', actionStatus: answer.status ?? 'rejected' },
-      now,
-    });
+    const failed = await this.outbox.markFinalFailure(
+      claim,
+      Object.assign({}, failure, {
+        error: `Result callback delivery rejected [${answer.code}].`,
+        column: 'transport_status' as const,
+        deadLetter: true,
+        retryEvent: 'retry_not_scheduled',
+        destination: { receiveStatus: 'received', actionStatus: answer.status ?? 'rejected' },
+        now,
+      }),
+    );
     this.finallyFailed(message, failed, failure, true);
     return true;
   }
@@ -295,26 +299,31 @@ export class SendPipeline {
       afterFailure: true,
     });
     if (decision.nextRetryAt === null) {
-      const failed = await this.outbox.markFinalFailure(claim, {
-        ...failure,
-        column: 'transport_status',
-        deadLetter: this.deadLetterOnFinal,
-        retryEvent: decision.reason === 'max_attempts_exhausted' ? 'retry_exhausted' : 'retry_not_scheduled',
-        retryMeta: retryEventMeta(message, decision, now),
-        now,
-      });
+      const failed = await this.outbox.markFinalFailure(
+        claim,
+        Object.assign({}, failure, {
+          column: 'transport_status' as const,
+          deadLetter: this.deadLetterOnFinal,
+          retryEvent:
+            decision.reason === 'max_attempts_exhausted' ? 'retry_exhausted' : 'retry_not_scheduled',
+          retryMeta: retryEventMeta(message, decision, now),
+          now,
+        }),
+      );
       this.finallyFailed(message, failed, failure);
       return;
     }
     const nextRetryAt = decision.nextRetryAt;
-    const scheduled = await this.outbox.markRetryableFailure(claim, {
-      ...failure,
-      column: 'transport_status',
-      nextRetryAt,
-      retryMeta: retryEventMeta(message, decision, now),
-      throttled: decision.throttled,
-      now,
-    });
+    const scheduled = await this.outbox.markRetryableFailure(
+      claim,
+      Object.assign({}, failure, {
+        column: 'transport_status' as const,
+        nextRetryAt,
+        retryMeta: retryEventMeta(message, decision, now),
+        throttled: decision.throttled,
+        now,
+      }),
+    );
     this.count(message, 'sent', 'failed_retryable');
     this.count(message, 'failed', 'failed_retryable');
     this.count(message, 'retried', 'scheduled');

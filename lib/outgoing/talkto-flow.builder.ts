@@ -106,16 +106,10 @@ export class TalktoFlow {
     try {
       return await this.writer.transaction(async (manager) => {
         const { payload, result, meta } = splitActionResult(await action(manager));
-        return this.writer.store(
-          target,
-          command,
-          payload,
-          { ...this.options, manager },
-          {
-            sourceActionStatus: 'succeeded',
-            eventMeta: { flow_name: this.name, source_result: result, source_meta: meta },
-          },
-        );
+        return this.writer.store(target, command, payload, Object.assign({}, this.options, { manager }), {
+          sourceActionStatus: 'succeeded',
+          eventMeta: { flow_name: this.name, source_result: result, source_meta: meta },
+        });
       });
     } catch (error) {
       // Recording the failure is best effort: the caller must see the original error, not ours.

@@ -113,13 +113,16 @@ export class TalktoClient {
     const manager =
       options.manager ?? this.scope.current() ?? this.moduleOptions.transactionManager?.() ?? undefined;
     const message = await this.createRow(
-      {
-        ...input,
-        // Only a null value is written `null`; reading `frozen.value` would decode the payload again.
-        payload: frozen.json === 'null' ? null : frozen.json,
-        payloadHash: frozen.hash,
-        ...extras,
-      },
+      Object.assign(
+        {},
+        input,
+        {
+          // Only a null value is written `null`; reading `frozen.value` would decode the payload again.
+          payload: frozen.json === 'null' ? null : frozen.json,
+          payloadHash: frozen.hash,
+        },
+        extras,
+      ),
       manager,
     );
     // An idempotent repeat returns the first message, whose id is not the one just minted.
@@ -145,7 +148,7 @@ export class TalktoClient {
     eventMeta: Record<string, unknown>,
   ): Promise<void> {
     const input = this.validate(target, command, options);
-    await this.outbox.createFailedOutgoing({ ...input, error, eventMeta });
+    await this.outbox.createFailedOutgoing(Object.assign({}, input, { error, eventMeta }));
   }
 
   /** Checks the target, command and options; throws before anything is written. */

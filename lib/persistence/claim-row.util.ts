@@ -41,16 +41,19 @@ export async function claimRow(
     lockedUntil: new Date(now.getTime() + leaseMs),
     updatedAt: now,
   };
-  const message = Object.assign(new TalktoMessageEntity(), {
-    ...before,
-    ...spec.held(before),
-    ...lock,
-    attempts: before.attempts + 1,
-  });
+  const message: TalktoMessageEntity = Object.assign(
+    new TalktoMessageEntity(),
+    before,
+    spec.held(before),
+    lock,
+    {
+      attempts: before.attempts + 1,
+    },
+  );
   const chain = new RowChain();
   const claimed = chain.update(
     TalktoMessageEntity,
-    { ...spec.changes, ...lock, attempts: INCREMENT },
+    Object.assign({}, spec.changes, lock, { attempts: INCREMENT }),
     {
       equal: {
         id,

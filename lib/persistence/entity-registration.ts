@@ -15,7 +15,7 @@ export function talktoEntityRegistration(dataSource: DataSource | string | undef
     return []; // a DataSource of the host's own making lists its entities itself
   }
   const feature = TypeOrmModule.forFeature(TALKTO_ENTITIES, dataSource);
-  return [{ ...feature, providers: [], exports: [] }];
+  return [Object.assign({}, feature, { providers: [], exports: [] })];
 }
 
 /** Fails the boot, once, when the connection lacks the Talkto entities, instead of every query later. */

@@ -185,15 +185,17 @@ export class InboxLedger {
       }
       case 'failed_retryable':
         if (outcome.nextRetryAt !== null) {
-          return this.core.markRetryableFailure(claim, {
-            ...outcome,
-            nextRetryAt: outcome.nextRetryAt,
-            column: 'destination_action_status',
-            now,
-            manager,
-            notes,
-            callback,
-          });
+          return this.core.markRetryableFailure(
+            claim,
+            Object.assign({}, outcome, {
+              nextRetryAt: outcome.nextRetryAt,
+              column: 'destination_action_status' as const,
+              now,
+              manager,
+              notes,
+              callback,
+            }),
+          );
         }
         // Incoming retries disabled: the row rests in failed_retryable with nothing scheduled.
         return this.core.finish(claim, now, {
@@ -210,15 +212,17 @@ export class InboxLedger {
           callback,
         });
       case 'failed_final':
-        return this.core.markFinalFailure(claim, {
-          ...outcome,
-          column: 'destination_action_status',
-          retryEvent: outcome.retryExhausted ? 'retry_exhausted' : undefined,
-          now,
-          manager,
-          notes,
-          callback,
-        });
+        return this.core.markFinalFailure(
+          claim,
+          Object.assign({}, outcome, {
+            column: 'destination_action_status' as const,
+            retryEvent: outcome.retryExhausted ? 'retry_exhausted' : undefined,
+            now,
+            manager,
+            notes,
+            callback,
+          }),
+        );
     }
   }
 }

@@ -54,12 +54,20 @@ export async function recordLateSendAnswer(
   const chain = new RowChain();
   const released = chain.update(
     TalktoMessageEntity,
-    { ...answer.transport, lockedAt: null, lockedBy: null, lockedUntil: null, updatedAt: now },
+    Object.assign({}, answer.transport, {
+      lockedAt: null,
+      lockedBy: null,
+      lockedUntil: null,
+      updatedAt: now,
+    }),
     { equal: { id: claim.id, lockedBy: claim.workerId, overallStatus: status } },
   );
   chain.update(
     TalktoAttemptEntity,
-    { ...answer.attempt, meta: { ...answer.attempt.meta, ...ignored }, updatedAt: now },
+    Object.assign({}, answer.attempt, {
+      meta: Object.assign({}, answer.attempt.meta, ignored),
+      updatedAt: now,
+    }),
     {
       equal:
         claim.attemptId === undefined
@@ -77,7 +85,7 @@ export async function recordLateSendAnswer(
       eventType: answer.eventType ?? 'message_send_response_ignored',
       oldStatus: status,
       newStatus: status,
-      meta: { ...('reason' in ignored ? { reason: ignored.reason } : {}), ...answer.eventMeta },
+      meta: Object.assign({}, 'reason' in ignored ? { reason: ignored.reason } : {}, answer.eventMeta),
       now,
     }),
     released,

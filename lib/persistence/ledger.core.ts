@@ -85,7 +85,7 @@ export class LedgerCore {
     const chain = new RowChain();
     if (options.nonce) chain.insert(TalktoNonceEntity, nonceRow(options.nonce));
     const inserted = chain.insert(TalktoMessageEntity, values);
-    chain.insert(TalktoEventEntity, { ...event, talktoMessageId: inserted });
+    chain.insert(TalktoEventEntity, Object.assign({}, event, { talktoMessageId: inserted }));
     const written = await runChained(this.dataSource, options.manager, (tx) => chain.run(tx));
     message.id = written.id(inserted)!;
     this.inserted.remember(message);
@@ -140,7 +140,10 @@ export class LedgerCore {
         {
           eventType: 'retry_scheduled',
           newStatus: S.failedRetryable,
-          meta: { ...input.retryMeta, next_retry_at: input.nextRetryAt.toISOString(), reason: 'scheduled' },
+          meta: Object.assign({}, input.retryMeta, {
+            next_retry_at: input.nextRetryAt.toISOString(),
+            reason: 'scheduled',
+          }),
         },
       ],
       manager: input.manager,
@@ -219,7 +222,7 @@ export class LedgerCore {
     },
   ): Promise<ProcessedRecord | false> {
     const newStatus = spec.changes.overallStatus;
-    const notes = (spec.notes ?? []).map((note) => ({ ...note, now }));
+    const notes = (spec.notes ?? []).map((note) => Object.assign({}, note, { now }));
     const work = async (tx: EntityManager): Promise<ProcessedRecord | false> => {
       // The ids an event needs come with the claim; the status is the one this update writes.
       const current =
@@ -235,12 +238,12 @@ export class LedgerCore {
       const chain = new RowChain();
       const ended = chain.update(
         TalktoMessageEntity,
-        { ...spec.changes, ...UNLOCKED, updatedAt: now },
+        Object.assign({}, spec.changes, UNLOCKED, { updatedAt: now }),
         { equal: { id: claim.id, lockedBy: claim.workerId, overallStatus: claim.heldStatus } },
       );
       chain.update(
         TalktoAttemptEntity,
-        { ...spec.attempt, updatedAt: now },
+        Object.assign({}, spec.attempt, { updatedAt: now }),
         { equal: { id: claim.attemptId } },
         ended,
       );
@@ -295,7 +298,7 @@ export class LedgerCore {
           meta: created.meta,
           now,
         });
-        chain.insert(TalktoEventEntity, { ...event, talktoMessageId: step });
+        chain.insert(TalktoEventEntity, Object.assign({}, event, { talktoMessageId: step }));
       }
       if (!spec.deadLetter) {
         notes.forEach((note) => chain.insert(TalktoEventEntity, eventRow(note), ended));

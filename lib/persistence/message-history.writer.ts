@@ -85,25 +85,24 @@ export async function upsertDeadLetter(
       await manager.update(
         TalktoDeadLetterEntity,
         { id: existing.id, status: 'reprocessing' },
-        {
-          ...details,
-          status: 'failed_reprocess',
-        },
+        Object.assign({}, details, { status: 'failed_reprocess' as const }),
       );
     }
     return null;
   }
-  const result = await manager.insert(TalktoDeadLetterEntity, {
-    ...details,
-    talktoMessageId: message.id,
-    messageId: message.messageId,
-    direction: message.direction,
-    source: message.sourceService,
-    target: message.targetService,
-    command: message.command,
-    payload: message.payload,
-    status: 'open',
-    createdAt: now,
-  });
+  const result = await manager.insert(
+    TalktoDeadLetterEntity,
+    Object.assign({}, details, {
+      talktoMessageId: message.id,
+      messageId: message.messageId,
+      direction: message.direction,
+      source: message.sourceService,
+      target: message.targetService,
+      command: message.command,
+      payload: message.payload,
+      status: 'open' as const,
+      createdAt: now,
+    }),
+  );
   return Number(result.identifiers[0]!.id);
 }

@@ -19,20 +19,21 @@ export function newOutgoing(
   now: Date,
 ): { values: Partial<TalktoMessageEntity>; meta: Record<string, unknown> } {
   return {
-    values: {
-      ...identity(input, 'outgoing', fingerprint, now),
-      maxAttempts: input.maxAttempts,
-      sourceActionStatus: input.sourceActionStatus ?? S.succeededAssumed,
-      ...state,
-    },
-    meta: withoutNulls({
-      ...input.eventMeta,
-      source: input.source,
-      target: input.target,
-      command: input.command,
-      business_key: input.businessKey,
-      idempotency_key: input.idempotencyKey,
-    }),
+    values: Object.assign(
+      {},
+      identity(input, 'outgoing', fingerprint, now),
+      { maxAttempts: input.maxAttempts, sourceActionStatus: input.sourceActionStatus ?? S.succeededAssumed },
+      state,
+    ),
+    meta: withoutNulls(
+      Object.assign({}, input.eventMeta, {
+        source: input.source,
+        target: input.target,
+        command: input.command,
+        business_key: input.businessKey,
+        idempotency_key: input.idempotencyKey,
+      }),
+    ),
   };
 }
 

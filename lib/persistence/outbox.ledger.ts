@@ -40,16 +40,13 @@ export class OutboxLedger {
     input: Omit<CreateOutgoingInput, 'payload' | 'payloadHash' | 'sourceActionStatus'> & { error: string },
   ): Promise<TalktoMessageEntity> {
     const now = input.now ?? new Date();
-    return this.storeOutgoing(
-      { ...input, payload: null, payloadHash: null, now },
-      {
-        sourceActionStatus: S.failed,
-        transportStatus: null,
-        overallStatus: S.failed,
-        lastError: limitText(input.error),
-        failedAt: now,
-      },
-    );
+    return this.storeOutgoing(Object.assign({}, input, { payload: null, payloadHash: null, now }), {
+      sourceActionStatus: S.failed,
+      transportStatus: null,
+      overallStatus: S.failed,
+      lastError: limitText(input.error),
+      failedAt: now,
+    });
   }
 
   /** One outgoing row in its starting state, with its creation event; idempotent by fingerprint. */
@@ -119,13 +116,14 @@ export class OutboxLedger {
       },
     };
     const finished = this.core.finish(claim, now, {
-      changes: {
-        ...transport,
-        ...(response.received
+      changes: Object.assign(
+        {},
+        transport,
+        response.received
           ? { destinationActionStatus: limitText(response.destinationStatus, STATUS_TEXT_LIMIT) }
-          : {}),
-        overallStatus: newStatus,
-      },
+          : {},
+        { overallStatus: newStatus },
+      ),
       attempt,
       events: [{ eventType: 'message_sent', newStatus, meta: { http_status: response.httpStatus } }],
       succeeded: true,

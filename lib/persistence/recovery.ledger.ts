@@ -145,7 +145,7 @@ export class RecoveryLedger {
       const result = await tx
         .createQueryBuilder()
         .update(TalktoMessageEntity)
-        .set({ ...changes, ...UNLOCKED, nextRetryAt: null, nextAttemptAt: null, updatedAt: now })
+        .set(Object.assign({}, changes, UNLOCKED, { nextRetryAt: null, nextAttemptAt: null, updatedAt: now }))
         .where('id = :id', { id })
         .andWhere('locked_by = :worker', { worker: expectedWorker })
         .andWhere('overall_status = :held', { held })
@@ -201,12 +201,14 @@ export class RecoveryLedger {
       const update = tx
         .createQueryBuilder()
         .update(TalktoMessageEntity)
-        .set({
-          ...dispatchableState(message.direction),
-          nextRetryAt: now,
-          nextAttemptAt: now,
-          ...claimLock(claimId, options),
-        })
+        .set(
+          Object.assign(
+            {},
+            dispatchableState(message.direction),
+            { nextRetryAt: now, nextAttemptAt: now },
+            claimLock(claimId, options),
+          ),
+        )
         .where('id = :id', { id })
         .andWhere('overall_status = :failedRetryable', { failedRetryable: S.failedRetryable })
         .andWhere('retry_count < max_attempts')
@@ -320,12 +322,14 @@ export class RecoveryLedger {
         const moved = await tx
           .createQueryBuilder()
           .update(TalktoMessageEntity)
-          .set({
-            ...dispatchableState(message.direction),
-            nextRetryAt: null,
-            nextAttemptAt: null,
-            ...claimLock(claimId, options),
-          })
+          .set(
+            Object.assign(
+              {},
+              dispatchableState(message.direction),
+              { nextRetryAt: null, nextAttemptAt: null },
+              claimLock(claimId, options),
+            ),
+          )
           .where('id = :id', { id: message.id })
           .andWhere('overall_status = :overall', { overall: message.overallStatus })
           .andWhere(noLiveLock(now))

@@ -17,10 +17,8 @@ export class TalktoBullQueuesModule {
         BullModule.registerQueueAsync(...(registrations as BullModuleAsyncOptions[])),
       queueToken: getQueueToken,
       sharedConfigToken: getSharedConfigToken(),
-      queueOptions: ({ connection, prefix }) => ({
-        ...(connection ? { redis: connection } : {}),
-        ...(prefix ? { prefix } : {}),
-      }),
+      queueOptions: ({ connection, prefix }) =>
+        Object.assign({}, connection ? { redis: connection } : {}, prefix ? { prefix } : {}),
       createDriver: (queues, options, logger) =>
         new BullQueueDriver(queues as Map<TalktoQueueName, Bull.Queue<TalktoJobData>>, options, logger),
     });

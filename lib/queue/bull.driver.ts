@@ -18,7 +18,7 @@ export class BullQueueDriver extends RedisQueueDriver<Bull.Queue<TalktoJobData>>
     data: TalktoJobData,
     job: { jobId?: string; delay?: number },
   ): Promise<void> {
-    await queue.add(data, { ...TALKTO_JOB_OPTIONS, ...job });
+    await queue.add(data, Object.assign({}, TALKTO_JOB_OPTIONS, job));
   }
 
   protected async immediateJobState(

@@ -21,10 +21,8 @@ export class TalktoBullMqQueuesModule {
         BullModule.registerQueueAsync(...(registrations as RegisterQueueAsyncOptions[])),
       queueToken: getQueueToken,
       sharedConfigToken: getSharedConfigToken(),
-      queueOptions: ({ connection, prefix }) => ({
-        ...(connection ? { connection } : {}),
-        ...(prefix ? { prefix } : {}),
-      }),
+      queueOptions: ({ connection, prefix }) =>
+        Object.assign({}, connection ? { connection } : {}, prefix ? { prefix } : {}),
       createDriver: (queues, options, logger) =>
         new BullMqQueueDriver(queues as Map<TalktoQueueName, Queue>, options, logger),
     });

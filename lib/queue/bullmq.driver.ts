@@ -13,7 +13,7 @@ import type { TalktoQueueName } from './talkto-queue.port.js';
  */
 function blockingConnection(connection: ConnectionOptions): ConnectionOptions {
   const isClient = typeof (connection as { duplicate?: unknown }).duplicate === 'function';
-  return isClient ? connection : { ...connection, maxRetriesPerRequest: null };
+  return isClient ? connection : Object.assign({}, connection, { maxRetriesPerRequest: null });
 }
 
 /** BullMQ needs a job name; Talkto's jobs differ only by the message id they carry. */
@@ -32,7 +32,7 @@ export class BullMqQueueDriver extends RedisQueueDriver<Queue> {
     data: TalktoJobData,
     job: { jobId?: string; delay?: number },
   ): Promise<void> {
-    await queue.add(JOB_NAME, data, { ...TALKTO_JOB_OPTIONS, ...job });
+    await queue.add(JOB_NAME, data, Object.assign({}, TALKTO_JOB_OPTIONS, job));
   }
 
   protected async immediateJobState(queue: Queue, jobId: string): Promise<ImmediateJobState> {

@@ -141,10 +141,11 @@ export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationS
           this.failures.staleClaimExhausted(row.id, deadLetter);
         }
         if (release !== 'released') return;
-        const claim = await this.recovery.claimOrphanDispatch(row.id, 'sweeper', {
-          ...claimOptions,
-          waitedBefore: now,
-        });
+        const claim = await this.recovery.claimOrphanDispatch(
+          row.id,
+          'sweeper',
+          Object.assign({}, claimOptions, { waitedBefore: now }),
+        );
         if (claim && (await this.hand(claim, summary))) summary.staleClaims += 1;
       });
     }
@@ -159,13 +160,18 @@ export class TalktoSweeper implements OnApplicationBootstrap, BeforeApplicationS
       });
     }
 
-    for (const row of await this.recovery.findDispatchable(now, batchSize, { ...filter, waitedBefore })) {
+    for (const row of await this.recovery.findDispatchable(
+      now,
+      batchSize,
+      Object.assign({}, filter, { waitedBefore }),
+    )) {
       if (this.stopped) continue;
       await this.perRow(row.id, async () => {
-        const claim = await this.recovery.claimOrphanDispatch(row.id, 'sweeper', {
-          ...claimOptions,
-          waitedBefore,
-        });
+        const claim = await this.recovery.claimOrphanDispatch(
+          row.id,
+          'sweeper',
+          Object.assign({}, claimOptions, { waitedBefore }),
+        );
         if (claim && (await this.hand(claim, summary))) summary.lostJobs += 1;
       });
     }

@@ -93,12 +93,13 @@ export class RetryPolicy {
   settingsFor(direction: string, peer: string, command: string): RetrySettings {
     const directionLayer =
       direction === 'outgoing' ? this.retry.outgoing : direction === 'incoming' ? this.retry.incoming : {};
-    return {
-      ...this.retry.base,
-      ...directionLayer,
-      ...this.retry.peers.get(peer),
-      ...this.retry.commands.get(command),
-    };
+    return Object.assign(
+      {},
+      this.retry.base,
+      directionLayer,
+      this.retry.peers.get(peer),
+      this.retry.commands.get(command),
+    );
   }
 
   settingsForMessage(message: RetryableMessage): RetrySettings {

@@ -61,7 +61,7 @@ export class RowChain {
     when?: ChainStep,
   ): ChainStep {
     const step = { kind: 'insert', target, values: values as Record<string, unknown>, when } as const;
-    this.steps.push({ ...step, unlessPresent: key });
+    this.steps.push(Object.assign({}, step, { unlessPresent: key }));
     return new ChainStep(this.steps.length - 1);
   }
 
