@@ -5,7 +5,7 @@ import { TalktoMessageEntity } from './entities/message.entity.js';
 import { attemptRow, eventRow, localServiceOf } from './message-history.writer.js';
 import type { ClaimedMessage, MessageClaim, RecordAttemptInput } from './message-ledger.interfaces.js';
 import { MessageStatus as S } from './message.statuses.js';
-import { withoutNulls } from './message-row.util.js';
+import { changedRow, withoutNulls } from './message-row.util.js';
 import { INCREMENT, RowChain, type RowChanges, type SqlBinder } from './statements/index.js';
 
 /** What a kind of claim (a send, a handler run) writes and which rows it may take. */
@@ -41,15 +41,7 @@ export async function claimRow(
     lockedUntil: new Date(now.getTime() + leaseMs),
     updatedAt: now,
   };
-  const message: TalktoMessageEntity = Object.assign(
-    new TalktoMessageEntity(),
-    before,
-    spec.held(before),
-    lock,
-    {
-      attempts: before.attempts + 1,
-    },
-  );
+  const message = changedRow(before, spec.held(before), lock, { attempts: before.attempts + 1 });
   const chain = new RowChain();
   const claimed = chain.update(
     TalktoMessageEntity,

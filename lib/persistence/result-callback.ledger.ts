@@ -3,6 +3,7 @@ import { TalktoLedgerConflictError } from '../errors/talkto-ledger-conflict.erro
 import { TalktoEventEntity } from './entities/event.entity.js';
 import { TalktoMessageEntity } from './entities/message.entity.js';
 import { eventRow } from './message-history.writer.js';
+import { changedRow } from './message-row.util.js';
 import { callbackStatusPair, decideCallbackApplication } from './callback-application.rule.js';
 import type {
   ApplyCallbackInput,
@@ -173,5 +174,5 @@ async function applyCallbackTo(
     updated,
   );
   if (!(await chain.run(tx)).wrote(updated)) return null;
-  return { application, original: Object.assign(new TalktoMessageEntity(), current, changes) };
+  return { application, original: changedRow(current, changes) };
 }

@@ -5,6 +5,7 @@ import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.j
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { type Ledgers, ledgersFor } from '../support/ledgers.js';
 import { DATABASE_KINDS } from '../support/databases.js';
+import { hasFastProperties } from '../support/object-shape.js';
 import { incomingInput, nextMessageId, outgoingInput } from './ledger-fixtures.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
 
@@ -486,6 +487,18 @@ describe.each(DATABASE_KINDS)('The ledger: claims and outcomes on %s', (kind) =>
       expect(reads).toEqual([]);
       expect(sending!.message).toEqual(await reload(row.id));
       expect(sending!.message).toMatchObject({ overallStatus: 'sending', attempts: 1, lockedBy: 'sender-1' });
+    });
+
+    it('hands over the claimed row as an object V8 reads fast, read back or not', async () => {
+      const inserted = await newOutgoing();
+      const fromInsert = await ledger.outbox.claimForSend(inserted.id, 'sender-1', LEASE_MS, later(5));
+      const changed = await newOutgoing();
+      await changeAfterInsert(changed.id, { lastError: 'noted by an operator' });
+      const readBack = await ledger.outbox.claimForSend(changed.id, 'sender-1', LEASE_MS, later(5));
+      for (const claimed of [fromInsert, readBack]) {
+        expect(claimed!.message).toBeInstanceOf(TalktoMessageEntity);
+        expect(hasFastProperties(claimed!.message)).toBe(true);
+      }
     });
 
     it('reads the row again when something changed it after the insert', async () => {

@@ -136,7 +136,7 @@ class RowLookup<T> {
     const id = this.metadata.primaryColumns[0]!.databaseName;
     if (raw === undefined || raw[id] === null) return null;
     const driver = this.manager.connection.driver;
-    const entity = this.metadata.create() as Record<string, unknown>;
+    const entity = blankRowOf(this.metadata);
     for (const column of this.metadata.columns) {
       entity[column.propertyName] = driver.prepareHydratedValue(raw[column.databaseName], column);
     }
@@ -146,6 +146,24 @@ class RowLookup<T> {
   private columns(sql: StatementWriter): string {
     return this.metadata.columns.map((column) => sql.column(column.propertyName)).join(', ');
   }
+}
+
+/** Per entity: every column's property, null, and the prototype TypeORM gives its rows. */
+const blankRows = new WeakMap<EntityMetadata, { columns: Record<string, null>; prototype: object }>();
+
+/**
+ * A new row of the entity with every column null. TypeORM's `create()` adds the columns one by one,
+ * which turns a row of ~40 columns into a dictionary object; a copy of one template keeps a
+ * single hidden class, which V8 reads fast.
+ */
+function blankRowOf(metadata: EntityMetadata): Record<string, unknown> {
+  let blank = blankRows.get(metadata);
+  if (blank === undefined) {
+    const columns = Object.fromEntries(metadata.columns.map((column) => [column.propertyName, null]));
+    blank = { columns, prototype: Object.getPrototypeOf(metadata.create()) as object };
+    blankRows.set(metadata, blank);
+  }
+  return Object.setPrototypeOf({ ...blank.columns }, blank.prototype) as Record<string, unknown>;
 }
 
 /** Writes where value `index` (0-based) of a statement goes, for a value of `column`. */
