@@ -3,6 +3,7 @@ import { setImmediate } from 'node:timers';
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { runLedgerQuery, sqlStateOf } from './ledger-query.js';
+import { postgresArrayText } from './postgres-parameter-text.js';
 
 /** What the batcher needs of a chain (`RowChain`) or a row lookup (`RowLookup`): its answer is `R`. */
 export interface BatchableChain<R = unknown> {
@@ -153,7 +154,10 @@ export class PostgresChainBatcher {
       await this.runEachAlone(shape.text, group);
       return;
     }
-    const columns = group[0]!.parameters.map((_, i) => group.map((waiting) => waiting.parameters[i]));
+    const columns = group[0]!.parameters.map((_, i) => {
+      const values = group.map((waiting) => waiting.parameters[i]);
+      return postgresArrayText(values) ?? values;
+    });
     let rows: Array<Record<string, unknown>>;
     try {
       rows = (await runLedgerQuery(this.dataSource.manager, batch, columns)).records;

@@ -3,6 +3,7 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { runLedgerQuery } from './ledger-query.js';
 import { PostgresChainBatcher } from './postgres-chain-batcher.js';
+import { type PostgresDriverLike, postgresTimestampText } from './postgres-parameter-text.js';
 
 /**
  * The ledger's per-message statements, written as SQL with bound parameters. Every step of a
@@ -322,7 +323,9 @@ const lastDates = new WeakMap<object, Map<unknown, { time: number; text: string 
  * columns (created, updated, received, and its event's and nonce's), and SQLite's conversion to
  * text costs about a microsecond and half a kilobyte each time: text already written for this
  * instant and column type is used again. Only a text is kept (a `Date` answer could be changed by
- * its holder), and only where the type alone decides it (no transformer, no UTC option).
+ * its holder), and only where the type alone decides it (no transformer, no UTC option). On
+ * PostgreSQL TypeORM hands node-postgres the `Date`; it is written here as the text node-postgres
+ * would send for it.
  */
 function writtenDate(
   driver: EntityManager['connection']['driver'],
@@ -338,7 +341,10 @@ function writtenDate(
   const time = value.getTime();
   const last = byType.get(column.type);
   if (last !== undefined && last.time === time) return last.text;
-  const written: unknown = driver.preparePersistentValue(value, column);
+  let written: unknown = driver.preparePersistentValue(value, column);
+  if (written instanceof Date && driver.options.type === 'postgres') {
+    written = postgresTimestampText(driver as PostgresDriverLike, written) ?? written;
+  }
   if (typeof written === 'string') byType.set(column.type, { time, text: written });
   return written;
 }
