@@ -93,13 +93,14 @@ export class RetryPolicy {
   settingsFor(direction: string, peer: string, command: string): RetrySettings {
     const directionLayer =
       direction === 'outgoing' ? this.retry.outgoing : direction === 'incoming' ? this.retry.incoming : {};
-    return Object.assign(
+    // Layered in two calls: `Object.assign` with more than three sources is typed `any`.
+    const settings: RetrySettings = Object.assign(
       {},
       this.retry.base,
       directionLayer,
       this.retry.peers.get(peer),
-      this.retry.commands.get(command),
     );
+    return Object.assign(settings, this.retry.commands.get(command));
   }
 
   settingsForMessage(message: RetryableMessage): RetrySettings {
