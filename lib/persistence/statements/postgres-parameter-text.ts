@@ -37,6 +37,9 @@ function twoDigits(value: number): string {
   return value < 10 ? `0${value}` : `${value}`;
 }
 
+/** What an array element's quoting escapes. */
+const ESCAPED = /[\\"]/g;
+
 /**
  * The array literal node-postgres writes for a one-dimensional array of strings, numbers, bigints,
  * booleans and nulls (every element quoted, `\` and `"` escaped); undefined when another kind of
@@ -66,5 +69,3 @@ export function postgresArrayText(values: readonly unknown[]): string | undefine
   }
   return `${text}}`;
 }
-
-const ESCAPED = /[\\"]/g;

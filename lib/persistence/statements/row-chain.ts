@@ -60,8 +60,13 @@ export class RowChain {
     key: Array<keyof T & string>,
     when?: ChainStep,
   ): ChainStep {
-    const step = { kind: 'insert', target, values: values as Record<string, unknown>, when } as const;
-    this.steps.push(Object.assign({}, step, { unlessPresent: key }));
+    this.steps.push({
+      kind: 'insert',
+      target,
+      values: values as Record<string, unknown>,
+      when,
+      unlessPresent: key,
+    });
     return new ChainStep(this.steps.length - 1);
   }
 
