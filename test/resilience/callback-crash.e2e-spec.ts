@@ -74,26 +74,54 @@ async function callbackVerdict(current: CrashScenario): Promise<CallbackVerdict>
 }
 
 /**
- * Waits until every sender row is completed with its result applied, or until nothing has been
- * applied for `STALL_MS` (a lost callback never arrives), then judges.
+ * Waits until every sender row is completed with its result applied, or until neither has moved
+ * for `STALL_MS` (a lost callback never arrives), then judges. The verdict's reads are separate
+ * statements, so one sample may show a callback's event without the row change it committed with:
+ * both counts are waited for.
  */
 async function expectEveryResultApplied(current: CrashScenario, total: number): Promise<CallbackVerdict> {
+  const healthy = (verdict: CallbackVerdict) => verdict.applied === total && verdict.completed === total;
   let verdict = await callbackVerdict(current);
   let progressAt = Date.now();
-  while (verdict.applied < total && Date.now() - progressAt < STALL_MS) {
+  while (!healthy(verdict) && Date.now() - progressAt < STALL_MS) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     const now = await callbackVerdict(current);
-    if (now.applied > verdict.applied || now.effectsMissing < verdict.effectsMissing) progressAt = Date.now();
+    if (
+      now.applied > verdict.applied ||
+      now.completed > verdict.completed ||
+      now.effectsMissing < verdict.effectsMissing
+    ) {
+      progressAt = Date.now();
+    }
     verdict = now;
   }
-  const healthy = verdict.applied === total && verdict.completed === total;
   expect({
     ...verdict,
-    logs: healthy
+    logs: healthy(verdict)
       ? []
-      : [verdict.statuses, ...current.workers.map((worker) => worker.output.join('').slice(-4_000))],
+      : [
+          verdict.statuses,
+          ...(await unfinishedHistories(current)),
+          ...current.workers.map((worker) => worker.output.join('').slice(-4_000)),
+        ],
   }).toMatchObject({ completed: total, applied: total, effectsMissing: 0, effectsDoubled: 0, logs: [] });
   return verdict;
+}
+
+/** The sender's history of each row not completed: what a failure needs to be understood. */
+async function unfinishedHistories(current: CrashScenario): Promise<string[]> {
+  const unfinished = (await current.outgoingRows()).filter((row) => row.overallStatus !== 'completed');
+  const events = current.senderData.getRepository(TalktoEventEntity);
+  return Promise.all(
+    unfinished.slice(0, 3).map(async (row) => {
+      const history = await events.find({ where: { talktoMessageId: row.id }, order: { id: 'ASC' } });
+      const lines = history.map(
+        (event) =>
+          `${event.createdAt?.toISOString()} ${event.eventType} ${event.oldStatus}->${event.newStatus} ${JSON.stringify(event.meta)}`,
+      );
+      return `${row.messageId} ${row.overallStatus}/${row.destinationActionStatus} transport=${row.transportStatus}\n${lines.join('\n')}`;
+    }),
+  );
 }
 
 async function startCallbackPair(database: DatabaseKind, receiver: { killAtCallbackWrite?: number }) {
