@@ -3,8 +3,9 @@ import { TalktoAttemptEntity } from '../../lib/persistence/entities/attempt.enti
 import { TalktoEventEntity } from '../../lib/persistence/entities/event.entity.js';
 import { TalktoMessageEntity } from '../../lib/persistence/entities/message.entity.js';
 import { TalktoNonceEntity } from '../../lib/persistence/entities/nonce.entity.js';
+import type { ChainStep } from '../../lib/persistence/statements/chain-result.js';
 import { RowChain, runChained } from '../../lib/persistence/statements/row-chain.js';
-import { INCREMENT } from '../../lib/persistence/statements/row-statements.js';
+import { INCREMENT, SqlExpression } from '../../lib/persistence/statements/row-statements.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { type MigratedDatabase, openMigratedDatabase } from './migrated-database.js';
 
@@ -116,4 +117,61 @@ describe.each(DATABASE_KINDS)('RowChain on %s', (kind) => {
       messageId: 'chain-1',
     });
   });
+
+  it('writes each chain by its own shape when chains differ in one condition, expression or value', async () => {
+    for (const messageId of ['shape-1', 'shape-2', 'shape-3']) {
+      await run(chainOf((chain) => chain.insert(TalktoMessageEntity, message(messageId))).chain);
+    }
+    await db.dataSource.manager.update(TalktoMessageEntity, { messageId: 'shape-2' }, { lockedBy: 'w-2' });
+    // Each pair runs one after the other: the second is the first's shape but for one piece.
+    const release = (lockedBy: string | null) =>
+      chainOf((chain) =>
+        chain.update(
+          TalktoMessageEntity,
+          { overallStatus: lockedBy === null ? 'unlocked-seen' : 'locked-seen' },
+          {
+            equal: { lockedBy, direction: 'incoming' },
+            sql: (bind) => `message_id <> ${bind('none', 'messageId')}`,
+          },
+        ),
+      );
+    const counted = (attempts: SqlExpression, messageId: string) =>
+      chainOf((chain) => chain.update(TalktoMessageEntity, { attempts }, { equal: { messageId } }));
+    const onlyIf = (clause: string, messageId: string) =>
+      chainOf((chain) =>
+        chain.update(
+          TalktoMessageEntity,
+          { businessKey: clause },
+          { equal: { messageId }, sql: (bind) => `${clause} ${bind(messageId, 'messageId')}` },
+        ),
+      );
+
+    const outcomes = [];
+    for (const { chain, step } of [
+      release(null),
+      release('w-2'),
+      counted(INCREMENT, 'shape-1'),
+      counted(new SqlExpression((column) => `${column} + 5`), 'shape-3'),
+      onlyIf('message_id =', 'shape-1'),
+      onlyIf('message_id <>', 'shape-1'),
+    ]) {
+      outcomes.push((await run(chain)).wrote(step));
+    }
+
+    expect(outcomes).toEqual([true, true, true, true, true, false]);
+    const rows = await db.dataSource.manager.find(TalktoMessageEntity, {
+      where: [{ messageId: 'shape-1' }, { messageId: 'shape-2' }, { messageId: 'shape-3' }],
+      order: { messageId: 'ASC' },
+    });
+    expect(rows.map((row) => [row.messageId, row.overallStatus, row.attempts, row.businessKey])).toEqual([
+      ['shape-1', 'unlocked-seen', 1, 'message_id ='],
+      ['shape-2', 'locked-seen', 0, null],
+      ['shape-3', 'unlocked-seen', 5, null],
+    ]);
+  });
 });
+
+function chainOf(add: (chain: RowChain) => ChainStep): { chain: RowChain; step: ChainStep } {
+  const chain = new RowChain();
+  return { chain, step: add(chain) };
+}

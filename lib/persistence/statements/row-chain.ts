@@ -12,6 +12,7 @@ import { runLedgerQuery } from './ledger-query.js';
 import { runInTransaction, runStandaloneWrite } from './run-in-transaction.util.js';
 import { ChainResult, ChainStep } from './chain-result.js';
 import { PostgresChainBatcher } from './postgres-chain-batcher.js';
+import { writtenStatement } from './statement-shapes.js';
 
 type Step =
   | {
@@ -131,25 +132,37 @@ export class RowChain {
   private statement(manager: EntityManager): { text: string; parameters: unknown[] } {
     const parameters: unknown[] = [];
     const id = manager.connection.driver.escape('id');
-    const writes = this.steps.map((step, i) => {
-      const sql = new StatementWriter(manager, manager.connection.getMetadata(step.target), parameters);
-      if (step.kind === 'update') {
-        const after = step.when ? `EXISTS (SELECT 1 FROM s${step.when.index})` : undefined;
-        return `s${i} AS (${sql.update(step.changes, step.where, after)} RETURNING ${id})`;
-      }
-      // A row that names or waits for earlier rows is selected from them: none there, none here.
-      const sources = sourcesOf(step);
-      const from = sources.length === 0 ? undefined : sources.map((index) => `s${index}`).join(', ');
-      const insert = sql.insert(step.values, from, (value) =>
-        isStep(value) ? `s${value.index}.${id}` : undefined,
-      );
-      return `s${i} AS (${insert}${onConflict(step)} RETURNING ${id})`;
+    const text = writtenStatement(manager.connection, parameters, (out) => {
+      out.add('WITH ');
+      this.steps.forEach((step, i) => {
+        if (i > 0) out.add(', ');
+        out.add(`s${i} AS (`);
+        const sql = new StatementWriter(manager, manager.connection.getMetadata(step.target), parameters);
+        if (step.kind === 'update') {
+          const after = step.when ? `EXISTS (SELECT 1 FROM s${step.when.index})` : undefined;
+          sql.update(out, step.changes, step.where, after);
+        } else {
+          // A row that names or waits for earlier rows is selected from them: none there, none here.
+          const sources = sourcesOf(step);
+          const from = sources.length === 0 ? undefined : sources.map((index) => `s${index}`).join(', ');
+          sql.insert(out, step.values, from, (value) =>
+            isStep(value) ? `s${value.index}.${id}` : undefined,
+          );
+          out.add(onConflict(step));
+        }
+        out.add(' RETURNING ');
+        out.add(id);
+        out.add(')');
+      });
+      out.add(' SELECT ');
+      this.steps.forEach((step, i) => {
+        if (i > 0) out.add(', ');
+        out.add(
+          `${step.kind === 'insert' ? `(SELECT min(${id}) FROM s${i})` : `(SELECT count(*) FROM s${i})`} AS s${i}`,
+        );
+      });
     });
-    const outcomes = this.steps.map(
-      (step, i) =>
-        `${step.kind === 'insert' ? `(SELECT min(${id}) FROM s${i})` : `(SELECT count(*) FROM s${i})`} AS s${i}`,
-    );
-    return { text: `WITH ${writes.join(', ')} SELECT ${outcomes.join(', ')}`, parameters };
+    return { text, parameters };
   }
 
   /**
@@ -178,15 +191,18 @@ export class RowChain {
       const sql = new StatementWriter(manager, metadata, parameters, placeholder);
       if (step.kind === 'update') {
         const after = step.when ? ran(step.when.index) : undefined;
-        return `s${i} AS (${sql.update(step.changes, step.where, after, 'b')} RETURNING b.k)`;
+        const update = sql.statement((out) => sql.update(out, step.changes, step.where, after, 'b'));
+        return `s${i} AS (${update} RETURNING b.k)`;
       }
       drawn.push(
         `nextval((SELECT pg_get_serial_sequence(${quoteLiteral(sql.table)}, 'id'))::regclass) AS i${i}`,
       );
       const waits = sourcesOf(step).map(ran);
       const from = `b JOIN ids ON ids.k = b.k${waits.length === 0 ? '' : ` WHERE ${waits.join(' AND ')}`}`;
-      const insert = sql.insert({ id: OWN_ID, ...step.values }, from, (value) =>
-        value === OWN_ID ? `ids.i${i}` : isStep(value) ? `ids.i${value.index}` : undefined,
+      const insert = sql.statement((out) =>
+        sql.insert(out, { id: OWN_ID, ...step.values }, from, (value) =>
+          value === OWN_ID ? `ids.i${i}` : isStep(value) ? `ids.i${value.index}` : undefined,
+        ),
       );
       return `s${i} AS (${insert}${onConflict(step)} RETURNING ${id})`;
     });
@@ -209,11 +225,12 @@ const OWN_ID = Symbol('own id');
 
 /** The earlier steps an insert waits for or names. */
 function sourcesOf(step: Extract<Step, { kind: 'insert' }>): number[] {
-  const sources = new Set<number>(step.when ? [step.when.index] : []);
-  for (const value of Object.values(step.values)) {
-    if (isStep(value)) sources.add(value.index);
+  const sources = step.when ? [step.when.index] : [];
+  for (const name of Object.keys(step.values)) {
+    const value = step.values[name];
+    if (isStep(value) && !sources.includes(value.index)) sources.push(value.index);
   }
-  return [...sources];
+  return sources;
 }
 
 /** On PostgreSQL a present row is any unique conflict: the insert then returns no id. */

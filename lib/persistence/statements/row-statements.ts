@@ -4,14 +4,16 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { runLedgerQuery } from './ledger-query.js';
 import { PostgresChainBatcher } from './postgres-chain-batcher.js';
 import { type PostgresDriverLike, postgresTimestampText } from './postgres-parameter-text.js';
+import { type StatementOutput, StatementText, writtenStatement } from './statement-shapes.js';
 
 /**
  * The ledger's per-message statements, written as SQL with bound parameters. Every step of a
  * message inserts, updates or reads one row, and TypeORM's query builders cost more CPU than the
  * statement itself; on SQLite they also write numbers into the SQL text, so a statement naming
- * an id is prepared anew each time. Here the SQL of one shape is always the same text (the
- * drivers' prepared-statement caches hit), and values are converted exactly as TypeORM converts
- * them (`preparePersistentValue` / `prepareHydratedValue`: transformers, dates, JSON).
+ * an id is prepared anew each time. Here the SQL of one shape is always the same text, written
+ * out once (`writtenStatement`), so the drivers' prepared-statement caches hit, and values are
+ * converted exactly as TypeORM converts them (`preparePersistentValue` / `prepareHydratedValue`:
+ * transformers, dates, JSON).
  */
 
 /** Engines whose INSERT answer carries the new id (RETURNING on PostgreSQL). */
@@ -49,12 +51,15 @@ export async function insertRow<T extends ObjectLiteral>(
     return Number(result.identifiers[0]!.id);
   }
   const sql = new StatementWriter(manager, manager.connection.getMetadata(target));
-  const returning = manager.connection.options.type === 'postgres' ? ` RETURNING ${sql.column('id')}` : '';
-  const { records, raw } = await runLedgerQuery(
-    manager,
-    `${sql.insert(values as Record<string, unknown>)}${returning}`,
-    sql.parameters,
-  );
+  const returning = manager.connection.options.type === 'postgres';
+  const text = sql.statement((out) => {
+    sql.insert(out, values as Record<string, unknown>);
+    if (returning) {
+      out.add(' RETURNING ');
+      out.add(sql.column('id'));
+    }
+  });
+  const { records, raw } = await runLedgerQuery(manager, text, sql.parameters);
   const id =
     records.length > 0
       ? records[0]!.id
@@ -72,11 +77,8 @@ export async function updateRows<T extends ObjectLiteral>(
   where: RowCondition,
 ): Promise<number> {
   const sql = new StatementWriter(manager, manager.connection.getMetadata(target));
-  const result = await runLedgerQuery(
-    manager,
-    sql.update(changes as Record<string, unknown>, where),
-    sql.parameters,
-  );
+  const text = sql.statement((out) => sql.update(out, changes as Record<string, unknown>, where));
+  const result = await runLedgerQuery(manager, text, sql.parameters);
   return result.affected ?? 0;
 }
 
@@ -107,8 +109,7 @@ class RowLookup<T> {
 
   statement(): { text: string; parameters: unknown[] } {
     const sql = new StatementWriter(this.manager, this.metadata);
-    const text = `SELECT ${this.columns(sql)} FROM ${sql.table} WHERE ${sql.where({ equal: this.equal })} LIMIT 1`;
-    return { text, parameters: sql.parameters };
+    return { text: sql.statement((out) => this.select(sql, out)), parameters: sql.parameters };
   }
 
   /**
@@ -122,7 +123,7 @@ class RowLookup<T> {
       types[index] = `${driver.normalizeType(column)}[]`;
       return `b.v${index + 1}`;
     });
-    const found = `SELECT ${this.columns(sql)} FROM ${sql.table} WHERE ${sql.where({ equal: this.equal })} LIMIT 1`;
+    const found = sql.statement((out) => this.select(sql, out));
     if (types.length === 0) return undefined;
     const unnest = types.map((type, i) => `$${i + 1}::${type}`).join(', ');
     const values = types.map((_, i) => `v${i + 1}`).join(', ');
@@ -144,8 +145,15 @@ class RowLookup<T> {
     return entity as T;
   }
 
-  private columns(sql: StatementWriter): string {
-    return this.metadata.columns.map((column) => sql.column(column.propertyName)).join(', ');
+  /** `SELECT <every column> FROM t WHERE … LIMIT 1`. */
+  private select(sql: StatementWriter, out: StatementOutput): void {
+    out.add('SELECT ');
+    out.add(sql.columnList);
+    out.add(' FROM ');
+    out.add(sql.table);
+    out.add(' WHERE ');
+    sql.where(out, { equal: this.equal });
+    out.add(' LIMIT 1');
   }
 }
 
@@ -170,7 +178,11 @@ function blankRowOf(metadata: EntityMetadata): Record<string, unknown> {
 /** Writes where value `index` (0-based) of a statement goes, for a value of `column`. */
 export type Placeholder = (index: number, column: ColumnMetadata) => string;
 
-/** Builds one statement: quoted names from the entity's metadata, values as bound parameters. */
+/**
+ * Writes one statement, or a chain's: quoted names from the entity's metadata, values as bound
+ * parameters. Its parts write their pieces to an output (`statement` gives one), so a statement of
+ * a shape written before is only walked (`writtenStatement`).
+ */
 export class StatementWriter {
   readonly table: string;
   private readonly names: EntityNames;
@@ -191,6 +203,11 @@ export class StatementWriter {
     return this.columnOf(property).quoted;
   }
 
+  /** Every column of the entity, quoted, in metadata order. */
+  get columnList(): string {
+    return this.names.columnList;
+  }
+
   readonly bind: SqlBinder = (value, property) => {
     const driver = this.manager.connection.driver;
     const { metadata: column, passThrough } = this.columnOf(property);
@@ -204,89 +221,113 @@ export class StatementWriter {
   };
 
   /**
+   * The text `write` writes, its values bound into `parameters` (shared by the writers it uses).
+   * With the driver's own placeholders, a shape written before is only walked (`writtenStatement`);
+   * a batch statement's placeholders are written out each time (the batcher keeps its text).
+   */
+  statement(write: (out: StatementOutput) => void): string {
+    if (this.placeholder === undefined) {
+      return writtenStatement(this.manager.connection, this.parameters, write);
+    }
+    const text = new StatementText();
+    write(text);
+    return text.text;
+  }
+
+  /**
    * `INSERT INTO t (…) VALUES (…)`, or `INSERT INTO t (…) SELECT … FROM <from>` when `from` is
    * given: one row per row of `from`. `special` may write a value itself (return undefined to bind it).
    */
   insert(
+    out: StatementOutput,
     values: Record<string, unknown>,
     from?: string,
     special?: (value: unknown) => string | undefined,
-  ): string {
-    // A plain insert's text depends only on the columns it names; it is written once per list.
-    const shape =
-      from === undefined && special === undefined && this.isFirstStatement()
-        ? this.insertShape(values)
-        : undefined;
-    if (shape?.text !== undefined) {
-      for (const name of Object.keys(values)) {
-        const value = values[name];
-        if (value !== undefined) this.bind(value, name);
-      }
-      return shape.text;
+  ): void {
+    out.add('INSERT INTO ');
+    out.add(this.table);
+    out.add(' (');
+    let first = true;
+    for (const name of Object.keys(values)) {
+      if (values[name] === undefined) continue;
+      if (!first) out.add(', ');
+      out.add(this.column(name));
+      first = false;
     }
-    let columns = '';
-    let written = '';
+    out.add(from === undefined ? ') VALUES (' : ') SELECT ');
+    first = true;
     for (const name of Object.keys(values)) {
       const value = values[name];
       if (value === undefined) continue;
-      const separator = columns === '' ? '' : ', ';
-      columns += separator + this.column(name);
-      written += separator + (special?.(value) ?? this.bind(value, name));
+      if (!first) out.add(', ');
+      out.add(special?.(value) ?? this.bind(value, name));
+      first = false;
     }
-    const text =
-      from === undefined
-        ? `INSERT INTO ${this.table} (${columns}) VALUES (${written})`
-        : `INSERT INTO ${this.table} (${columns}) SELECT ${written} FROM ${from}`;
-    if (shape !== undefined) shape.text = text;
-    return text;
-  }
-
-  /**
-   * The column list `values` names, found by walking its names (no key is built), so each row's
-   * statement is the same string and the statement caches find it without hashing anew; undefined
-   * once the bound on lists is reached.
-   */
-  private insertShape(values: Record<string, unknown>): InsertShape | undefined {
-    let shape: InsertShape | undefined = this.names.inserts;
-    for (const name of Object.keys(values)) {
-      if (values[name] === undefined) continue;
-      shape = shape.next.get(name) ?? this.names.inserts.add(shape, name);
-      if (shape === undefined) return undefined;
+    if (from === undefined) {
+      out.add(')');
+    } else {
+      out.add(' FROM ');
+      out.add(from);
     }
-    return shape;
-  }
-
-  /** Placeholders number from the first; a writer sharing its parameters with others may not. */
-  private isFirstStatement(): boolean {
-    return this.placeholder === undefined && this.parameters.length === 0;
   }
 
   /**
    * `UPDATE t SET … WHERE …`; `also` is one more condition, already written; `from` names more
    * rows the values and conditions may refer to (PostgreSQL's `UPDATE … FROM`).
    */
-  update(changes: Record<string, unknown>, where: RowCondition, also?: string, from?: string): string {
-    const set = Object.keys(changes)
-      .filter((name) => changes[name] !== undefined)
-      .map((name) => {
-        const value = changes[name];
-        const column = this.column(name);
-        return `${column} = ${value instanceof SqlExpression ? value.write(column, this.bind) : this.bind(value, name)}`;
-      })
-      .join(', ');
-    const rows = from === undefined ? '' : ` FROM ${from}`;
-    return `UPDATE ${this.table} SET ${set}${rows} WHERE ${this.where(where)}${also === undefined ? '' : ` AND ${also}`}`;
+  update(
+    out: StatementOutput,
+    changes: Record<string, unknown>,
+    where: RowCondition,
+    also?: string,
+    from?: string,
+  ): void {
+    out.add('UPDATE ');
+    out.add(this.table);
+    out.add(' SET ');
+    let first = true;
+    for (const name of Object.keys(changes)) {
+      const value = changes[name];
+      if (value === undefined) continue;
+      if (!first) out.add(', ');
+      const column = this.column(name);
+      out.add(column);
+      out.add(' = ');
+      out.add(value instanceof SqlExpression ? value.write(column, this.bind) : this.bind(value, name));
+      first = false;
+    }
+    if (from !== undefined) {
+      out.add(' FROM ');
+      out.add(from);
+    }
+    out.add(' WHERE ');
+    this.where(out, where);
+    if (also !== undefined) {
+      out.add(' AND ');
+      out.add(also);
+    }
   }
 
-  where(condition: RowCondition): string {
-    const parts = Object.keys(condition.equal).map((name) => {
+  where(out: StatementOutput, condition: RowCondition): void {
+    let first = true;
+    for (const name of Object.keys(condition.equal)) {
       const value = condition.equal[name];
-      return value === null
-        ? `${this.column(name)} IS NULL`
-        : `${this.column(name)} = ${this.bind(value, name)}`;
-    });
-    if (condition.sql) parts.push(`(${condition.sql(this.bind)})`);
-    return parts.join(' AND ');
+      if (!first) out.add(' AND ');
+      out.add(this.column(name));
+      if (value === null) {
+        out.add(' IS NULL');
+      } else {
+        out.add(' = ');
+        out.add(this.bind(value, name));
+      }
+      first = false;
+    }
+    if (condition.sql) {
+      if (!first) out.add(' AND ');
+      out.add('(');
+      out.add(condition.sql(this.bind));
+      out.add(')');
+    }
   }
 
   private columnOf(property: string): KnownColumn {
@@ -353,31 +394,8 @@ function writtenDate(
 interface EntityNames {
   table: string;
   columns: Map<string, KnownColumn>;
-  /** Plain insert statements by the list of columns they name (`StatementWriter.insertShape`). */
-  inserts: InsertShapes;
-}
-
-/** A list of column names so far; `text` is the insert naming exactly these. */
-interface InsertShape {
-  next: Map<string, InsertShape>;
-  text?: string;
-}
-
-/** Column lists of plain inserts, one name per step; bounded, beyond it a statement is written anew. */
-class InsertShapes implements InsertShape {
-  /** The ledger writes a handful of lists per entity. */
-  private static readonly MAX_STEPS = 2000;
-  readonly next = new Map<string, InsertShape>();
-  private steps = 0;
-
-  /** `name` after `shape`, or undefined once the bound is reached. */
-  add(shape: InsertShape, name: string): InsertShape | undefined {
-    if (this.steps >= InsertShapes.MAX_STEPS) return undefined;
-    this.steps++;
-    const next: InsertShape = { next: new Map() };
-    shape.next.set(name, next);
-    return next;
-  }
+  /** Every column, quoted, joined with commas (a row lookup reads them all). */
+  columnList: string;
 }
 
 /** Per entity (TypeORM's own lookup walks the column list each time). */
@@ -387,22 +405,23 @@ function namesOf(manager: EntityManager, metadata: EntityMetadata): EntityNames 
   let names = entityNames.get(metadata);
   if (names === undefined) {
     const driver = manager.connection.driver;
+    const columns = new Map(
+      metadata.columns.map((column) => [
+        column.propertyName,
+        {
+          metadata: column,
+          quoted: driver.escape(column.databaseName),
+          passThrough: isPassThrough(column),
+        },
+      ]),
+    );
     names = {
       table: metadata.tablePath
         .split('.')
         .map((part) => driver.escape(part))
         .join('.'),
-      columns: new Map(
-        metadata.columns.map((column) => [
-          column.propertyName,
-          {
-            metadata: column,
-            quoted: driver.escape(column.databaseName),
-            passThrough: isPassThrough(column),
-          },
-        ]),
-      ),
-      inserts: new InsertShapes(),
+      columns,
+      columnList: metadata.columns.map((column) => columns.get(column.propertyName)!.quoted).join(', '),
     };
     entityNames.set(metadata, names);
   }
