@@ -4,7 +4,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { runLedgerQuery } from './ledger-query.js';
 import { PostgresChainBatcher } from './postgres-chain-batcher.js';
 import { type PostgresDriverLike, postgresTimestampText } from './postgres-parameter-text.js';
-import { type StatementOutput, StatementText, writtenStatement } from './statement-shapes.js';
+import { type StatementOutput, statementText, writtenStatement } from './statement-shapes.js';
 
 /**
  * The ledger's per-message statements, written as SQL with bound parameters. Every step of a
@@ -226,12 +226,9 @@ export class StatementWriter {
    * a batch statement's placeholders are written out each time (the batcher keeps its text).
    */
   statement(write: (out: StatementOutput) => void): string {
-    if (this.placeholder === undefined) {
-      return writtenStatement(this.manager.connection, this.parameters, write);
-    }
-    const text = new StatementText();
-    write(text);
-    return text.text;
+    return this.placeholder === undefined
+      ? writtenStatement(this.manager.connection, this.parameters, write)
+      : statementText(write);
   }
 
   /**

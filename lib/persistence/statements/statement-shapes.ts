@@ -6,12 +6,19 @@ export interface StatementOutput {
 }
 
 /** Joins the pieces into the statement's text. */
-export class StatementText implements StatementOutput {
+class StatementText implements StatementOutput {
   text = '';
 
   add(piece: string): void {
     this.text += piece;
   }
+}
+
+/** The text `write` writes, written out in full. */
+export function statementText(write: (output: StatementOutput) => void): string {
+  const written = new StatementText();
+  write(written);
+  return written.text;
 }
 
 /**
@@ -89,8 +96,7 @@ export function writtenStatement(
   const end = walk.point;
   if (end?.text !== undefined) return end.text;
   parameters.length = bound;
-  const written = new StatementText();
-  write(written);
-  if (end !== undefined) end.text = written.text;
-  return written.text;
+  const text = statementText(write);
+  if (end !== undefined) end.text = text;
+  return text;
 }
