@@ -175,6 +175,22 @@ function blankRowOf(metadata: EntityMetadata): Record<string, unknown> {
   return Object.setPrototypeOf({ ...blank.columns }, blank.prototype) as Record<string, unknown>;
 }
 
+/** Calls `write` for each value of `values` that is not undefined, in key order, comma-separated. */
+function eachDefined(
+  out: StatementOutput,
+  values: Record<string, unknown>,
+  write: (name: string, value: unknown) => void,
+): void {
+  let first = true;
+  for (const name of Object.keys(values)) {
+    const value = values[name];
+    if (value === undefined) continue;
+    if (!first) out.add(', ');
+    write(name, value);
+    first = false;
+  }
+}
+
 /** Writes where value `index` (0-based) of a statement goes, for a value of `column`. */
 export type Placeholder = (index: number, column: ColumnMetadata) => string;
 
@@ -244,22 +260,9 @@ export class StatementWriter {
     out.add('INSERT INTO ');
     out.add(this.table);
     out.add(' (');
-    let first = true;
-    for (const name of Object.keys(values)) {
-      if (values[name] === undefined) continue;
-      if (!first) out.add(', ');
-      out.add(this.column(name));
-      first = false;
-    }
+    eachDefined(out, values, (name) => out.add(this.column(name)));
     out.add(from === undefined ? ') VALUES (' : ') SELECT ');
-    first = true;
-    for (const name of Object.keys(values)) {
-      const value = values[name];
-      if (value === undefined) continue;
-      if (!first) out.add(', ');
-      out.add(special?.(value) ?? this.bind(value, name));
-      first = false;
-    }
+    eachDefined(out, values, (name, value) => out.add(special?.(value) ?? this.bind(value, name)));
     if (from === undefined) {
       out.add(')');
     } else {
@@ -282,17 +285,12 @@ export class StatementWriter {
     out.add('UPDATE ');
     out.add(this.table);
     out.add(' SET ');
-    let first = true;
-    for (const name of Object.keys(changes)) {
-      const value = changes[name];
-      if (value === undefined) continue;
-      if (!first) out.add(', ');
+    eachDefined(out, changes, (name, value) => {
       const column = this.column(name);
       out.add(column);
       out.add(' = ');
       out.add(value instanceof SqlExpression ? value.write(column, this.bind) : this.bind(value, name));
-      first = false;
-    }
+    });
     if (from !== undefined) {
       out.add(' FROM ');
       out.add(from);
